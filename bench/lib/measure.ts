@@ -1,0 +1,51 @@
+/** Small benchmark harness: runs each case for a fixed time, reports ops/s and latency. */
+
+export interface CaseResult {
+  name: string;
+  ops: number;
+  opsPerSec: number;
+  p50us: number;
+  p95us: number;
+}
+
+function percentile(sorted: Float64Array, p: number): number {
+  if (sorted.length === 0) return NaN;
+  return sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))]!;
+}
+
+/** Runs `op` repeatedly for `ms` (after a warm-up), timing each call. */
+export async function measure(name: string, op: (i: number) => unknown, ms = 1500, warmupMs = 200): Promise<CaseResult> {
+  const isAsync = op(0) instanceof Promise;
+  const run = async (budget: number, record: boolean) => {
+    const lat: number[] = [];
+    const start = process.hrtime.bigint();
+    const end = start + BigInt(budget) * 1_000_000n;
+    let i = 1;
+    for (;;) {
+      const t0 = process.hrtime.bigint();
+      if (isAsync) await op(i);
+      else op(i);
+      const t1 = process.hrtime.bigint();
+      if (record) lat.push(Number(t1 - t0) / 1000);
+      i++;
+      if (t1 >= end) break;
+    }
+    return { lat, elapsed: Number(process.hrtime.bigint() - start) / 1e9, n: i - 1 };
+  };
+  await run(warmupMs, false);
+  const { lat, elapsed, n } = await run(ms, true);
+  const sorted = Float64Array.from(lat).sort();
+  return { name, ops: n, opsPerSec: n / elapsed, p50us: percentile(sorted, 0.5), p95us: percentile(sorted, 0.95) };
+}
+
+/** Prints a group of results with ratios against `baseline` (by name). */
+export function report(title: string, results: CaseResult[], baseline: string): void {
+  const base = results.find((r) => r.name === baseline);
+  console.log(`\n### ${title}`);
+  console.log('| implementation | ops/s | p50 µs | p95 µs | ratio vs ' + baseline + ' |');
+  console.log('|---|---:|---:|---:|---:|');
+  for (const r of results) {
+    const ratio = base ? (r.opsPerSec / base.opsPerSec).toFixed(2) + 'x' : '-';
+    console.log(`| ${r.name} | ${Math.round(r.opsPerSec).toLocaleString('en-US')} | ${r.p50us.toFixed(1)} | ${r.p95us.toFixed(1)} | ${ratio} |`);
+  }
+}

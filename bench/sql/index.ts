@@ -1,0 +1,132 @@
+/**
+ * bench/sql: aico-data's encrypted libSQL store against better-sqlite3 12 (plaintext) and the
+ * `libsql` npm package (with encryptionKey), side by side in one process run.
+ * All three use WAL and synchronous=NORMAL.
+ *
+ *   npm run bench:sql            (AICO_BENCH_MS=3000 for longer runs)
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { openDataLayer } from '../../src/index.js';
+import { measure, report, type CaseResult } from '../lib/measure.js';
+
+const require = createRequire(import.meta.url);
+const MS = Number(process.env.AICO_BENCH_MS ?? 1500);
+const ROWS = 10_000;
+const BODY = 'x'.repeat(100);
+
+interface Peer {
+  name: string;
+  pointRead(id: number): unknown;
+  read100(start: number): unknown;
+  insert1(i: number): unknown;
+  insert100(i: number): unknown;
+  close(): void | Promise<void>;
+}
+
+const SCHEMA = 'CREATE TABLE IF NOT EXISTS items(id INTEGER PRIMARY KEY, name TEXT, body TEXT); CREATE TABLE IF NOT EXISTS sink(id INTEGER PRIMARY KEY, name TEXT, body TEXT)';
+const POINT = 'SELECT id, name, body FROM items WHERE id = ?';
+const RANGE = 'SELECT id, name, body FROM items WHERE id >= ? ORDER BY id LIMIT 100';
+const INSERT = 'INSERT INTO sink(name, body) VALUES (?, ?)';
+
+function sqliteLike(name: string, db: any): Peer {
+  db.exec(SCHEMA);
+  const fill = db.prepare('INSERT INTO items(id, name, body) VALUES (?, ?, ?)');
+  db.exec('BEGIN');
+  for (let i = 1; i <= ROWS; i++) fill.run(i, `name-${i}`, BODY);
+  db.exec('COMMIT');
+  const point = db.prepare(POINT);
+  const range = db.prepare(RANGE);
+  const ins = db.prepare(INSERT);
+  const many = db.transaction
+    ? db.transaction((i: number) => {
+        for (let k = 0; k < 100; k++) ins.run(`n${i}-${k}`, BODY);
+      })
+    : (i: number) => {
+        db.exec('BEGIN');
+        for (let k = 0; k < 100; k++) ins.run(`n${i}-${k}`, BODY);
+        db.exec('COMMIT');
+      };
+  return {
+    name,
+    pointRead: (i) => point.get((i * 7919) % ROWS + 1),
+    read100: (i) => range.all((i * 31) % (ROWS - 100) + 1),
+    insert1: (i) => ins.run(`n${i}`, BODY),
+    insert100: (i) => many(i),
+    close: () => db.close(),
+  };
+}
+
+async function main() {
+  const root = mkdtempSync(join(tmpdir(), 'aico-bench-sql-'));
+  const peers: Peer[] = [];
+  try {
+    const Better = require('better-sqlite3');
+    const b = new Better(join(root, 'better.db'));
+    b.pragma('journal_mode = WAL');
+    b.pragma('synchronous = NORMAL');
+    peers.push(sqliteLike('better-sqlite3 12 (plaintext)', b));
+  } catch (e) {
+    console.log(`better-sqlite3 unavailable: ${(e as Error).message}`);
+  }
+  try {
+    const Libsql = require('libsql');
+    const l = new Libsql(join(root, 'libsql.db'), { encryptionKey: 'bench-key-0123456789abcdef' });
+    l.exec('PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL');
+    peers.push(sqliteLike('libsql-js (encrypted)', l));
+  } catch (e) {
+    console.log(`libsql npm unavailable: ${(e as Error).message}`);
+  }
+
+  const data = await openDataLayer({ dir: join(root, 'aico'), password: 'bench password' });
+  const sql = data.sql;
+  sql.execSync(SCHEMA);
+  sql.transactionSync((tx) => {
+    for (let i = 1; i <= ROWS; i++) tx.executeSync('INSERT INTO items(id, name, body) VALUES (?, ?, ?)', [i, `name-${i}`, BODY]);
+  });
+  const aicoSync: Peer = {
+    name: 'aico-data sync (encrypted)',
+    pointRead: (i) => sql.queryOneSync(POINT, [(i * 7919) % ROWS + 1]),
+    read100: (i) => sql.querySync(RANGE, [(i * 31) % (ROWS - 100) + 1]),
+    insert1: (i) => sql.executeSync(INSERT, [`n${i}`, BODY]),
+    insert100: (i) =>
+      sql.transactionSync((tx) => {
+        for (let k = 0; k < 100; k++) tx.executeSync(INSERT, [`n${i}-${k}`, BODY]);
+      }),
+    close: () => undefined,
+  };
+  const aicoAsync: Peer = {
+    name: 'aico-data async (encrypted)',
+    pointRead: (i) => sql.queryOne(POINT, [(i * 7919) % ROWS + 1]),
+    read100: (i) => sql.query(RANGE, [(i * 31) % (ROWS - 100) + 1]),
+    insert1: (i) => sql.execute(INSERT, [`n${i}`, BODY]),
+    insert100: (i) => sql.batch(Array.from({ length: 100 }, (_, k) => ({ sql: INSERT, params: [`n${i}-${k}`, BODY] }))),
+    close: () => data.close(),
+  };
+  const all = [...peers, aicoSync, aicoAsync];
+  const baseline = peers[0]?.name ?? aicoSync.name;
+  console.log(`bench/sql — ${ROWS} rows, ${MS} ms per case, node ${process.version}, ${new Date().toISOString()}`);
+  const cases: Array<[string, keyof Omit<Peer, 'name' | 'close'>]> = [
+    ['point read by primary key', 'pointRead'],
+    ['read 100 rows', 'read100'],
+    ['insert 1 row (autocommit)', 'insert1'],
+    ['insert 100 rows in one transaction', 'insert100'],
+  ];
+  const summary: Record<string, CaseResult[]> = {};
+  for (const [title, key] of cases) {
+    const results: CaseResult[] = [];
+    for (const p of all) results.push(await measure(p.name, (i) => p[key](i), MS));
+    report(title, results, baseline);
+    summary[title] = results;
+  }
+  for (const p of all) await p.close();
+  rmSync(root, { recursive: true, force: true });
+  if (process.env.AICO_BENCH_JSON) console.log(JSON.stringify(summary));
+}
+
+main().catch((e) => {
+  console.error(e);
+  process.exit(1);
+});

@@ -1,0 +1,185 @@
+//! The on-disk record envelope of every KV value and queue message.
+//!
+//! ```text
+//! stored  = format (1) || time (u64 BE, 8) || keys::seal(K, time (u64 BE, 8) || body, aad)
+//! aad     = namespace (UTF-8) || 0x00 || key
+//! K       = the folder's RocksDB store key (HKDF label "rocksdb")
+//! ```
+//!
+//! `format` 1 is a KV value and `time` its expiry in Unix milliseconds (0 = never); format 2
+//! is a queue message and `time` the moment it becomes visible. The plaintext copy of `time`
+//! exists so that the compaction filter can drop expired values, and the queue can skip
+//! leased messages, without the key and without decrypting. The sealed copy is authoritative:
+//! opening a record whose plaintext `time` differs from the sealed one fails with `CORRUPT`,
+//! so moving an expiry forward on disk is detected. (Moving it backward makes a value vanish
+//! early, which is no more than deleting it, which an attacker who can write the files can
+//! do anyway.) What the plaintext copy leaks: each value's expiry, hence, with a namespace
+//! TTL, roughly when it was written; RocksDB's sequence numbers and file times say as much.
+//!
+//! The namespace name contains no NUL, so `aad` is unambiguous; binding it means a value
+//! copied to another key or namespace fails to open (`CORRUPT`).
+//!
+//! Nonces: a random 128-bit prefix drawn at open followed by a 64-bit counter. That keeps the
+//! 192-bit XChaCha20 nonces unique (the property AEAD needs) without a syscall per write.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use crate::error::{Error, Result};
+use crate::keys::aead::{seal_with_nonce, NONCE_LEN};
+use crate::keys::{self, StoreKey};
+
+/// A KV value; `time` is its expiry.
+pub(crate) const FORMAT_VALUE: u8 = 1;
+/// A queue message; `time` is when it becomes visible.
+pub(crate) const FORMAT_QUEUE: u8 = 2;
+pub(crate) const HEADER_LEN: usize = 9;
+const TIME_LEN: usize = 8;
+
+/// Reads the plaintext header `(format, time)` without opening the record.
+pub(crate) fn header(stored: &[u8]) -> Result<(u8, u64)> {
+    if stored.len() < HEADER_LEN {
+        return Err(Error::Corrupt(format!("KV record of {} bytes is shorter than its header", stored.len())));
+    }
+    let time = u64::from_be_bytes(stored[1..HEADER_LEN].try_into().expect("8 bytes"));
+    Ok((stored[0], time))
+}
+
+pub(crate) fn aad(namespace: &str, key: &[u8]) -> Vec<u8> {
+    let mut aad = Vec::with_capacity(namespace.len() + 1 + key.len());
+    aad.extend_from_slice(namespace.as_bytes());
+    aad.push(0);
+    aad.extend_from_slice(key);
+    aad
+}
+
+/// An opened record: the sealed plaintext `time || body`.
+pub struct Opened {
+    inner: Vec<u8>,
+}
+
+impl Opened {
+    pub fn time(&self) -> u64 {
+        u64::from_be_bytes(self.inner[..TIME_LEN].try_into().expect("checked at open"))
+    }
+
+    pub fn body(&self) -> &[u8] {
+        &self.inner[TIME_LEN..]
+    }
+
+    /// The body as an owned vector (moves the bytes down by 8; used off the hot path).
+    pub fn into_body(mut self) -> Vec<u8> {
+        self.inner.drain(..TIME_LEN);
+        self.inner
+    }
+}
+
+/// Seals and opens records under the store key.
+pub(crate) struct Sealer {
+    key: StoreKey,
+    nonce_prefix: [u8; 16],
+    counter: AtomicU64,
+}
+
+impl Sealer {
+    pub(crate) fn new(key: StoreKey) -> Result<Sealer> {
+        let mut nonce_prefix = [0u8; 16];
+        crate::random::fill(&mut nonce_prefix)?;
+        Ok(Sealer { key, nonce_prefix, counter: AtomicU64::new(0) })
+    }
+
+    fn next_nonce(&self) -> [u8; NONCE_LEN] {
+        let n = self.counter.fetch_add(1, Ordering::Relaxed);
+        let mut nonce = [0u8; NONCE_LEN];
+        nonce[..16].copy_from_slice(&self.nonce_prefix);
+        nonce[16..].copy_from_slice(&n.to_be_bytes());
+        nonce
+    }
+
+    /// Seals `body` (given in parts, concatenated) as a record of `format` with `time`.
+    pub(crate) fn seal(&self, format: u8, time: u64, namespace: &str, key: &[u8], body: &[&[u8]]) -> Result<Vec<u8>> {
+        let len = TIME_LEN + body.iter().map(|p| p.len()).sum::<usize>();
+        let mut inner = Vec::with_capacity(len);
+        inner.extend_from_slice(&time.to_be_bytes());
+        for part in body {
+            inner.extend_from_slice(part);
+        }
+        let sealed = seal_with_nonce(self.key.bytes(), &self.next_nonce(), &inner, &aad(namespace, key));
+        zeroize::Zeroize::zeroize(&mut inner);
+        let sealed = sealed?;
+        let mut out = Vec::with_capacity(HEADER_LEN + sealed.len());
+        out.push(format);
+        out.extend_from_slice(&time.to_be_bytes());
+        out.extend_from_slice(&sealed);
+        Ok(out)
+    }
+
+    /// Opens a record stored under `namespace`/`key`. Tampered bytes, a record moved from
+    /// another key, or a plaintext time that disagrees with the sealed one: `CORRUPT`.
+    pub(crate) fn open(&self, stored: &[u8], namespace: &str, key: &[u8]) -> Result<(u8, Opened)> {
+        let (format, time) = header(stored)?;
+        let inner = keys::open(self.key.bytes(), &stored[HEADER_LEN..], &aad(namespace, key)).map_err(|_| {
+            Error::Corrupt(format!(
+                "the value of {namespace}/{} failed authentication (tampered, moved from another key, or written under another key)",
+                printable(key)
+            ))
+        })?;
+        if inner.len() < TIME_LEN || inner[..TIME_LEN] != time.to_be_bytes() {
+            return Err(Error::Corrupt(format!(
+                "the plaintext expiry of {namespace}/{} was altered on disk",
+                printable(key)
+            )));
+        }
+        Ok((format, Opened { inner }))
+    }
+}
+
+/// A key for error messages: UTF-8 text (truncated) or hex.
+pub(crate) fn printable(key: &[u8]) -> String {
+    let shown = &key[..key.len().min(64)];
+    let more = if key.len() > 64 { "..." } else { "" };
+    match std::str::from_utf8(shown) {
+        Ok(s) if !s.chars().any(char::is_control) => format!("{s:?}{more}"),
+        _ => format!("0x{}{more}", hex::encode(shown)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sealer() -> Sealer {
+        Sealer::new(StoreKey::from_bytes([9u8; 32])).unwrap()
+    }
+
+    #[test]
+    fn roundtrip_binds_place_and_time() {
+        let s = sealer();
+        let rec = s.seal(FORMAT_VALUE, 1234, "cache", b"k", &[b"hel", b"lo"]).unwrap();
+        assert_eq!(header(&rec).unwrap(), (FORMAT_VALUE, 1234));
+        let (f, o) = s.open(&rec, "cache", b"k").unwrap();
+        assert_eq!((f, o.time(), o.body()), (FORMAT_VALUE, 1234, &b"hello"[..]));
+        assert_eq!(o.into_body(), b"hello");
+        // moved to another key or namespace
+        assert_eq!(s.open(&rec, "cache", b"k2").err().unwrap().code(), "CORRUPT");
+        assert_eq!(s.open(&rec, "session", b"k").err().unwrap().code(), "CORRUPT");
+        // plaintext expiry pushed forward
+        let mut t = rec.clone();
+        t[8] ^= 1;
+        assert_eq!(s.open(&t, "cache", b"k").err().unwrap().code(), "CORRUPT");
+        // any byte of the sealed part
+        let mut t = rec.clone();
+        let last = t.len() - 1;
+        t[last] ^= 0x80;
+        assert_eq!(s.open(&t, "cache", b"k").err().unwrap().code(), "CORRUPT");
+        assert_eq!(header(&rec[..4]).unwrap_err().code(), "CORRUPT");
+        // nonces differ between seals
+        let again = s.seal(FORMAT_VALUE, 1234, "cache", b"k", &[b"hello"]).unwrap();
+        assert_ne!(rec, again);
+    }
+
+    #[test]
+    fn printable_keys() {
+        assert_eq!(printable(b"user:1"), "\"user:1\"");
+        assert_eq!(printable(&[0, 255]), "0x00ff");
+    }
+}

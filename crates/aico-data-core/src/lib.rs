@@ -1,0 +1,18 @@
+//! aico-data core: the engines behind the aico-data Node.js addon, as a plain Rust crate.
+//!
+//! - [`keys`]: master password -> Argon2id -> wrapped data key -> HKDF per-store keys; AEAD.
+//! - [`sql`]: encrypted libSQL (SQLite3MultipleCiphers) with a writer + reader pool.
+//! - [`folder`]: the data folder (key file, store files) and its open/create rules.
+//! - [`analytics`]: DuckDB. [`kv`]: RocksDB.
+//!
+//! No N-API here: the `aico-data-node` crate converts types and errors, nothing else.
+
+pub mod analytics;
+pub mod error;
+pub mod folder;
+pub mod keys;
+pub mod kv;
+mod random;
+pub mod sql;
+
+pub use error::{Error, Result};

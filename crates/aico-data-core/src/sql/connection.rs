@@ -1,0 +1,240 @@
+//! One encrypted libSQL connection: keyed, hardened and configured, with the statement
+//! helpers every pooled connection shares.
+
+use std::path::Path;
+use std::time::Duration;
+
+use libsql_sys::wal::{Sqlite3Wal, Sqlite3WalManager};
+use libsql_sys::{Cipher, EncryptionConfig};
+use rusqlite::hooks::{AuthAction, AuthContext, Authorization};
+use rusqlite::types::{ToSqlOutput, ValueRef as SqlValueRef};
+use rusqlite::{OpenFlags, ToSql};
+
+use super::options::{SqlOptions, Synchronous};
+use super::value::{Params, RowSink, RowView, RunResult, Value, ValueRef};
+use crate::error::{Error, Result};
+use crate::keys::StoreKey;
+
+/// SQL functions SQLite3MultipleCiphers registers on every connection that reach the file
+/// system; an authorizer denies them so SQL can never read or write plaintext files.
+const DENIED_FUNCTIONS: &[&str] = &["readfile", "writefile", "fsdir", "load_extension", "edit"];
+
+/// Pragmas that could weaken encryption or leak plaintext (keys, cipher settings, memory
+/// maps, temp files on disk, schema writes).
+const DENIED_PRAGMAS: &[&str] = &[
+    "key", "hexkey", "rekey", "hexrekey", "textkey", "cipher", "legacy", "legacy_page_size",
+    "kdf_iter", "fast_kdf_iter", "hmac_use", "hmac_pgno", "hmac_salt_mask", "plaintext_header_size",
+    "cipher_compatibility", "mmap_size", "temp_store", "temp_store_directory", "data_store_directory",
+    "writable_schema", "journal_mode", "locking_mode", "query_only",
+];
+
+fn authorize(ctx: AuthContext<'_>) -> Authorization {
+    match ctx.action {
+        AuthAction::Function { function_name } => {
+            if DENIED_FUNCTIONS.iter().any(|f| f.eq_ignore_ascii_case(function_name)) {
+                Authorization::Deny
+            } else {
+                Authorization::Allow
+            }
+        }
+        AuthAction::Pragma { pragma_name, .. } => {
+            if DENIED_PRAGMAS.iter().any(|p| p.eq_ignore_ascii_case(pragma_name)) {
+                Authorization::Deny
+            } else {
+                Authorization::Allow
+            }
+        }
+        // ATTACH could bring in (or create) a plaintext database next to the encrypted one.
+        AuthAction::Attach { .. } | AuthAction::Detach { .. } => Authorization::Deny,
+        _ => Authorization::Allow,
+    }
+}
+
+/// An open, keyed connection.
+pub struct SqlConn {
+    conn: libsql_sys::Connection<Sqlite3Wal>,
+}
+
+impl std::fmt::Debug for SqlConn {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("SqlConn")
+    }
+}
+
+impl SqlConn {
+    /// Opens (and, with `create`, creates) the encrypted database at `path`.
+    pub fn open(path: &Path, key: &StoreKey, opts: &SqlOptions, create: bool) -> Result<SqlConn> {
+        let mut flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+        if create {
+            flags |= OpenFlags::SQLITE_OPEN_CREATE;
+        }
+        let hex = key.hex();
+        let cfg = EncryptionConfig::new(Cipher::Aes256Cbc, bytes::Bytes::copy_from_slice(hex.as_bytes()));
+        let conn = libsql_sys::Connection::open(path, flags, Sqlite3WalManager::new(), 1000, Some(cfg))
+            .map_err(|e| open_error(path, e))?;
+        let c = SqlConn { conn };
+        c.configure(opts)?;
+        Ok(c)
+    }
+
+    fn configure(&self, opts: &SqlOptions) -> Result<()> {
+        let c = &*self.conn;
+        // Reading the schema is the first access that decrypts page 1: a damaged file or
+        // another key fails here, before anything is written.
+        c.query_row("SELECT count(*) FROM sqlite_schema", [], |r| r.get::<_, i64>(0))?;
+        let sync = match opts.synchronous {
+            Synchronous::Normal => "NORMAL",
+            Synchronous::Full => "FULL",
+        };
+        c.execute_batch(&format!(
+            "PRAGMA mmap_size=0; PRAGMA temp_store=MEMORY; PRAGMA foreign_keys=ON; \
+             PRAGMA synchronous={sync}; PRAGMA cache_size=-{};",
+            opts.cache_kib
+        ))?;
+        let mode: String = c.query_row("PRAGMA journal_mode", [], |r| r.get(0))?;
+        if !mode.eq_ignore_ascii_case("wal") {
+            return Err(Error::Internal(format!("journal mode is {mode}, expected wal")));
+        }
+        c.busy_timeout(Duration::from_millis(opts.busy_timeout_ms as u64))?;
+        c.set_prepared_statement_cache_capacity(opts.statement_cache);
+        c.authorizer(Some(authorize));
+        Ok(())
+    }
+
+    pub(crate) fn raw(&self) -> &rusqlite::Connection {
+        &self.conn
+    }
+
+    /// Runs one statement; rows it returns (e.g. `RETURNING`) are discarded.
+    pub fn run(&self, sql: &str, params: &Params) -> Result<RunResult> {
+        let mut stmt = self.conn.prepare_cached(sql)?;
+        bind(&mut stmt, params)?;
+        let mut rows = stmt.raw_query();
+        while rows.next()?.is_some() {}
+        Ok(RunResult { changes: self.conn.changes(), last_insert_rowid: self.conn.last_insert_rowid() })
+    }
+
+    /// Runs one statement and streams its rows into `sink`.
+    pub fn query(&self, sql: &str, params: &Params, sink: &mut dyn RowSink) -> Result<()> {
+        query_stmt(self.conn.prepare_cached(sql)?, params, sink)
+    }
+
+    /// Prepares (or fetches from the cache) a statement.
+    pub(crate) fn prepare(&self, sql: &str) -> Result<rusqlite::CachedStatement<'_>> {
+        self.conn.prepare_cached(sql).map_err(Into::into)
+    }
+
+
+    /// Runs a script of statements without parameters (schema files, migrations).
+    pub fn exec_script(&self, sql: &str) -> Result<()> {
+        self.conn.execute_batch(sql).map_err(Into::into)
+    }
+
+    pub fn is_autocommit(&self) -> bool {
+        self.conn.is_autocommit()
+    }
+
+    /// Cheap liveness check for the pool.
+    pub fn ping(&self) -> Result<()> {
+        self.conn.query_row("SELECT 1", [], |_| Ok(())).map_err(Into::into)
+    }
+}
+
+/// Binds `params` to a prepared statement and streams its rows into `sink`.
+pub(crate) fn query_stmt(mut stmt: rusqlite::CachedStatement<'_>, params: &Params, sink: &mut dyn RowSink) -> Result<()> {
+    bind(&mut stmt, params)?;
+    sink.columns(&stmt.column_names())?;
+    let n = stmt.column_count();
+    let mut rows = stmt.raw_query();
+    while let Some(row) = rows.next()? {
+        if !sink.row(&Row { row, n })? {
+            break;
+        }
+    }
+    Ok(())
+}
+
+fn open_error(path: &Path, err: rusqlite::Error) -> Error {
+    match super::errors::map(err) {
+        Error::Sql(m) => Error::Io(format!("cannot open {}: {m}", path.display())),
+        Error::Io(m) => Error::Io(format!("cannot open {}: {m}", path.display())),
+        other => other,
+    }
+}
+
+struct Row<'a, 'b> {
+    row: &'a rusqlite::Row<'b>,
+    n: usize,
+}
+
+impl RowView for Row<'_, '_> {
+    fn column_count(&self) -> usize {
+        self.n
+    }
+
+    fn get(&self, index: usize) -> Result<ValueRef<'_>> {
+        Ok(match self.row.get_ref(index)? {
+            SqlValueRef::Null => ValueRef::Null,
+            SqlValueRef::Integer(i) => ValueRef::Integer(i),
+            SqlValueRef::Real(f) => ValueRef::Real(f),
+            SqlValueRef::Text(t) => ValueRef::Text(t),
+            SqlValueRef::Blob(b) => ValueRef::Blob(b),
+        })
+    }
+}
+
+impl ToSql for Value {
+    fn to_sql(&self) -> rusqlite::Result<ToSqlOutput<'_>> {
+        Ok(ToSqlOutput::Borrowed(match self {
+            Value::Null => SqlValueRef::Null,
+            Value::Integer(i) => SqlValueRef::Integer(*i),
+            Value::Real(f) => SqlValueRef::Real(*f),
+            Value::Text(s) => SqlValueRef::Text(s.as_bytes()),
+            Value::Blob(b) => SqlValueRef::Blob(b),
+        }))
+    }
+}
+
+fn bind(stmt: &mut rusqlite::CachedStatement<'_>, params: &Params) -> Result<()> {
+    let expected = stmt.parameter_count();
+    match params {
+        Params::None => {
+            if expected != 0 {
+                return Err(Error::invalid(format!("statement takes {expected} parameter(s), none given")));
+            }
+        }
+        Params::Positional(values) => {
+            if values.len() != expected {
+                return Err(Error::invalid(format!(
+                    "statement takes {expected} parameter(s), {} given",
+                    values.len()
+                )));
+            }
+            for (i, v) in values.iter().enumerate() {
+                stmt.raw_bind_parameter(i + 1, v)?;
+            }
+        }
+        Params::Named(pairs) => {
+            let mut bound = 0usize;
+            for (name, v) in pairs {
+                let idx = [':', '@', '$']
+                    .iter()
+                    .find_map(|sigil| stmt.parameter_index(&format!("{sigil}{name}")).ok().flatten())
+                    .ok_or_else(|| Error::invalid(format!("statement has no parameter named :{name}")))?;
+                stmt.raw_bind_parameter(idx, v)?;
+                bound += 1;
+            }
+            if bound != expected {
+                let missing: Vec<String> = (1..=expected)
+                    .filter_map(|i| stmt.parameter_name(i).map(str::to_string))
+                    .filter(|n| !pairs.iter().any(|(k, _)| n.len() > 1 && &n[1..] == k))
+                    .collect();
+                return Err(Error::invalid(format!(
+                    "statement takes {expected} parameter(s); missing {}",
+                    if missing.is_empty() { "positional ones".to_string() } else { missing.join(", ") }
+                )));
+            }
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,212 @@
+//! Encrypted libSQL store: one writer plus a pool of readers, prepared-statement caches,
+//! transactions, and an authorizer that keeps SQL away from the file system.
+
+mod connection;
+mod errors;
+mod options;
+mod pool;
+mod value;
+mod writer;
+
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+
+pub use connection::SqlConn;
+pub use options::{SqlOptions, Synchronous};
+pub use pool::PoolStats;
+pub use value::{OwnedRows, Params, RowSink, RowView, RunResult, Value, ValueRef};
+pub use writer::{TxId, Wait};
+
+use crate::error::{Error, Result};
+use crate::keys::StoreKey;
+use pool::ReaderPool;
+use writer::Writer;
+
+/// The encrypted SQL store of one data folder.
+pub struct SqlStore {
+    path: PathBuf,
+    writer: Writer,
+    readers: ReaderPool,
+    closed: AtomicBool,
+}
+
+/// Statement + parameters, for batches.
+pub type Stmt = (String, Params);
+
+impl SqlStore {
+    /// Opens the database at `path`, creating it when `create` is true. The writer opens
+    /// first and alone (it creates the file, sets WAL and proves the key); readers follow
+    /// lazily. With `create` false, a missing or empty file is `CORRUPT`: the folder says it
+    /// was initialised, so an empty database means lost data, not a new one.
+    pub fn open(path: &Path, key: StoreKey, opts: SqlOptions, create: bool) -> Result<SqlStore> {
+        if opts.readers == 0 || opts.readers > 64 {
+            return Err(Error::invalid("readers must be between 1 and 64"));
+        }
+        if !create {
+            match std::fs::metadata(path) {
+                Ok(m) if m.len() == 0 => {
+                    return Err(Error::Corrupt(format!("database {} is empty (truncated)", path.display())))
+                }
+                Ok(_) => {}
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                    return Err(Error::Corrupt(format!("database {} is missing", path.display())))
+                }
+                Err(e) => return Err(Error::io(format!("reading {}", path.display()), e)),
+            }
+        }
+        let first = SqlConn::open(path, &key, &opts, create)?;
+        let writer = Writer::new(first, opts.acquire_timeout_ms.max(opts.busy_timeout_ms));
+        let readers = ReaderPool::new(path.to_path_buf(), key, opts);
+        Ok(SqlStore { path: path.to_path_buf(), writer, readers, closed: AtomicBool::new(false) })
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    fn check_open(&self) -> Result<()> {
+        if self.closed.load(Ordering::Acquire) {
+            Err(Error::Closed("the SQL store"))
+        } else {
+            Ok(())
+        }
+    }
+
+    /// Runs one write statement in autocommit mode on the writer.
+    pub fn run(&self, sql: &str, params: &Params, wait: Wait) -> Result<RunResult> {
+        self.check_open()?;
+        self.writer.with(wait, |c| c.run(sql, params))
+    }
+
+    /// Runs a query on a reader and streams rows into `sink`. A statement that writes (for
+    /// example `INSERT ... RETURNING`) is sent to the writer instead.
+    pub fn query(&self, sql: &str, params: &Params, sink: &mut dyn RowSink, wait: Wait) -> Result<()> {
+        self.check_open()?;
+        let mut reader = self.readers.acquire()?;
+        let outcome = match reader.prepare(sql) {
+            Ok(stmt) if stmt.readonly() => Some(connection::query_stmt(stmt, params, sink)),
+            Ok(_) => None,
+            Err(e) => Some(Err(e)),
+        };
+        match outcome {
+            Some(res) => {
+                if let Err(e) = &res {
+                    reader.note(e);
+                }
+                res
+            }
+            None => {
+                drop(reader);
+                self.writer.with(wait, |c| c.query(sql, params, sink))
+            }
+        }
+    }
+
+    /// Runs several statements atomically: all commit, or none does.
+    pub fn batch(&self, stmts: &[Stmt], wait: Wait) -> Result<Vec<RunResult>> {
+        self.check_open()?;
+        self.writer.atomic(wait, |c| stmts.iter().map(|(sql, p)| c.run(sql, p)).collect())
+    }
+
+    /// Runs a parameterless script (several statements) atomically.
+    pub fn exec_script(&self, sql: &str, wait: Wait) -> Result<()> {
+        self.check_open()?;
+        self.writer.atomic(wait, |c| c.exec_script(sql))
+    }
+
+    /// Starts a transaction (`BEGIN IMMEDIATE`) that holds the writer until
+    /// [`SqlStore::commit`] or [`SqlStore::rollback`].
+    pub fn begin(&self, wait: Wait) -> Result<TxId> {
+        self.check_open()?;
+        self.writer.begin(wait)
+    }
+
+    pub fn tx_run(&self, tx: TxId, sql: &str, params: &Params) -> Result<RunResult> {
+        self.check_open()?;
+        self.writer.in_tx(tx, |c| c.run(sql, params))
+    }
+
+    pub fn tx_query(&self, tx: TxId, sql: &str, params: &Params, sink: &mut dyn RowSink) -> Result<()> {
+        self.check_open()?;
+        self.writer.in_tx(tx, |c| c.query(sql, params, sink))
+    }
+
+    pub fn tx_exec_script(&self, tx: TxId, sql: &str) -> Result<()> {
+        self.check_open()?;
+        self.writer.in_tx(tx, |c| c.exec_script(sql))
+    }
+
+    pub fn commit(&self, tx: TxId) -> Result<()> {
+        self.check_open()?;
+        self.writer.finish(tx, true)
+    }
+
+    /// Rolls back; rolling back an ended transaction is a no-op.
+    pub fn rollback(&self, tx: TxId) -> Result<()> {
+        if self.closed.load(Ordering::Acquire) {
+            return Ok(()); // closing rolled it back already
+        }
+        self.writer.finish(tx, false)
+    }
+
+    pub fn in_transaction(&self) -> bool {
+        self.writer.tx_open()
+    }
+
+    /// Runs `f` with a reader connection (for Rust-side consumers such as the analytics ETL).
+    pub fn with_reader<T>(&self, f: impl FnOnce(&SqlConn) -> Result<T>) -> Result<T> {
+        self.check_open()?;
+        let reader = self.readers.acquire()?;
+        f(&reader)
+    }
+
+    /// `PRAGMA quick_check` (or `integrity_check` with `full`); returns the problems found.
+    pub fn integrity_check(&self, full: bool) -> Result<Vec<String>> {
+        let mut rows = OwnedRows::default();
+        let sql = if full { "PRAGMA integrity_check" } else { "PRAGMA quick_check" };
+        self.with_reader(|c| c.query(sql, &Params::None, &mut rows))?;
+        let msgs: Vec<String> = rows
+            .rows
+            .into_iter()
+            .filter_map(|r| match r.into_iter().next() {
+                Some(Value::Text(t)) if t != "ok" => Some(t),
+                _ => None,
+            })
+            .collect();
+        Ok(msgs)
+    }
+
+    /// Pings idle readers, closing failed ones; returns how many were replaced.
+    pub fn health_check(&self) -> Result<usize> {
+        self.check_open()?;
+        Ok(self.readers.health_check())
+    }
+
+    pub fn stats(&self) -> PoolStats {
+        self.readers.stats()
+    }
+
+    /// Closes every connection. In-flight statements finish; later calls get `CLOSED`; an
+    /// open transaction is rolled back.
+    pub fn close(&self) {
+        if !self.closed.swap(true, Ordering::AcqRel) {
+            self.readers.close();
+            self.writer.close();
+        }
+    }
+
+    pub fn is_closed(&self) -> bool {
+        self.closed.load(Ordering::Acquire)
+    }
+}
+
+impl Drop for SqlStore {
+    fn drop(&mut self) {
+        self.close();
+    }
+}
+
+/// Version of the bundled SQLite (SQLite3MultipleCiphers build of libsql).
+pub fn sqlite_version() -> &'static str {
+    rusqlite::version()
+}

@@ -1,0 +1,294 @@
+//! The encrypted SQL store against real libSQL files.
+
+use std::fs;
+use std::path::Path;
+use std::sync::Arc;
+
+use aico_data_core::folder::Folder;
+use aico_data_core::keys::Store;
+use aico_data_core::sql::{OwnedRows, Params, SqlOptions, SqlStore, Value, Wait};
+
+fn open_new(dir: &Path) -> SqlStore {
+    let f = Folder::open(dir, b"pw", true, None).unwrap();
+    SqlStore::open(&f.sql_path(), f.store_key(Store::Libsql), SqlOptions::default(), f.created()).unwrap()
+}
+
+fn reopen(dir: &Path, pw: &[u8]) -> aico_data_core::Result<SqlStore> {
+    let f = Folder::open(dir, pw, false, None)?;
+    SqlStore::open(&f.sql_path(), f.store_key(Store::Libsql), SqlOptions::default(), f.created())
+}
+
+fn rows(s: &SqlStore, sql: &str, p: Params) -> Vec<Vec<Value>> {
+    let mut r = OwnedRows::default();
+    s.query(sql, &p, &mut r, Wait::Block).unwrap();
+    r.rows
+}
+
+fn all_bytes(dir: &Path) -> Vec<u8> {
+    let mut out = Vec::new();
+    for e in fs::read_dir(dir).unwrap() {
+        let p = e.unwrap().path();
+        if p.is_file() {
+            out.extend(fs::read(p).unwrap());
+        }
+    }
+    out
+}
+
+#[test]
+fn encrypted_at_rest_and_reopens() {
+    let dir = tempfile::tempdir().unwrap();
+    let canary = "CANARY-7f3e9a1c-plaintext-must-not-appear";
+    {
+        let s = open_new(dir.path());
+        s.exec_script("CREATE TABLE t(id INTEGER PRIMARY KEY, body TEXT)", Wait::Block).unwrap();
+        for i in 0..200 {
+            s.run("INSERT INTO t(body) VALUES (?)", &Params::Positional(vec![Value::Text(format!("{canary}-{i}"))]), Wait::Block)
+                .unwrap();
+        }
+        // bytes still in the WAL count too: check before and after checkpoint
+        let bytes = all_bytes(dir.path());
+        assert!(!bytes.windows(canary.len()).any(|w| w == canary.as_bytes()), "canary in WAL/db");
+        s.close();
+    }
+    let bytes = all_bytes(dir.path());
+    assert!(!bytes.windows(canary.len()).any(|w| w == canary.as_bytes()));
+    let header = &fs::read(dir.path().join("aico.db")).unwrap()[..16];
+    assert_ne!(header, b"SQLite format 3\0");
+    let s = reopen(dir.path(), b"pw").unwrap();
+    let r = rows(&s, "SELECT count(*), min(body) FROM t", Params::None);
+    assert_eq!(r[0][0], Value::Integer(200));
+    assert_eq!(r[0][1], Value::Text(format!("{canary}-0")));
+    assert!(s.integrity_check(true).unwrap().is_empty());
+}
+
+#[test]
+fn wrong_password_touches_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    {
+        let s = open_new(dir.path());
+        s.exec_script("CREATE TABLE t(x)", Wait::Block).unwrap();
+        s.close();
+    }
+    let before = all_bytes(dir.path());
+    let err = reopen(dir.path(), b"not the password").unwrap_err();
+    assert_eq!(err.code(), "WRONG_PASSWORD");
+    assert_eq!(all_bytes(dir.path()), before);
+}
+
+#[test]
+fn corrupt_database_is_corrupt_and_untouched() {
+    for case in ["random", "truncated", "empty"] {
+        let dir = tempfile::tempdir().unwrap();
+        {
+            let s = open_new(dir.path());
+            s.exec_script("CREATE TABLE t(x); INSERT INTO t VALUES (randomblob(100000))", Wait::Block).unwrap();
+            s.close();
+        }
+        let db = dir.path().join("aico.db");
+        let _ = fs::remove_file(dir.path().join("aico.db-wal"));
+        let _ = fs::remove_file(dir.path().join("aico.db-shm"));
+        let len = fs::metadata(&db).unwrap().len() as usize;
+        match case {
+            "random" => fs::write(&db, (0..len).map(|i| (i * 7919 % 251) as u8).collect::<Vec<_>>()).unwrap(),
+            "truncated" => fs::write(&db, &fs::read(&db).unwrap()[..len / 3]).unwrap(),
+            _ => fs::write(&db, b"").unwrap(),
+        }
+        let before = fs::read(&db).unwrap();
+        let res = reopen(dir.path(), b"pw").and_then(|s| {
+            let problems = s.integrity_check(false)?;
+            if problems.is_empty() {
+                Ok(())
+            } else {
+                Err(aico_data_core::Error::Corrupt(problems.join("; ")))
+            }
+        });
+        assert_eq!(res.unwrap_err().code(), "CORRUPT", "case {case}");
+        assert_eq!(fs::read(&db).unwrap(), before, "case {case}: file changed");
+    }
+}
+
+#[test]
+fn params_types_and_errors() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = open_new(dir.path());
+    s.exec_script("CREATE TABLE v(a, b, c, d, e)", Wait::Block).unwrap();
+    let big = i64::MAX - 1;
+    s.run(
+        "INSERT INTO v VALUES (?, ?, ?, ?, ?)",
+        &Params::Positional(vec![
+            Value::Null,
+            Value::Integer(big),
+            Value::Real(1.5),
+            Value::Text("héllo".into()),
+            Value::Blob(vec![0, 1, 2, 255]),
+        ]),
+        Wait::Block,
+    )
+    .unwrap();
+    let r = rows(&s, "SELECT a, b, c, d, e, typeof(b) FROM v", Params::None);
+    assert_eq!(
+        r[0],
+        vec![
+            Value::Null,
+            Value::Integer(big),
+            Value::Real(1.5),
+            Value::Text("héllo".into()),
+            Value::Blob(vec![0, 1, 2, 255]),
+            Value::Text("integer".into())
+        ]
+    );
+    let named = rows(
+        &s,
+        "SELECT :x + @y AS s, $z AS z",
+        Params::Named(vec![("x".into(), Value::Integer(2)), ("y".into(), Value::Integer(3)), ("z".into(), Value::Null)]),
+    );
+    assert_eq!(named[0], vec![Value::Integer(5), Value::Null]);
+    let err = s.run("INSERT INTO v VALUES (?)", &Params::None, Wait::Block).unwrap_err();
+    assert_eq!(err.code(), "INVALID_ARGUMENT");
+    let err = s.run("INSERT INTO v(a) VALUES (?)", &Params::Positional(vec![]), Wait::Block).unwrap_err();
+    assert_eq!(err.code(), "INVALID_ARGUMENT");
+    let mut sink = OwnedRows::default();
+    let err = s.query("SELECT :nope", &Params::Named(vec![("other".into(), Value::Null)]), &mut sink, Wait::Block).unwrap_err();
+    assert_eq!(err.code(), "INVALID_ARGUMENT");
+    assert_eq!(s.run("SELEC 1", &Params::None, Wait::Block).unwrap_err().code(), "SQL_ERROR");
+    s.exec_script("CREATE TABLE u(id INTEGER PRIMARY KEY, k TEXT UNIQUE NOT NULL)", Wait::Block).unwrap();
+    s.run("INSERT INTO u(k) VALUES ('a')", &Params::None, Wait::Block).unwrap();
+    assert_eq!(s.run("INSERT INTO u(k) VALUES ('a')", &Params::None, Wait::Block).unwrap_err().code(), "CONSTRAINT");
+    assert_eq!(s.run("INSERT INTO u(k) VALUES (NULL)", &Params::None, Wait::Block).unwrap_err().code(), "CONSTRAINT");
+}
+
+#[test]
+fn file_functions_attach_and_key_pragmas_are_denied() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = open_new(dir.path());
+    let target = dir.path().join("leak.txt");
+    for sql in [
+        format!("SELECT writefile('{}', 'secret')", target.display()),
+        "SELECT readfile('/etc/passwd')".to_string(),
+        "SELECT * FROM fsdir('/')".to_string(),
+        format!("ATTACH '{}' AS plain", dir.path().join("plain.db").display()),
+        "PRAGMA rekey = 'x'".to_string(),
+        "PRAGMA key = 'x'".to_string(),
+        "PRAGMA mmap_size = 1000000".to_string(),
+        "PRAGMA temp_store = FILE".to_string(),
+        "PRAGMA journal_mode = DELETE".to_string(),
+    ] {
+        let mut sink = OwnedRows::default();
+        let err = s.query(&sql, &Params::None, &mut sink, Wait::Block).unwrap_err();
+        assert!(["NOT_AUTHORIZED", "SQL_ERROR"].contains(&err.code()), "{sql}: {err}");
+    }
+    assert!(!target.exists());
+    assert!(!dir.path().join("plain.db").exists());
+}
+
+#[test]
+fn transactions_commit_rollback_and_atomic_batches() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = open_new(dir.path());
+    s.exec_script("CREATE TABLE t(x INTEGER UNIQUE)", Wait::Block).unwrap();
+    let tx = s.begin(Wait::Block).unwrap();
+    s.tx_run(tx, "INSERT INTO t VALUES (1)", &Params::None).unwrap();
+    // other callers see the writer as taken; sync callers fail fast, not deadlock
+    assert_eq!(s.run("INSERT INTO t VALUES (9)", &Params::None, Wait::FailIfTxOpen).unwrap_err().code(), "BUSY");
+    // readers do not see uncommitted rows; the transaction does
+    assert_eq!(rows(&s, "SELECT count(*) FROM t", Params::None)[0][0], Value::Integer(0));
+    let mut inside = OwnedRows::default();
+    s.tx_query(tx, "SELECT count(*) FROM t", &Params::None, &mut inside).unwrap();
+    assert_eq!(inside.rows[0][0], Value::Integer(1));
+    s.rollback(tx).unwrap();
+    assert_eq!(rows(&s, "SELECT count(*) FROM t", Params::None)[0][0], Value::Integer(0));
+    assert_eq!(s.tx_run(tx, "INSERT INTO t VALUES (2)", &Params::None).unwrap_err().code(), "INVALID_ARGUMENT");
+
+    let tx = s.begin(Wait::Block).unwrap();
+    s.tx_run(tx, "INSERT INTO t VALUES (1)", &Params::None).unwrap();
+    s.commit(tx).unwrap();
+    assert_eq!(rows(&s, "SELECT count(*) FROM t", Params::None)[0][0], Value::Integer(1));
+
+    // a batch whose last statement fails leaves nothing behind
+    let err = s
+        .batch(
+            &[
+                ("INSERT INTO t VALUES (2)".into(), Params::None),
+                ("INSERT INTO t VALUES (3)".into(), Params::None),
+                ("INSERT INTO t VALUES (1)".into(), Params::None),
+            ],
+            Wait::Block,
+        )
+        .unwrap_err();
+    assert_eq!(err.code(), "CONSTRAINT");
+    assert_eq!(rows(&s, "SELECT count(*) FROM t", Params::None)[0][0], Value::Integer(1));
+    // a script that opens a transaction and never closes it is undone
+    let err = s.run("BEGIN", &Params::None, Wait::Block).unwrap_err();
+    assert_eq!(err.code(), "INVALID_ARGUMENT");
+    assert!(!s.in_transaction());
+    s.run("INSERT INTO t VALUES (5)", &Params::None, Wait::Block).unwrap();
+}
+
+#[test]
+fn pool_serves_concurrent_readers_and_writers() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = Arc::new(open_new(dir.path()));
+    s.exec_script("CREATE TABLE c(id INTEGER PRIMARY KEY, n INTEGER)", Wait::Block).unwrap();
+    let threads: Vec<_> = (0..6)
+        .map(|t| {
+            let s = s.clone();
+            std::thread::spawn(move || {
+                for i in 0..200 {
+                    if t % 2 == 0 {
+                        let tx = s.begin(Wait::Block).unwrap();
+                        s.tx_run(tx, "INSERT INTO c(n) VALUES (?)", &Params::Positional(vec![Value::Integer(i)])).unwrap();
+                        s.commit(tx).unwrap();
+                    } else {
+                        let mut r = OwnedRows::default();
+                        s.query("SELECT count(*) FROM c", &Params::None, &mut r, Wait::Block).unwrap();
+                    }
+                }
+            })
+        })
+        .collect();
+    for t in threads {
+        t.join().unwrap();
+    }
+    assert_eq!(rows(&s, "SELECT count(*) FROM c", Params::None)[0][0], Value::Integer(600));
+    let st = s.stats();
+    assert!(st.readers_open >= 1 && st.readers_open <= st.readers_max);
+    // a query that writes is routed to the writer, not refused by a query_only reader
+    let r = rows(&s, "INSERT INTO c(n) VALUES (1) RETURNING id", Params::None);
+    assert_eq!(r.len(), 1);
+    s.close();
+    let mut sink = OwnedRows::default();
+    assert_eq!(s.query("SELECT 1", &Params::None, &mut sink, Wait::Block).unwrap_err().code(), "CLOSED");
+}
+
+#[test]
+fn change_password_keeps_data() {
+    let dir = tempfile::tempdir().unwrap();
+    {
+        let s = open_new(dir.path());
+        s.exec_script("CREATE TABLE t(x); INSERT INTO t VALUES ('kept')", Wait::Block).unwrap();
+        s.close();
+    }
+    let db_before = fs::read(dir.path().join("aico.db")).unwrap();
+    let mut f = Folder::open(dir.path(), b"pw", false, None).unwrap();
+    f.change_password(b"pw", b"new pw", None).unwrap();
+    assert_eq!(fs::read(dir.path().join("aico.db")).unwrap(), db_before, "no re-encryption");
+    assert_eq!(reopen(dir.path(), b"pw").unwrap_err().code(), "WRONG_PASSWORD");
+    let s = reopen(dir.path(), b"new pw").unwrap();
+    assert_eq!(rows(&s, "SELECT x FROM t", Params::None)[0][0], Value::Text("kept".into()));
+}
+
+#[test]
+fn fts5_and_json_are_available() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = open_new(dir.path());
+    s.exec_script(
+        "CREATE VIRTUAL TABLE f USING fts5(body); INSERT INTO f VALUES ('the quick brown fox'), ('lazy dog')",
+        Wait::Block,
+    )
+    .unwrap();
+    let r = rows(&s, "SELECT body FROM f WHERE f MATCH 'quick' ORDER BY rank", Params::None);
+    assert_eq!(r, vec![vec![Value::Text("the quick brown fox".into())]]);
+    let j = rows(&s, "SELECT json_extract('{\"a\":[1,2]}', '$.a[1]')", Params::None);
+    assert_eq!(j[0][0], Value::Integer(2));
+}

@@ -1,0 +1,50 @@
+//! Build information and engine smoke checks (used by `doctor` and the foundation tests).
+
+use aico_data_core::analytics::AnalyticsEngine;
+use aico_data_core::kv::KvEngine;
+use napi::bindgen_prelude::*;
+use napi_derive::napi;
+
+use crate::error::OrThrow;
+
+#[napi(object)]
+pub struct BuildInfo {
+    pub core_version: String,
+    pub libsql_cipher: String,
+    pub sqlite_version: String,
+    pub duckdb_version: String,
+    pub profile: String,
+}
+
+#[napi]
+pub fn build_info() -> Result<BuildInfo> {
+    let e = AnalyticsEngine::open_in_memory(64, 1).or_throw()?;
+    let duck: String = e
+        .connection()
+        .query_row("SELECT version()", [], |r| r.get(0))
+        .map_err(|err| crate::error::invalid(err))?;
+    Ok(BuildInfo {
+        core_version: env!("CARGO_PKG_VERSION").to_string(),
+        libsql_cipher: "aes256cbc (SQLite3MultipleCiphers, libsql)".to_string(),
+        sqlite_version: aico_data_core::sql::sqlite_version().to_string(),
+        duckdb_version: duck,
+        profile: if cfg!(debug_assertions) { "debug-assertions" } else { "optimized" }.to_string(),
+    })
+}
+
+/// Opens an in-memory DuckDB (offline, no spill) and aggregates a generated range.
+#[napi]
+pub fn duckdb_smoke(rows: u32) -> Result<i64> {
+    let e = AnalyticsEngine::open_in_memory(128, 1).or_throw()?;
+    e.query_i64(&format!("SELECT sum(i)::BIGINT FROM range({rows}) t(i)")).or_throw()
+}
+
+/// Opens RocksDB at `path`, writes and reads back one value, closes it.
+#[napi]
+pub fn rocksdb_smoke(path: String) -> Result<bool> {
+    let mut kv = KvEngine::open(path.as_ref()).or_throw()?;
+    kv.put("cache", b"smoke", b"ok").or_throw()?;
+    let ok = kv.get("cache", b"smoke").or_throw()?.as_deref() == Some(&b"ok"[..]);
+    kv.close().or_throw()?;
+    Ok(ok)
+}

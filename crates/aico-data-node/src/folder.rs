@@ -1,0 +1,205 @@
+//! The unlocked data folder: key hierarchy and AEAD for the TypeScript layers.
+
+use std::sync::Arc;
+
+use aico_data_core::folder::Folder;
+use aico_data_core::keys::{self, KdfParams, Store, StoreKey};
+use aico_data_core::sql::{SqlOptions, SqlStore, Synchronous};
+use napi::bindgen_prelude::*;
+use napi_derive::napi;
+use parking_lot::Mutex;
+use zeroize::Zeroize;
+
+use crate::error::{invalid, to_napi, OrThrow};
+use crate::sql::NativeSql;
+
+/// Argon2id cost for a new key file (defaults: 64 MiB, 3 passes, 1 lane).
+#[napi(object)]
+pub struct KdfOptions {
+    pub memory_kib: Option<u32>,
+    pub iterations: Option<u32>,
+    pub parallelism: Option<u32>,
+}
+
+fn kdf_params(o: Option<KdfOptions>) -> Option<KdfParams> {
+    o.map(|o| KdfParams {
+        memory_kib: o.memory_kib.unwrap_or(KdfParams::DEFAULT.memory_kib),
+        iterations: o.iterations.unwrap_or(KdfParams::DEFAULT.iterations),
+        parallelism: o.parallelism.unwrap_or(KdfParams::DEFAULT.parallelism),
+    })
+}
+
+pub struct OpenFolderTask {
+    dir: String,
+    password: String,
+    create: bool,
+    kdf: Option<KdfParams>,
+}
+
+impl Task for OpenFolderTask {
+    type Output = Folder;
+    type JsValue = NativeFolder;
+
+    fn compute(&mut self) -> Result<Folder> {
+        let res = Folder::open(self.dir.as_ref(), self.password.as_bytes(), self.create, self.kdf);
+        self.password.zeroize();
+        res.or_throw()
+    }
+
+    fn resolve(&mut self, _env: Env, folder: Folder) -> Result<NativeFolder> {
+        Ok(NativeFolder { inner: Arc::new(Mutex::new(Some(folder))), keys: Mutex::new(Vec::new()) })
+    }
+}
+
+/// Unlocks (or creates) a data folder off the JS thread (Argon2id takes a few hundred ms).
+#[napi]
+pub fn open_folder(dir: String, password: String, create: bool, kdf: Option<KdfOptions>) -> AsyncTask<OpenFolderTask> {
+    AsyncTask::new(OpenFolderTask { dir, password, create, kdf: kdf_params(kdf) })
+}
+
+/// Per-store SQL options from TypeScript.
+#[napi(object)]
+pub struct SqlOpenOptions {
+    pub readers: Option<u32>,
+    pub busy_timeout_ms: Option<u32>,
+    pub acquire_timeout_ms: Option<u32>,
+    /// "normal" (default) or "full".
+    pub synchronous: Option<String>,
+    pub statement_cache: Option<u32>,
+    pub cache_kib: Option<u32>,
+}
+
+#[napi]
+pub struct NativeFolder {
+    inner: Arc<Mutex<Option<Folder>>>,
+    /// Derived AEAD keys by purpose, so seal/open do not run HKDF per call.
+    keys: Mutex<Vec<(String, StoreKey)>>,
+}
+
+impl NativeFolder {
+    fn with<T>(&self, f: impl FnOnce(&Folder) -> Result<T>) -> Result<T> {
+        let g = self.inner.lock();
+        match g.as_ref() {
+            Some(folder) => f(folder),
+            None => Err(to_napi(aico_data_core::Error::Closed("the data folder"))),
+        }
+    }
+
+    fn key_for(&self, purpose: &str) -> Result<StoreKey> {
+        if let Some((_, k)) = self.keys.lock().iter().find(|(p, _)| p == purpose) {
+            return Ok(k.clone());
+        }
+        let key = self.with(|f| match Store::parse(purpose) {
+            Some(store) if store != Store::Libsql && store != Store::Rocksdb && store != Store::Duckdb => {
+                Ok(f.store_key(store))
+            }
+            Some(_) => Err(invalid(format!("the {purpose} key is reserved for its store"))),
+            None => f.subkey(purpose).or_throw(),
+        })?;
+        self.keys.lock().push((purpose.to_string(), key.clone()));
+        Ok(key)
+    }
+}
+
+#[napi]
+impl NativeFolder {
+    #[napi(getter)]
+    pub fn created(&self) -> Result<bool> {
+        self.with(|f| Ok(f.created()))
+    }
+
+    #[napi(getter)]
+    pub fn key_id(&self) -> Result<String> {
+        self.with(|f| Ok(f.key_id_hex()))
+    }
+
+    #[napi(getter)]
+    pub fn dir(&self) -> Result<String> {
+        self.with(|f| Ok(f.dir().display().to_string()))
+    }
+
+    /// Seals `plaintext` with the key for `purpose` (`chroma`, `sync`, or a sub-purpose
+    /// such as `chroma/hmac`), binding `aad`.
+    #[napi]
+    pub fn seal(&self, purpose: String, plaintext: &[u8], aad: &[u8]) -> Result<Buffer> {
+        let key = self.key_for(&purpose)?;
+        keys::seal(key.bytes(), plaintext, aad).map(Buffer::from).or_throw()
+    }
+
+    /// Opens a value sealed by `seal` with the same purpose and `aad`; `CORRUPT` otherwise.
+    #[napi]
+    pub fn open(&self, purpose: String, sealed: &[u8], aad: &[u8]) -> Result<Buffer> {
+        let key = self.key_for(&purpose)?;
+        keys::open(key.bytes(), sealed, aad).map(Buffer::from).or_throw()
+    }
+
+    /// HMAC-SHA256 under the key for `purpose`: equality tokens for encrypted fields.
+    #[napi]
+    pub fn hmac(&self, purpose: String, data: &[u8]) -> Result<Buffer> {
+        let key = self.key_for(&purpose)?;
+        Ok(Buffer::from(keys::hmac_sha256(key.bytes(), data).to_vec()))
+    }
+
+    #[napi]
+    pub fn change_password(&self, old_password: String, new_password: String, kdf: Option<KdfOptions>) -> AsyncTask<ChangePasswordTask> {
+        AsyncTask::new(ChangePasswordTask { folder: self.inner.clone(), old: old_password, new: new_password, kdf: kdf_params(kdf) })
+    }
+
+    /// Opens the encrypted libSQL store of this folder.
+    #[napi]
+    pub fn open_sql(&self, options: Option<SqlOpenOptions>) -> Result<NativeSql> {
+        let mut opts = SqlOptions::default();
+        if let Some(o) = options {
+            if let Some(v) = o.readers { opts.readers = v as usize }
+            if let Some(v) = o.busy_timeout_ms { opts.busy_timeout_ms = v }
+            if let Some(v) = o.acquire_timeout_ms { opts.acquire_timeout_ms = v }
+            if let Some(v) = o.statement_cache { opts.statement_cache = v as usize }
+            if let Some(v) = o.cache_kib { opts.cache_kib = v }
+            if let Some(s) = o.synchronous {
+                opts.synchronous = match s.to_ascii_lowercase().as_str() {
+                    "normal" => Synchronous::Normal,
+                    "full" => Synchronous::Full,
+                    other => return Err(invalid(format!("synchronous must be 'normal' or 'full', not {other:?}"))),
+                };
+            }
+        }
+        let store = self.with(|f| {
+            SqlStore::open(&f.sql_path(), f.store_key(Store::Libsql), opts, f.created()).or_throw()
+        })?;
+        Ok(NativeSql::new(store))
+    }
+
+    /// Forgets the data key (zeroized). Stores opened from this folder stay open until closed.
+    #[napi]
+    pub fn close(&self) {
+        self.keys.lock().clear();
+        self.inner.lock().take();
+    }
+}
+
+pub struct ChangePasswordTask {
+    folder: Arc<Mutex<Option<Folder>>>,
+    old: String,
+    new: String,
+    kdf: Option<KdfParams>,
+}
+
+impl Task for ChangePasswordTask {
+    type Output = ();
+    type JsValue = ();
+
+    fn compute(&mut self) -> Result<()> {
+        let mut g = self.folder.lock();
+        let res = match g.as_mut() {
+            Some(f) => f.change_password(self.old.as_bytes(), self.new.as_bytes(), self.kdf).or_throw(),
+            None => Err(to_napi(aico_data_core::Error::Closed("the data folder"))),
+        };
+        self.old.zeroize();
+        self.new.zeroize();
+        res
+    }
+
+    fn resolve(&mut self, _env: Env, _: ()) -> Result<()> {
+        Ok(())
+    }
+}

@@ -1,0 +1,146 @@
+import { AicoDataError, invalidArgument, native, nativeAsync } from './errors.js';
+import { openFolder, type NativeFolder } from './native/index.js';
+import { SqlStore, type SqlOptions } from './stores/sql/index.js';
+
+/** Argon2id cost for a new key file. Defaults: 64 MiB, 3 passes, 1 lane (the floor). */
+export interface KdfOptions {
+  memoryKib?: number;
+  iterations?: number;
+  parallelism?: number;
+}
+
+/** Options of {@link openDataLayer}. */
+export interface OpenDataLayerOptions {
+  /** The data folder. Created (mode 0700) when missing, unless `create` is false. */
+  dir: string;
+  /** The master password. Never stored; it unwraps the data key in the folder's key file. */
+  password: string;
+  /** Create the folder and its key file when missing (default true). */
+  create?: boolean;
+  /** Argon2id parameters for a new key file (ignored when the key file exists). */
+  kdf?: KdfOptions;
+  /** Options of the encrypted SQL store. */
+  sql?: SqlOptions;
+}
+
+/** Sealing with the folder's keys (XChaCha20-Poly1305 with associated data). */
+export interface Crypto {
+  /**
+   * Seals `plaintext` under the key for `purpose` (`'chroma'`, `'sync'`, or a sub-purpose such
+   * as `'chroma/documents'`), binding `aad`: opening needs the same purpose and `aad`.
+   */
+  seal(purpose: string, plaintext: Uint8Array, aad?: Uint8Array): Buffer;
+  /** Opens a sealed value; anything altered, or another purpose or `aad`, gives `CORRUPT`. */
+  open(purpose: string, sealed: Uint8Array, aad?: Uint8Array): Buffer;
+  /** HMAC-SHA256 under the key for `purpose`: stable equality tokens for sealed fields. */
+  hmac(purpose: string, data: Uint8Array): Buffer;
+}
+
+const EMPTY = new Uint8Array(0);
+
+function bytes(v: unknown, what: string): Uint8Array {
+  if (v instanceof Uint8Array) return v;
+  throw invalidArgument(`${what} must be a Buffer or Uint8Array`);
+}
+
+function purposeOf(p: unknown): string {
+  if (typeof p !== 'string' || !/^[a-z0-9][a-z0-9/_-]{0,63}$/.test(p)) {
+    throw invalidArgument('purpose must be a short lower-case label such as "chroma" or "chroma/documents"');
+  }
+  return p;
+}
+
+/**
+ * An open aico-data folder: the encrypted stores and the layers built on them.
+ * Obtain one with {@link openDataLayer}; call {@link DataLayer.close} when done.
+ */
+export class DataLayer {
+  /** The encrypted libSQL store. */
+  readonly sql: SqlStore;
+  /** Sealing and HMAC under keys derived from the folder's data key. */
+  readonly crypto: Crypto;
+  /** The data folder. */
+  readonly dir: string;
+  /** True when this open created the folder. */
+  readonly created: boolean;
+  /** Public id of the folder's data key (names backups and sync peers; not secret). */
+  readonly keyId: string;
+
+  readonly #folder: NativeFolder;
+  #closed = false;
+
+  /** @internal Use {@link openDataLayer}. */
+  constructor(folder: NativeFolder, sql: SqlStore) {
+    this.#folder = folder;
+    this.sql = sql;
+    this.dir = folder.dir;
+    this.created = folder.created;
+    this.keyId = folder.keyId;
+    const check = () => {
+      if (this.#closed) throw new AicoDataError('CLOSED', 'the data layer was closed');
+    };
+    this.crypto = {
+      seal: (purpose, plaintext, aad) => (check(), native(() => folder.seal(purposeOf(purpose), bytes(plaintext, 'plaintext'), bytes(aad ?? EMPTY, 'aad')))),
+      open: (purpose, sealed, aad) => (check(), native(() => folder.open(purposeOf(purpose), bytes(sealed, 'sealed'), bytes(aad ?? EMPTY, 'aad')))),
+      hmac: (purpose, data) => (check(), native(() => folder.hmac(purposeOf(purpose), bytes(data, 'data')))),
+    };
+  }
+
+  /** True after {@link DataLayer.close}. */
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  /**
+   * Changes the master password: the data key is rewrapped under the new password in a new
+   * key file (written atomically); no store is re-encrypted. `WRONG_PASSWORD` if `oldPassword`
+   * is wrong, and then nothing changes.
+   */
+  async changePassword(oldPassword: string, newPassword: string, kdf?: KdfOptions): Promise<void> {
+    if (this.#closed) throw new AicoDataError('CLOSED', 'the data layer was closed');
+    if (typeof oldPassword !== 'string' || typeof newPassword !== 'string') throw invalidArgument('passwords must be strings');
+    if (newPassword.length === 0) throw invalidArgument('the new password must not be empty');
+    await nativeAsync(() => this.#folder.changePassword(oldPassword, newPassword, kdf));
+  }
+
+  /** Closes every store and forgets the keys. Idempotent. */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.sql.close();
+    this.#folder.close();
+  }
+}
+
+/**
+ * Opens (or creates) an aico-data folder with its master password.
+ *
+ * The password is checked against the key file before any store is opened: a wrong one
+ * fails with `WRONG_PASSWORD` and leaves every file byte-identical.
+ *
+ * @example
+ * ```ts
+ * import { openDataLayer } from 'aico-data';
+ * const data = await openDataLayer({ dir: './companion-data', password: process.env.AICO_PASSWORD! });
+ * try {
+ *   await data.sql.exec('CREATE TABLE IF NOT EXISTS notes(id INTEGER PRIMARY KEY, body TEXT)');
+ * } finally {
+ *   await data.close();
+ * }
+ * ```
+ */
+export async function openDataLayer(options: OpenDataLayerOptions): Promise<DataLayer> {
+  if (options === null || typeof options !== 'object') throw invalidArgument('openDataLayer takes an options object');
+  const { dir, password, create = true, kdf, sql } = options;
+  if (typeof dir !== 'string' || dir.trim() === '') throw invalidArgument('dir must be a non-empty path');
+  if (typeof password !== 'string' || password.length === 0) throw invalidArgument('password must be a non-empty string');
+  if (kdf !== undefined && (kdf === null || typeof kdf !== 'object')) throw invalidArgument('kdf must be an object');
+  const folder = await nativeAsync(() => openFolder(dir, password, create, kdf));
+  try {
+    const store = new SqlStore(native(() => folder.openSql(sql)));
+    return new DataLayer(folder, store);
+  } catch (e) {
+    folder.close();
+    throw e;
+  }
+}

@@ -1,0 +1,123 @@
+/**
+ * Errors of aico-data. Every failure the library reports is an {@link AicoDataError} with a
+ * stable {@link AicoErrorCode}: match on `code`, never on `message`.
+ *
+ * Native errors arrive as `[CODE] message` and are converted once, at the boundary, by
+ * {@link toAicoError}.
+ */
+
+/** Stable error codes. New codes may be added; existing ones never change meaning. */
+export const ERROR_CODES = [
+  'WRONG_PASSWORD',
+  'CORRUPT',
+  'SQL_ERROR',
+  'CONSTRAINT',
+  'BUSY',
+  'INVALID_ARGUMENT',
+  'CLOSED',
+  'IO',
+  'NOT_AUTHORIZED',
+  'LOCKED',
+  'NOT_FOUND',
+  'MIGRATION_FAILED',
+  'SCHEMA_DRIFT',
+  'SCHEMA_CONFLICT',
+  'UNAVAILABLE',
+  'TIMEOUT',
+  'CONFLICT',
+  'INTERNAL',
+] as const;
+
+export type AicoErrorCode = (typeof ERROR_CODES)[number];
+
+const CODE_SET: ReadonlySet<string> = new Set(ERROR_CODES);
+
+/** One-line hints printed by the CLI next to an error code. */
+export const ERROR_HINTS: Record<AicoErrorCode, string> = {
+  WRONG_PASSWORD: 'check the master password; nothing was changed',
+  CORRUPT: 'a file is damaged or was altered: restore the data folder from a backup',
+  SQL_ERROR: 'fix the SQL statement',
+  CONSTRAINT: 'the write breaks a UNIQUE/NOT NULL/CHECK/FOREIGN KEY rule',
+  BUSY: 'another writer held the database too long: retry, or raise busyTimeoutMs',
+  INVALID_ARGUMENT: 'fix the argument named in the message',
+  CLOSED: 'the data layer was closed: open it again',
+  IO: 'check the folder exists, is writable and the disk has space',
+  NOT_AUTHORIZED: 'this operation is not allowed from SQL',
+  LOCKED: 'another process has this data folder open',
+  NOT_FOUND: 'the named item does not exist',
+  MIGRATION_FAILED: 'fix the named migration statement; nothing of that version was applied',
+  SCHEMA_DRIFT: 'an applied schema version was edited: restore it or register a new version',
+  SCHEMA_CONFLICT: 'two schemas or plugins claim the same name',
+  UNAVAILABLE: 'a server the layer depends on is down: see `aico-data doctor`',
+  TIMEOUT: 'the operation took longer than its timeout',
+  CONFLICT: 'a concurrent change conflicts with this one',
+  INTERNAL: 'a bug: please report it with the message',
+};
+
+/** The error type of every aico-data failure. */
+export class AicoDataError extends Error {
+  /** Stable machine-readable code. */
+  readonly code: AicoErrorCode;
+  /** Structured context (component, version, field...), never secrets. */
+  readonly details?: Readonly<Record<string, unknown>>;
+
+  constructor(code: AicoErrorCode, message: string, details?: Record<string, unknown>, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'AicoDataError';
+    this.code = code;
+    if (details) this.details = details;
+  }
+
+  /** A one-line fix for humans. */
+  get hint(): string {
+    return ERROR_HINTS[this.code];
+  }
+}
+
+/** Type guard, optionally for one code. */
+export function isAicoError(e: unknown, code?: AicoErrorCode): e is AicoDataError {
+  return e instanceof AicoDataError && (code === undefined || e.code === code);
+}
+
+const NATIVE_PREFIX = /^\[([A-Z_]+)\] ([\s\S]*)$/;
+
+/** Converts anything thrown by the native addon (or elsewhere) into an AicoDataError. */
+export function toAicoError(e: unknown): AicoDataError {
+  if (e instanceof AicoDataError) return e;
+  if (e instanceof Error) {
+    const m = NATIVE_PREFIX.exec(e.message);
+    if (m && CODE_SET.has(m[1]!)) return new AicoDataError(m[1] as AicoErrorCode, m[2]!, undefined, { cause: e });
+    const code = (e as { code?: unknown }).code;
+    if (code === 'ENOENT' || code === 'EACCES' || code === 'EPERM' || code === 'EROFS' || code === 'ENOSPC' || code === 'ENOTDIR') {
+      return new AicoDataError('IO', e.message, { errno: code }, { cause: e });
+    }
+    if (code === 'ECONNREFUSED' || code === 'ECONNRESET') {
+      return new AicoDataError('UNAVAILABLE', e.message, { errno: code }, { cause: e });
+    }
+    return new AicoDataError('INTERNAL', e.message, undefined, { cause: e });
+  }
+  return new AicoDataError('INTERNAL', String(e));
+}
+
+/** Shorthand for argument validation. */
+export function invalidArgument(message: string, details?: Record<string, unknown>): AicoDataError {
+  return new AicoDataError('INVALID_ARGUMENT', message, details);
+}
+
+/** Runs `fn`, converting whatever it throws. */
+export function native<T>(fn: () => T): T {
+  try {
+    return fn();
+  } catch (e) {
+    throw toAicoError(e);
+  }
+}
+
+/** Awaits `p`, converting a rejection. */
+export async function nativeAsync<T>(p: () => Promise<T>): Promise<T> {
+  try {
+    return await p();
+  } catch (e) {
+    throw toAicoError(e);
+  }
+}

@@ -1,0 +1,9 @@
+/**
+ * aico-data: the local-first, encrypted data layer of an AI companion.
+ *
+ * Start with {@link openDataLayer}.
+ * @packageDocumentation
+ */
+export { openDataLayer, DataLayer, type OpenDataLayerOptions, type KdfOptions, type Crypto } from './data-layer.js';
+export { AicoDataError, ERROR_CODES, ERROR_HINTS, isAicoError, type AicoErrorCode } from './errors.js';
+export * from './stores/sql/index.js';

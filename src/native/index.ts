@@ -1,0 +1,7 @@
+/**
+ * The generated Node-API binding (`index.js` / `index.d.ts` at the package root, written by
+ * `napi build`), re-exported with its generated types. Only `src/stores/*` and the facade
+ * import from here; everything above talks to the stores.
+ */
+export * from '../../index.js';
+export type { NativeFolder, NativeSql } from '../../index.js';

@@ -1,0 +1,24 @@
+/**
+ * The core schemas of the AI companion. Importing this module registers them in
+ * `defaultRegistry` (the decorators run on import).
+ */
+export { SystemConfigSchema } from './system-config.js';
+export { UsersSchema } from './users.js';
+export { UserPreferencesSchema } from './user-preferences.js';
+export { ConversationsSchema } from './conversations.js';
+export { MemoriesSchema } from './memories.js';
+export { DevicesSchema } from './devices.js';
+export { OutboxSchema } from './outbox.js';
+export { SearchSchema } from './search.js';
+
+/** Names of the core components, in apply order. */
+export const CORE_SCHEMAS = [
+  'system_config',
+  'users',
+  'user_preferences',
+  'conversations',
+  'memories',
+  'devices',
+  'outbox',
+  'search',
+] as const;

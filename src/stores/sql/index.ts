@@ -1,0 +1,3 @@
+export { SqlStore, type SqlStats } from './store.js';
+export { Transaction, TransactionSync } from './transaction.js';
+export type * from './types.js';

@@ -1,0 +1,146 @@
+import { native, nativeAsync } from '../../errors.js';
+import type { NativeSql } from '../../native/index.js';
+import { checkSql, toNativeBatch } from './check.js';
+import { Transaction, TransactionSync } from './transaction.js';
+import type {
+  BatchStatement,
+  Row,
+  RunResult,
+  SqlExecutor,
+  SqlExecutorSync,
+  SqlParams,
+  SqlTransaction,
+  SqlTransactionSync,
+  SqlValue,
+} from './types.js';
+import { WriterQueue } from './writer-queue.js';
+
+type P = SqlParams | undefined;
+
+/** Pool and transaction counters. */
+export interface SqlStats {
+  readersOpen: number;
+  readersIdle: number;
+  readersMax: number;
+  inTransaction: boolean;
+}
+
+/**
+ * The encrypted libSQL store of a data folder: one writer connection plus a pool of
+ * readers, prepared-statement caches, and transactions. Every method has an async form
+ * (runs on the libuv pool) and a `*Sync` form (runs on the calling thread, for hot paths).
+ *
+ * @example
+ * ```ts
+ * await data.sql.exec('CREATE TABLE notes(id INTEGER PRIMARY KEY, body TEXT)');
+ * await data.sql.execute('INSERT INTO notes(body) VALUES (?)', ['hello']);
+ * const note = await data.sql.queryOne<{ body: string }>('SELECT body FROM notes WHERE id = :id', { id: 1 });
+ * await data.sql.transaction(async (tx) => {
+ *   await tx.execute('UPDATE notes SET body = ? WHERE id = 1', ['edited']);
+ * }); // committed, or rolled back if the callback throws
+ * ```
+ */
+export class SqlStore implements SqlExecutor, SqlExecutorSync {
+  readonly #n: NativeSql;
+  readonly #writes = new WriterQueue();
+
+  /** @internal */
+  constructor(n: NativeSql) {
+    this.#n = n;
+  }
+
+  // ---- async ----
+
+  execute(sql: string, params?: P): Promise<RunResult> {
+    return this.#writes.run(() => nativeAsync(() => this.#n.runAsync(checkSql(sql), params)));
+  }
+
+  query<T = Row>(sql: string, params?: P): Promise<T[]> {
+    return nativeAsync(() => this.#n.queryAsync(checkSql(sql), params, false, false)) as Promise<T[]>;
+  }
+
+  queryOne<T = Row>(sql: string, params?: P): Promise<T | undefined> {
+    return nativeAsync(() => this.#n.queryAsync(checkSql(sql), params, false, true)) as Promise<T | undefined>;
+  }
+
+  queryRaw(sql: string, params?: P): Promise<SqlValue[][]> {
+    return nativeAsync(() => this.#n.queryAsync(checkSql(sql), params, true, false)) as Promise<SqlValue[][]>;
+  }
+
+  exec(script: string): Promise<void> {
+    return this.#writes.run(() => nativeAsync(() => this.#n.execAsync(checkSql(script, 'script'))));
+  }
+
+  /** Runs the statements in one transaction: all of them commit, or none does. */
+  batch(stmts: readonly BatchStatement[]): Promise<RunResult[]> {
+    return this.#writes.run(() => nativeAsync(() => this.#n.batchAsync(toNativeBatch(stmts))));
+  }
+
+  /**
+   * Runs `fn` in a transaction (`BEGIN IMMEDIATE`): committed when it resolves, rolled back
+   * when it throws (the error is rethrown as is). Other writes wait until it ends; reads
+   * outside it do not see its changes before commit. Nested calls on `tx` use savepoints.
+   */
+  transaction<T>(fn: (tx: SqlTransaction) => Promise<T> | T): Promise<T> {
+    return this.#writes.run(() => Transaction.run(this.#n, fn));
+  }
+
+  // ---- sync ----
+
+  executeSync(sql: string, params?: P): RunResult {
+    return native(() => this.#n.run(checkSql(sql), params)) as RunResult;
+  }
+
+  querySync<T = Row>(sql: string, params?: P): T[] {
+    return native(() => this.#n.query(checkSql(sql), params, false, false)) as T[];
+  }
+
+  queryOneSync<T = Row>(sql: string, params?: P): T | undefined {
+    return native(() => this.#n.query(checkSql(sql), params, false, true)) as T | undefined;
+  }
+
+  queryRawSync(sql: string, params?: P): SqlValue[][] {
+    return native(() => this.#n.query(checkSql(sql), params, true, false)) as SqlValue[][];
+  }
+
+  execSync(script: string): void {
+    native(() => this.#n.exec(checkSql(script, 'script')));
+  }
+
+  batchSync(stmts: readonly BatchStatement[]): RunResult[] {
+    return native(() => this.#n.batch(toNativeBatch(stmts))) as RunResult[];
+  }
+
+  /**
+   * Synchronous transaction: `fn` must not return a Promise. While an async transaction is
+   * open, this fails at once with `BUSY` instead of blocking the thread that must finish it.
+   */
+  transactionSync<T>(fn: (tx: SqlTransactionSync) => T): T {
+    return TransactionSync.run(this.#n, fn);
+  }
+
+  // ---- maintenance ----
+
+  /** `PRAGMA quick_check` (or `integrity_check` with `full`); returns the problems, [] = ok. */
+  integrityCheck(full = false): string[] {
+    return native(() => this.#n.integrityCheck(full));
+  }
+
+  /** Pings idle pooled connections and replaces broken ones; returns how many were replaced. */
+  healthCheck(): number {
+    return native(() => this.#n.healthCheck());
+  }
+
+  stats(): SqlStats {
+    return native(() => this.#n.stats());
+  }
+
+  get closed(): boolean {
+    return this.#n.closed;
+  }
+
+  /** @internal Closes the connections; later calls fail with `CLOSED`. */
+  close(): void {
+    this.#n.close();
+  }
+}
