@@ -1,5 +1,6 @@
 import { AicoDataError, invalidArgument, native, nativeAsync } from './errors.js';
 import { openFolder, type NativeFolder } from './native/index.js';
+import { openSchemas, type SchemaManager, type SchemaOpenOptions } from './schema/index.js';
 import { SqlStore, type SqlOptions } from './stores/sql/index.js';
 
 /** Argon2id cost for a new key file. Defaults: 64 MiB, 3 passes, 1 lane (the floor). */
@@ -21,6 +22,8 @@ export interface OpenDataLayerOptions {
   kdf?: KdfOptions;
   /** Options of the encrypted SQL store. */
   sql?: SqlOptions;
+  /** Schema registry options (registry, drift acceptance, migration lock timeouts). */
+  schemas?: SchemaOpenOptions;
 }
 
 /** Sealing with the folder's keys (XChaCha20-Poly1305 with associated data). */
@@ -57,6 +60,8 @@ function purposeOf(p: unknown): string {
 export class DataLayer {
   /** The encrypted libSQL store. */
   readonly sql: SqlStore;
+  /** Schema registry: versions, history, migrations, plugin schemas. */
+  readonly schemas: SchemaManager;
   /** Sealing and HMAC under keys derived from the folder's data key. */
   readonly crypto: Crypto;
   /** The data folder. */
@@ -70,9 +75,10 @@ export class DataLayer {
   #closed = false;
 
   /** @internal Use {@link openDataLayer}. */
-  constructor(folder: NativeFolder, sql: SqlStore) {
+  constructor(folder: NativeFolder, sql: SqlStore, schemas: SchemaManager) {
     this.#folder = folder;
     this.sql = sql;
+    this.schemas = schemas;
     this.dir = folder.dir;
     this.created = folder.created;
     this.keyId = folder.keyId;
@@ -131,15 +137,19 @@ export class DataLayer {
  */
 export async function openDataLayer(options: OpenDataLayerOptions): Promise<DataLayer> {
   if (options === null || typeof options !== 'object') throw invalidArgument('openDataLayer takes an options object');
-  const { dir, password, create = true, kdf, sql } = options;
+  const { dir, password, create = true, kdf, sql, schemas } = options;
   if (typeof dir !== 'string' || dir.trim() === '') throw invalidArgument('dir must be a non-empty path');
   if (typeof password !== 'string' || password.length === 0) throw invalidArgument('password must be a non-empty string');
   if (kdf !== undefined && (kdf === null || typeof kdf !== 'object')) throw invalidArgument('kdf must be an object');
   const folder = await nativeAsync(() => openFolder(dir, password, create, kdf));
+  let store: SqlStore | undefined;
   try {
-    const store = new SqlStore(native(() => folder.openSql(sql)));
-    return new DataLayer(folder, store);
+    store = new SqlStore(native(() => folder.openSql(sql)));
+    // Core schemas are applied at every open; a failure closes what was opened.
+    const manager = await openSchemas(store, schemas);
+    return new DataLayer(folder, store, manager);
   } catch (e) {
+    store?.close();
     folder.close();
     throw e;
   }

@@ -6,4 +6,21 @@
  */
 export { openDataLayer, DataLayer, type OpenDataLayerOptions, type KdfOptions, type Crypto } from './data-layer.js';
 export { AicoDataError, ERROR_CODES, ERROR_HINTS, isAicoError, type AicoErrorCode } from './errors.js';
-export * from './stores/sql/index.js';
+export {
+  SqlStore,
+  Transaction,
+  TransactionSync,
+  type SqlStats,
+  type SqlValue,
+  type SqlParams,
+  type Row,
+  type RunResult,
+  type BatchStatement,
+  type SqlExecutor,
+  type SqlExecutorSync,
+  type SqlTransaction,
+  type SqlTransactionSync,
+  type SqlOptions,
+  type SandboxedExecutor,
+} from './stores/sql/index.js';
+export * from './schema/index.js';

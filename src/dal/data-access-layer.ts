@@ -59,7 +59,7 @@ export class DataAccessLayer {
    * Runs `fn` in a transaction: committed when it resolves, rolled back when it throws (the
    * error is rethrown). Called inside a transaction, it becomes a savepoint of it.
    */
-  transaction<T>(fn: (dal: DataAccessLayer) => Promise<T>): Promise<T> {
+  async transaction<T>(fn: (dal: DataAccessLayer) => Promise<T>): Promise<T> {
     if (typeof fn !== 'function') throw invalidArgument('transaction takes a callback', { field: 'fn' });
     const outer = this.#inTransaction ? this : (this.#ambient.getStore() ?? this);
     return outer.#session.transaction((tx) => {
@@ -71,6 +71,7 @@ export class DataAccessLayer {
   /** The session to use: this layer's own when bound to a transaction, else the ambient one. */
   #current(): SqlExecutor {
     if (this.#inTransaction) return this.#session;
-    return this.#ambient.getStore()?.#session ?? this.#session;
+    const ambient = this.#ambient.getStore();
+    return ambient ? ambient.#session : this.#session;
   }
 }

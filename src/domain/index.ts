@@ -16,4 +16,6 @@ export type * from './repositories/index.js';
 export type * from './search.js';
 export * from './services/conversation-service.js';
 export * from './services/user-onboarding-service.js';
+export * from './services/create-services.js';
 export type { DateInput } from './validation.js';
+export type { JsonObject, JsonValue } from './json.js';

@@ -95,6 +95,9 @@ export function requireDate(value: unknown, field: string): Date {
   if (!d || Number.isNaN(d.getTime())) {
     throw invalidArgument(`${field} must be a Date, an ISO-8601 timestamp or epoch milliseconds, got ${preview(value)}`, { field });
   }
+  // Stored as ISO-8601 text, which sorts correctly only for four-digit years.
+  const year = d.getUTCFullYear();
+  if (year < 1 || year > 9999) throw invalidArgument(`${field} must be between the years 0001 and 9999`, { field });
   return d;
 }
 

@@ -11,24 +11,32 @@
  * NATIVE HOOK (requested from the Rust core): a per-connection sandbox policy
  * `{ prefix, allowDdl }` read by the existing authorizer callback, exposed as
  * `SqlStore.sandboxed(policy)` (every statement of the returned handle, on a reader or the
- * writer, is prepared under the policy) and `SqlTransaction.sandboxed(policy)` (same, bound to
- * the open transaction). Statements prepared under a policy must not come from, or go into,
- * the shared prepared-statement cache (authorization runs at prepare time). Rules while a
- * policy is set (names compared case-insensitively; `owned(x)` = x starts with prefix):
- *  - SQLITE_READ / INSERT / UPDATE / DELETE on table t: allow iff owned(t); also allow
- *    `sqlite_sequence`; allow writes to `sqlite_master`/`sqlite_temp_master` only when allowDdl
- *    (SQLite writes the catalog during DDL; the DDL action itself is checked separately).
- *  - CREATE_[TEMP_]TABLE/VIEW, DROP_[TEMP_]TABLE/VIEW (arg1 = name), CREATE_/DROP_[TEMP_]INDEX
- *    and _TRIGGER (arg1 = object, arg2 = table), ALTER_TABLE (arg2 = table), REINDEX,
- *    ANALYZE: allow iff allowDdl and every name given is owned.
- *  - CREATE_VTABLE / DROP_VTABLE (arg1 = table, arg2 = module): allow iff allowDdl, owned and
- *    module is `fts5`.
- *  - PRAGMA: deny, except table_info / table_xinfo / index_list / index_info / index_xinfo /
- *    foreign_key_list whose argument is owned.
- *  - TRANSACTION, SAVEPOINT, ATTACH, DETACH: deny (the data layer owns transactions).
- *  - FUNCTION: the existing deny-list; SELECT, RECURSIVE: allow.
- *  Denials surface as `NOT_AUTHORIZED`. Trigger bodies and views are checked when a statement
- *  using them is prepared, so a plugin trigger or view cannot reach outside the namespace.
+ * writer, is prepared under the policy; it has execute/query/queryOne/exec/transaction) and
+ * `SqlTransaction.sandboxed(policy)` (same, bound to the open transaction, so the migrator
+ * can write its tracking rows unsandboxed in the same transaction). Authorization runs at
+ * prepare time: statements prepared under a policy must bypass the shared prepared-statement
+ * cache (or the policy must be part of the cache key). Rules while a policy is set, checked
+ * with Python's sqlite3.set_authorizer against SQLite 3.40 (owned(x) = lower(x) starts with
+ * prefix; existing deny rules for functions/pragmas/ATTACH still apply first):
+ *  - READ / INSERT / UPDATE / DELETE (arg1 = table): allow iff owned(table) or table is
+ *    `sqlite_sequence`; on `sqlite_master`/`sqlite_temp_master` allow only when allowDdl (SQLite
+ *    reads and writes the catalog during DDL; the DDL action itself is checked below).
+ *    Foreign-key parent lookups are READs too, so an FK to a core table fails at write time.
+ *  - CREATE_[TEMP_]TABLE / VIEW, DROP_[TEMP_]TABLE / VIEW (arg1 = name): allowDdl and
+ *    (owned(name) or name = 'sqlite_sequence', which AUTOINCREMENT creates).
+ *  - CREATE_/DROP_[TEMP_]INDEX and _TRIGGER (arg1 = object, arg2 = table): allowDdl and
+ *    owned(table) and (owned(object) or object starts with 'sqlite_autoindex_' + prefix).
+ *  - ALTER_TABLE (arg2 = table): allowDdl and owned(table). (The new name of a RENAME is not
+ *    shown to the authorizer: the catalog check below catches a rename out of the namespace.)
+ *  - REINDEX (arg1 = index; CREATE INDEX issues one): allowDdl and owned.
+ *  - CREATE_VTABLE / DROP_VTABLE (arg1 = table, arg2 = module): allowDdl, owned, module fts5.
+ *  - PRAGMA: `data_version` allowed (FTS5 reads it); table_info / table_xinfo / index_list /
+ *    index_info / index_xinfo / foreign_key_list allowed when arg2 is owned; all others denied.
+ *  - TRANSACTION, SAVEPOINT, ATTACH, DETACH, ANALYZE: deny (the data layer owns transactions).
+ *  - SELECT, FUNCTION (after the existing deny-list), RECURSIVE: allow.
+ *  Denials surface as `NOT_AUTHORIZED`. Trigger bodies and views are authorized when a
+ *  statement using them is prepared (the trigger/view name is in arg4), so a plugin trigger or
+ *  view cannot reach outside the namespace when the plugin's SQL fires it.
  */
 import type { PlanStep, SandboxPolicy, SchemaExecutor, SchemaStore, SchemaTransaction } from './types.js';
 import { pluginPrefix } from './names.js';

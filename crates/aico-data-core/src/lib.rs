@@ -16,3 +16,6 @@ mod random;
 pub mod sql;
 
 pub use error::{Error, Result};
+
+/// Whether this core was compiled with optimisations (the project's single `dev` profile is).
+pub const OPTIMIZED: bool = !cfg!(debug_assertions);

@@ -1,7 +1,6 @@
 //! Build information and engine smoke checks (used by `doctor` and the foundation tests).
 
 use aico_data_core::analytics::AnalyticsEngine;
-use aico_data_core::kv::KvEngine;
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
 
@@ -28,7 +27,7 @@ pub fn build_info() -> Result<BuildInfo> {
         libsql_cipher: "aes256cbc (SQLite3MultipleCiphers, libsql)".to_string(),
         sqlite_version: aico_data_core::sql::sqlite_version().to_string(),
         duckdb_version: duck,
-        profile: if cfg!(debug_assertions) { "debug-assertions" } else { "optimized" }.to_string(),
+        profile: if aico_data_core::OPTIMIZED { "dev (optimized, opt-level 3)" } else { "debug assertions on" }.to_string(),
     })
 }
 
@@ -42,9 +41,5 @@ pub fn duckdb_smoke(rows: u32) -> Result<i64> {
 /// Opens RocksDB at `path`, writes and reads back one value, closes it.
 #[napi]
 pub fn rocksdb_smoke(path: String) -> Result<bool> {
-    let mut kv = KvEngine::open(path.as_ref()).or_throw()?;
-    kv.put("cache", b"smoke", b"ok").or_throw()?;
-    let ok = kv.get("cache", b"smoke").or_throw()?.as_deref() == Some(&b"ok"[..]);
-    kv.close().or_throw()?;
-    Ok(ok)
+    aico_data_core::kv::smoke(path.as_ref()).or_throw()
 }

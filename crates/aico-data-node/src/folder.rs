@@ -52,7 +52,7 @@ impl Task for OpenFolderTask {
 }
 
 /// Unlocks (or creates) a data folder off the JS thread (Argon2id takes a few hundred ms).
-#[napi]
+#[napi(ts_return_type = "Promise<NativeFolder>")]
 pub fn open_folder(dir: String, password: String, create: bool, kdf: Option<KdfOptions>) -> AsyncTask<OpenFolderTask> {
     AsyncTask::new(OpenFolderTask { dir, password, create, kdf: kdf_params(kdf) })
 }
@@ -99,6 +99,11 @@ impl NativeFolder {
         self.keys.lock().push((purpose.to_string(), key.clone()));
         Ok(key)
     }
+
+    /// The key of `store`, for the store bindings of this crate (never exposed to JS).
+    pub(crate) fn store_key(&self, store: Store) -> Result<StoreKey> {
+        self.with(|f| Ok(f.store_key(store)))
+    }
 }
 
 #[napi]
@@ -140,7 +145,7 @@ impl NativeFolder {
         Ok(Buffer::from(keys::hmac_sha256(key.bytes(), data).to_vec()))
     }
 
-    #[napi]
+    #[napi(ts_return_type = "Promise<void>")]
     pub fn change_password(&self, old_password: String, new_password: String, kdf: Option<KdfOptions>) -> AsyncTask<ChangePasswordTask> {
         AsyncTask::new(ChangePasswordTask { folder: self.inner.clone(), old: old_password, new: new_password, kdf: kdf_params(kdf) })
     }

@@ -4,7 +4,7 @@
 use std::ptr;
 use std::sync::Arc;
 
-use aico_data_core::sql::{OwnedRows, Params, RunResult, SqlStore, Stmt, TxId, Wait};
+use aico_data_core::sql::{OwnedRows, Params, RunResult, SandboxPolicy, SqlStore, Stmt, TxId, Wait};
 use napi::bindgen_prelude::*;
 use napi::sys;
 use napi_derive::napi;
@@ -20,6 +20,11 @@ pub struct NativeSql {
 impl NativeSql {
     pub fn new(store: SqlStore) -> Self {
         NativeSql { store: Arc::new(store) }
+    }
+
+    /// The shared store, for Rust-side consumers (the analytics ETL).
+    pub(crate) fn store(&self) -> Arc<SqlStore> {
+        self.store.clone()
     }
 }
 
@@ -249,6 +254,48 @@ impl NativeSql {
         Ok(self.task(SqlOp::Finish(tx_id(tx)?, false)))
     }
 
+    // ---- plugin sandboxes (async) ----
+
+    /// Runs one statement with only objects named `prefix*` reachable (DDL when `allowDdl`).
+    #[napi(ts_return_type = "Promise<{ changes: number; lastInsertRowid: number | bigint }>")]
+    pub fn sandboxed_run_async(
+        &self,
+        prefix: String,
+        allow_ddl: bool,
+        tx: Option<i64>,
+        sql: String,
+        params: Option<Unknown<'_>>,
+    ) -> Result<AsyncTask<SqlTask>> {
+        let policy = SandboxPolicy::new(&prefix, allow_ddl).or_throw()?;
+        let tx = tx.map(tx_id).transpose()?;
+        Ok(self.sandboxed_task(policy, SqlOp::Run(tx, sql, params_of(params)?)))
+    }
+
+    #[napi(ts_return_type = "Promise<unknown>")]
+    #[allow(clippy::too_many_arguments)]
+    pub fn sandboxed_query_async(
+        &self,
+        prefix: String,
+        allow_ddl: bool,
+        tx: Option<i64>,
+        sql: String,
+        params: Option<Unknown<'_>>,
+        arrays: Option<bool>,
+        one: Option<bool>,
+    ) -> Result<AsyncTask<SqlTask>> {
+        let policy = SandboxPolicy::new(&prefix, allow_ddl).or_throw()?;
+        let tx = tx.map(tx_id).transpose()?;
+        let op = SqlOp::Query(tx, sql, params_of(params)?, arrays.unwrap_or(false), one.unwrap_or(false));
+        Ok(self.sandboxed_task(policy, op))
+    }
+
+    #[napi(ts_return_type = "Promise<void>")]
+    pub fn sandboxed_exec_async(&self, prefix: String, allow_ddl: bool, tx: Option<i64>, script: String) -> Result<AsyncTask<SqlTask>> {
+        let policy = SandboxPolicy::new(&prefix, allow_ddl).or_throw()?;
+        let tx = tx.map(tx_id).transpose()?;
+        Ok(self.sandboxed_task(policy, SqlOp::Exec(tx, script)))
+    }
+
     // ---- maintenance ----
 
     /// Problems found by `PRAGMA quick_check` (or `integrity_check` with `full`); empty = ok.
@@ -284,7 +331,11 @@ impl NativeSql {
     }
 
     fn task(&self, op: SqlOp) -> AsyncTask<SqlTask> {
-        AsyncTask::new(SqlTask { store: self.store.clone(), op: Some(op) })
+        AsyncTask::new(SqlTask { store: self.store.clone(), op: Some(op), policy: None })
+    }
+
+    fn sandboxed_task(&self, policy: SandboxPolicy, op: SqlOp) -> AsyncTask<SqlTask> {
+        AsyncTask::new(SqlTask { store: self.store.clone(), op: Some(op), policy: Some(policy) })
     }
 }
 
@@ -326,6 +377,8 @@ pub enum SqlOut {
 pub struct SqlTask {
     store: Arc<SqlStore>,
     op: Option<SqlOp>,
+    /// Set for plugin-sandboxed statements.
+    policy: Option<SandboxPolicy>,
 }
 
 impl Task for SqlTask {
@@ -335,6 +388,9 @@ impl Task for SqlTask {
     fn compute(&mut self) -> Result<SqlOut> {
         let s = &self.store;
         let op = self.op.take().ok_or_else(|| invalid("task already ran"))?;
+        if let Some(policy) = &self.policy {
+            return sandboxed(s, policy, op).or_throw();
+        }
         let out = match op {
             SqlOp::Run(None, sql, p) => s.run(&sql, &p, Wait::Block).map(SqlOut::Run),
             SqlOp::Run(Some(tx), sql, p) => s.tx_run(tx, &sql, &p).map(SqlOut::Run),
@@ -358,6 +414,18 @@ impl Task for SqlTask {
 
     fn resolve(&mut self, _env: Env, out: SqlOut) -> Result<SqlOutJs> {
         Ok(SqlOutJs(out))
+    }
+}
+
+fn sandboxed(s: &SqlStore, policy: &SandboxPolicy, op: SqlOp) -> aico_data_core::Result<SqlOut> {
+    match op {
+        SqlOp::Run(tx, sql, p) => s.sandboxed_run(policy, tx, &sql, &p, Wait::Block).map(SqlOut::Run),
+        SqlOp::Query(tx, sql, p, arrays, one) => {
+            let mut rows = if one { OwnedRows::with_limit(1) } else { OwnedRows::default() };
+            s.sandboxed_query(policy, tx, &sql, &p, &mut rows, Wait::Block).map(|_| SqlOut::Rows(rows, arrays, one))
+        }
+        SqlOp::Exec(tx, sql) => s.sandboxed_exec(policy, tx, &sql, Wait::Block).map(|_| SqlOut::Unit),
+        _ => Err(aico_data_core::Error::invalid("this operation cannot be sandboxed")),
     }
 }
 

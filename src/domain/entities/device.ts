@@ -1,6 +1,6 @@
 import { AicoDataError, invalidArgument } from '../../errors.js';
 import { newId } from '../ids.js';
-import { optionalDate, requireDate, requireId, requireObject, requireOneOf, requireText, type DateInput } from '../validation.js';
+import { optionalDate, optionalId, requireDate, requireId, requireObject, requireOneOf, requireText, type DateInput } from '../validation.js';
 
 export const DEVICE_TYPES = ['desktop', 'laptop', 'phone', 'tablet', 'server', 'other'] as const;
 export type DeviceType = (typeof DEVICE_TYPES)[number];
@@ -16,11 +16,13 @@ export type SyncPolicy = (typeof SYNC_POLICIES)[number];
 /** A device of the user's federated network. Revocation is final. */
 export interface Device {
   readonly id: string;
+  /** The user who owns it, if known. */
+  readonly userId: string | null;
   readonly name: string;
   readonly type: DeviceType;
   /** Operating system or runtime label, e.g. `linux`, `ios`. */
   readonly platform: string;
-  /** The device's public key (e.g. a 32-byte Ed25519 key). */
+  /** The device's public key (e.g. a 32-byte Ed25519 key); unique across devices. */
   readonly publicKey: Uint8Array;
   readonly trustLevel: TrustLevel;
   readonly syncPolicy: SyncPolicy;
@@ -31,8 +33,9 @@ export interface Device {
 
 export interface NewDevice {
   readonly id?: string;
+  readonly userId?: string | null;
   readonly name: string;
-  readonly type: DeviceType;
+  readonly type?: DeviceType;
   readonly platform: string;
   readonly publicKey: Uint8Array;
   readonly trustLevel?: TrustLevel;
@@ -45,19 +48,22 @@ export interface NewDevice {
 const PLATFORM = /^[a-z0-9][a-z0-9._-]{0,31}$/;
 const MAX_PUBLIC_KEY_BYTES = 1024;
 
-/** Validates `input` and fills defaults (a new id, `pending`, `full`, now). */
+/** Validates `input` and fills defaults (a new id, type `other`, `pending`, `full` sync, now). */
 export function createDevice(input: NewDevice): Device {
   const i = requireObject(input, 'device');
   const createdAt = optionalDate(i.createdAt, 'createdAt') ?? new Date();
   const platform = requireText(i.platform, 'platform', { max: 32 });
-  if (!PLATFORM.test(platform)) throw invalidArgument('platform must be a short lower-case label such as "linux"', { field: 'platform' });
+  if (!PLATFORM.test(platform)) {
+    throw invalidArgument('platform must be a short lower-case label such as "linux"', { field: 'platform' });
+  }
   if (!(i.publicKey instanceof Uint8Array) || i.publicKey.length === 0 || i.publicKey.length > MAX_PUBLIC_KEY_BYTES) {
     throw invalidArgument(`publicKey must be a non-empty Uint8Array of at most ${MAX_PUBLIC_KEY_BYTES} bytes`, { field: 'publicKey' });
   }
   return Object.freeze({
     id: i.id === undefined ? newId(createdAt.getTime()) : requireId(i.id, 'id'),
+    userId: optionalId(i.userId, 'userId'),
     name: requireText(i.name, 'name', { max: 100 }),
-    type: requireOneOf(i.type, 'type', DEVICE_TYPES),
+    type: i.type === undefined ? 'other' : requireOneOf(i.type, 'type', DEVICE_TYPES),
     platform,
     publicKey: new Uint8Array(i.publicKey),
     trustLevel: i.trustLevel === undefined ? 'pending' : requireOneOf(i.trustLevel, 'trustLevel', TRUST_LEVELS),
@@ -75,7 +81,7 @@ export function trustDevice(device: Device, level: TrustLevel = 'trusted'): Devi
   return Object.freeze({ ...device, trustLevel });
 }
 
-/** `device` revoked at `at`; a device already revoked keeps its first revocation time. */
+/** `device` revoked at `at`; a revoked device keeps its first revocation time. */
 export function revokeDevice(device: Device, at: Date = new Date()): Device {
   if (device.revokedAt) return device;
   return Object.freeze({ ...device, revokedAt: requireDate(at, 'at') });

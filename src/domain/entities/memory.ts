@@ -30,6 +30,8 @@ export interface Memory {
   readonly userId: string;
   readonly type: MemoryType;
   readonly content: string;
+  /** A free label grouping memories, e.g. `family`, `work`. */
+  readonly category: string | null;
   /** 0 (trivia) to 1 (essential). */
   readonly importance: number;
   /** 0 (guess) to 1 (certain). */
@@ -38,7 +40,8 @@ export interface Memory {
   readonly validFrom: Date;
   /** Until when it holds (`null`: still true). */
   readonly validTo: Date | null;
-  /** The message it was learned from. */
+  /** The conversation and message it was learned from. */
+  readonly sourceConversationId: string | null;
   readonly sourceMessageId: string | null;
   /** Model and dimension of its embedding, once one exists (both or neither). */
   readonly embeddingModel: string | null;
@@ -53,10 +56,12 @@ export interface NewMemory {
   readonly userId: string;
   readonly type: MemoryType;
   readonly content: string;
+  readonly category?: string | null;
   readonly importance?: number;
   readonly confidence?: number;
   readonly validFrom?: DateInput;
   readonly validTo?: DateInput | null;
+  readonly sourceConversationId?: string | null;
   readonly sourceMessageId?: string | null;
   readonly embeddingModel?: string | null;
   readonly embeddingDimension?: number | null;
@@ -86,10 +91,12 @@ export function createMemory(input: NewMemory): Memory {
     userId: requireId(i.userId, 'userId'),
     type: requireOneOf(i.type, 'type', MEMORY_TYPES),
     content: requireText(i.content, 'content', { max: MAX_MEMORY_LENGTH }),
+    category: optionalText(i.category, 'category', { max: 100 }),
     importance: i.importance === undefined ? 0.5 : requireNumber(i.importance, 'importance', 0, 1),
     confidence: i.confidence === undefined ? 1 : requireNumber(i.confidence, 'confidence', 0, 1),
     validFrom,
     validTo,
+    sourceConversationId: optionalId(i.sourceConversationId, 'sourceConversationId'),
     sourceMessageId: optionalId(i.sourceMessageId, 'sourceMessageId'),
     embeddingModel,
     embeddingDimension,

@@ -11,7 +11,7 @@ import {
   type DateInput,
 } from '../validation.js';
 
-export const MESSAGE_ROLES = ['user', 'assistant', 'system'] as const;
+export const MESSAGE_ROLES = ['user', 'assistant', 'system', 'tool'] as const;
 /** Who wrote a message. */
 export type MessageRole = (typeof MESSAGE_ROLES)[number];
 

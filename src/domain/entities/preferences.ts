@@ -1,12 +1,10 @@
 import { invalidArgument } from '../../errors.js';
+import { requireJsonObject, type JsonObject } from '../json.js';
 import { optionalDate, requireId, requireObject, requireOneOf, requireText, type DateInput } from '../validation.js';
 
 export const PRIVACY_LEVELS = ['minimal', 'standard', 'strict'] as const;
 /** How much the companion may remember and share: `strict` keeps the least. */
 export type PrivacyLevel = (typeof PRIVACY_LEVELS)[number];
-
-/** A JSON value, for free-form settings. */
-export type JsonValue = null | boolean | number | string | readonly JsonValue[] | { readonly [key: string]: JsonValue };
 
 /** How one user wants the companion to behave. One per user. */
 export interface UserPreferences {
@@ -16,8 +14,8 @@ export interface UserPreferences {
   /** A short style label, e.g. `friendly`, `concise`. */
   readonly personalityStyle: string;
   readonly privacyLevel: PrivacyLevel;
-  /** Further settings, JSON-serializable. */
-  readonly settings: { readonly [key: string]: JsonValue };
+  /** Further settings by name (JSON values). */
+  readonly settings: JsonObject;
   readonly updatedAt: Date;
 }
 
@@ -26,13 +24,12 @@ export interface NewUserPreferences {
   readonly language?: string;
   readonly personalityStyle?: string;
   readonly privacyLevel?: PrivacyLevel;
-  readonly settings?: { readonly [key: string]: JsonValue };
+  readonly settings?: JsonObject;
   readonly updatedAt?: DateInput;
 }
 
 const LANGUAGE = /^[a-z]{2,3}(-[A-Za-z0-9]{1,8})*$/;
 const STYLE = /^[a-z][a-z0-9_-]{0,31}$/;
-const MAX_SETTINGS_BYTES = 64 * 1024;
 
 /** Validates `input` and fills defaults (`en`, `friendly`, `standard`, no settings, now). */
 export function createUserPreferences(input: NewUserPreferences): UserPreferences {
@@ -43,27 +40,13 @@ export function createUserPreferences(input: NewUserPreferences): UserPreference
   if (!STYLE.test(personalityStyle)) {
     throw invalidArgument('personalityStyle must be a short lower-case label such as "friendly"', { field: 'personalityStyle' });
   }
+  const settings = i.settings === undefined ? Object.freeze({}) : requireJsonObject(i.settings, 'settings');
   return Object.freeze({
     userId: requireId(i.userId, 'userId'),
     language,
     personalityStyle,
     privacyLevel: i.privacyLevel === undefined ? 'standard' : requireOneOf(i.privacyLevel, 'privacyLevel', PRIVACY_LEVELS),
-    settings: i.settings === undefined ? Object.freeze({}) : requireSettings(i.settings),
+    settings,
     updatedAt: optionalDate(i.updatedAt, 'updatedAt') ?? new Date(),
   });
-}
-
-function requireSettings(value: unknown): { readonly [key: string]: JsonValue } {
-  requireObject(value, 'settings');
-  let json: string;
-  try {
-    json = JSON.stringify(value);
-  } catch {
-    throw invalidArgument('settings must be JSON-serializable', { field: 'settings' });
-  }
-  if (Buffer.byteLength(json, 'utf8') > MAX_SETTINGS_BYTES) {
-    throw invalidArgument(`settings must be at most ${MAX_SETTINGS_BYTES} bytes as JSON`, { field: 'settings' });
-  }
-  // A deep copy: later edits of the caller's object cannot change the entity.
-  return Object.freeze(JSON.parse(json) as { [key: string]: JsonValue });
 }

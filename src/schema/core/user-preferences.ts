@@ -1,4 +1,4 @@
-/** `user_preferences`: one JSON value per (user, key). */
+/** `user_preferences`: one row per user (language, personality style, privacy level, JSON settings). */
 import { registerSchema } from '../decorator.js';
 import type { SchemaVersion } from '../types.js';
 import { NOW } from './sql.js';
@@ -11,11 +11,12 @@ export class UserPreferencesSchema {
       name: 'create_user_preferences',
       up: [
         `CREATE TABLE user_preferences (
-          user_id    TEXT NOT NULL REFERENCES users (id) ON DELETE CASCADE,
-          key        TEXT NOT NULL CHECK (length(key) > 0),
-          value      TEXT NOT NULL,
-          updated_at TEXT NOT NULL DEFAULT ${NOW},
-          PRIMARY KEY (user_id, key)
+          user_id           TEXT PRIMARY KEY NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+          language          TEXT NOT NULL DEFAULT 'en',
+          personality_style TEXT NOT NULL DEFAULT 'friendly',
+          privacy_level     TEXT NOT NULL DEFAULT 'standard' CHECK (privacy_level IN ('minimal', 'standard', 'strict')),
+          settings          TEXT NOT NULL DEFAULT '{}',
+          updated_at        TEXT NOT NULL DEFAULT ${NOW}
         ) WITHOUT ROWID`,
       ],
       down: ['DROP TABLE user_preferences'],

@@ -1,4 +1,7 @@
-/** `users`: the people the companion knows (upstream: uuid, full_name, nickname, user_type, is_active). */
+/**
+ * `users`: the people the companion knows. Upstream AICO has uuid, full_name, nickname,
+ * user_type, is_active; here `id` is the UUID and `name` the full name (as in the domain).
+ */
 import { registerSchema } from '../decorator.js';
 import type { SchemaVersion } from '../types.js';
 import { NOW } from './sql.js';
@@ -13,9 +16,9 @@ export class UsersSchema {
       up: [
         `CREATE TABLE users (
           id         TEXT PRIMARY KEY NOT NULL,
-          full_name  TEXT,
+          name       TEXT NOT NULL,
           nickname   TEXT,
-          user_type  TEXT NOT NULL DEFAULT 'person',
+          user_type  TEXT NOT NULL DEFAULT 'member',
           is_active  INTEGER NOT NULL DEFAULT 1 CHECK (is_active IN (0, 1)),
           created_at TEXT NOT NULL DEFAULT ${NOW},
           updated_at TEXT NOT NULL DEFAULT ${NOW},

@@ -1,6 +1,7 @@
 import { native, nativeAsync } from '../../errors.js';
 import type { NativeSql } from '../../native/index.js';
 import { checkSql, toNativeBatch } from './check.js';
+import { sandboxedExecutor, type SandboxedExecutor, type SandboxPolicy } from './sandbox.js';
 import { Transaction, TransactionSync } from './transaction.js';
 import type {
   BatchStatement,
@@ -117,6 +118,25 @@ export class SqlStore implements SqlExecutor, SqlExecutorSync {
    */
   transactionSync<T>(fn: (tx: SqlTransactionSync) => T): T {
     return TransactionSync.run(this.#n, fn);
+  }
+
+  // ---- plugin sandboxes ----
+
+  /**
+   * A handle whose statements can reach only objects named `policy.prefix*` (enforced by
+   * SQLite's authorizer at prepare time; denials are `NOT_AUTHORIZED`). Backs plugin isolation.
+   */
+  sandboxed(policy: SandboxPolicy): SandboxedExecutor & {
+    transaction<T>(fn: (tx: SandboxedExecutor) => Promise<T> | T): Promise<T>;
+  } {
+    const n = this.#n;
+    const base = sandboxedExecutor(n, policy);
+    return {
+      ...base,
+      execute: (sql, params) => this.#writes.run(() => base.execute(sql, params)),
+      exec: (script) => this.#writes.run(() => base.exec(script)),
+      transaction: (fn) => this.#writes.run(() => Transaction.run(n, (tx) => fn((tx as Transaction).sandboxed(policy)))),
+    };
   }
 
   // ---- maintenance ----

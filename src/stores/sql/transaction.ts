@@ -1,6 +1,7 @@
 import { invalidArgument, native, nativeAsync, toAicoError } from '../../errors.js';
 import type { NativeSql } from '../../native/index.js';
 import { checkSql } from './check.js';
+import { sandboxedExecutor, type SandboxedExecutor, type SandboxPolicy } from './sandbox.js';
 import type { Row, RunResult, SqlParams, SqlTransaction, SqlTransactionSync, SqlValue } from './types.js';
 
 type P = SqlParams | undefined;
@@ -40,6 +41,11 @@ export class Transaction implements SqlTransaction {
   }
   exec(script: string): Promise<void> {
     return nativeAsync(() => (this.#s.check(), this.#n.txExecAsync(this.#s.id, checkSql(script, 'script'))));
+  }
+
+  /** Statements of this transaction compiled under a plugin sandbox policy. */
+  sandboxed(policy: SandboxPolicy): SandboxedExecutor {
+    return sandboxedExecutor(this.#n, policy, this.#s);
   }
 
   /** Runs `fn` inside a savepoint: rolled back alone if it throws. */

@@ -1,75 +1,69 @@
-//! DuckDB analytics engine. This module opens the engine safely (offline, no plaintext spill);
-//! the ETL and reports build on it.
+//! DuckDB analytics, derived from libSQL, with no plaintext on disk.
+//!
+//! # Design
+//!
+//! - **In memory only.** The analytics database is an in-memory DuckDB
+//!   ([`AnalyticsEngine`]) opened with `temp_directory = ''` (operators that outgrow
+//!   `memory_limit` fail instead of spilling plaintext pages), `enable_external_access =
+//!   false` (SQL cannot `COPY ... TO` a file, `read_csv`, `ATTACH` or `INSTALL`), extension
+//!   autoinstall and autoload off (offline), and `lock_configuration = true` (no statement can
+//!   undo any of that). DuckDB's own database encryption is not used: writing encrypted
+//!   files needs OpenSSL from the `httpfs` extension (not available offline) and its bundled
+//!   mbedtls path is documented as unsafe.
+//! - **libSQL stays the source of truth.** [`etl`] copies conversations, messages and memories
+//!   incrementally: triggers in libSQL log the key of every inserted, updated or deleted row
+//!   in a change log ([`etl::tracking`]); a sync reads the keys logged above the table's
+//!   watermark, joined with their current rows, inside one read transaction and applies them
+//!   to DuckDB inside one transaction, streaming rows from SQLite straight into DuckDB data
+//!   chunks (no per-row JavaScript, no row objects).
+//! - **Persistence as sealed snapshots.** [`snapshot`] writes every table (and the
+//!   watermarks) as LZ4 Arrow IPC streams, each sealed with XChaCha20-Poly1305 under the
+//!   folder's DuckDB store key (`folder.store_key(Store::Duckdb)`, HKDF from the data key),
+//!   with the snapshot id and frame index bound as associated data, to `analytics.snapshot`
+//!   (written to `.tmp`, fsynced, renamed). Reopening restores it and syncs only what changed
+//!   since its watermark. A snapshot that fails to open (tampered, truncated, from another
+//!   key or another database) is discarded with an event and the store rebuilds from libSQL:
+//!   it is derived data, so nothing is lost and `WRONG_PASSWORD` is never raised for it.
+//! - **Read-only callers.** [`AnalyticsStore::query`] prepares the statement first and runs it
+//!   only if DuckDB says it is a single `SELECT`; with external access off even a SELECT
+//!   cannot touch a file.
+//!
+//! # Threat model
+//!
+//! Protected: an attacker who gets the data folder or the machine's temp directory at rest
+//! (stolen disk, backup copy, another local user) learns nothing from analytics but the
+//! snapshot's size and timestamps; altering, truncating, reordering or splicing snapshot
+//! frames is detected (and answered with a rebuild, not with wrong numbers); a caller's SQL
+//! cannot write the analytics tables, change the engine's settings, or read/write files.
+//!
+//! Not protected: an attacker who can read this process's memory or attach a debugger
+//! (plaintext and keys are in memory while the store is open), swap or core dumps written by
+//! the OS (disable swap / core dumps, or use an encrypted swap, for that threat), rolling a
+//! snapshot back to an older sealed one (harmless: the sync catches up from the older
+//! watermark, and a watermark below the pruned change log forces a rebuild), and callers of
+//! `queryArrow`/`query` who write the results to disk themselves.
 
-use duckdb::{Config, Connection};
+mod arrow_rows;
+mod chunk;
+pub mod column_type;
+pub mod engine;
+pub mod etl;
+pub mod events;
+mod ipc;
+pub mod options;
+mod query;
+mod raw;
+pub mod reports;
+pub mod snapshot;
+pub mod store;
+pub mod time;
 
-use crate::error::{Error, Result};
-
-/// An in-memory DuckDB whose temp directory is disabled (`temp_directory = ''`), so operators
-/// never spill plaintext pages to disk, and whose extension autoinstall/autoload are off, so
-/// it never reaches the network.
-pub struct AnalyticsEngine {
-    conn: Connection,
-}
-
-fn map(e: duckdb::Error) -> Error {
-    Error::Sql(format!("duckdb: {e}"))
-}
-
-impl AnalyticsEngine {
-    pub fn open_in_memory(memory_limit_mb: u32, threads: u32) -> Result<AnalyticsEngine> {
-        let config = Config::default()
-            .enable_autoload_extension(false)
-            .map_err(map)?
-            .with("autoinstall_known_extensions", "false")
-            .map_err(map)?
-            .with("temp_directory", "")
-            .map_err(map)?
-            .with("memory_limit", &format!("{memory_limit_mb}MB"))
-            .map_err(map)?
-            .threads(threads.max(1) as i64)
-            .map_err(map)?;
-        let conn = Connection::open_in_memory_with_flags(config).map_err(map)?;
-        Ok(AnalyticsEngine { conn })
-    }
-
-    /// Runs a statement list without results.
-    pub fn execute_batch(&self, sql: &str) -> Result<()> {
-        self.conn.execute_batch(sql).map_err(map)
-    }
-
-    /// Reads one setting's current value as text.
-    pub fn setting(&self, name: &str) -> Result<String> {
-        self.conn
-            .query_row("SELECT current_setting(?)::VARCHAR", [name], |r| r.get::<_, String>(0))
-            .map_err(map)
-    }
-
-    /// Runs a query whose single result is an integer.
-    pub fn query_i64(&self, sql: &str) -> Result<i64> {
-        self.conn.query_row(sql, [], |r| r.get::<_, i64>(0)).map_err(map)
-    }
-
-    pub fn connection(&self) -> &Connection {
-        &self.conn
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn opens_offline_without_spill_and_aggregates() {
-        let e = AnalyticsEngine::open_in_memory(256, 2).unwrap();
-        assert_eq!(e.setting("temp_directory").unwrap(), "");
-        assert_eq!(e.setting("autoinstall_known_extensions").unwrap(), "false");
-        assert_eq!(e.setting("autoload_known_extensions").unwrap(), "false");
-        e.execute_batch("CREATE TABLE t AS SELECT range AS i FROM range(100000)").unwrap();
-        assert_eq!(e.query_i64("SELECT sum(i) FROM t").unwrap(), 4_999_950_000);
-        assert_eq!(
-            e.query_i64("SELECT CAST(quantile_cont(i, 0.5) AS BIGINT) FROM t").unwrap(),
-            49_999
-        );
-    }
-}
+pub use column_type::ColumnType;
+pub use engine::AnalyticsEngine;
+pub use etl::{core_mappings, ColumnMapping, SyncReport, TableMapping, TableSync};
+pub use events::{AnalyticsEvent, EventLevel};
+pub use options::{AnalyticsOptions, EngineOptions};
+pub use reports::{Report, ReportParams};
+pub use snapshot::{SnapshotInfo, SNAPSHOT_FILE};
+pub use store::{AnalyticsStatus, AnalyticsStore, TableStatus};
+pub use time::EpochUnit;

@@ -1,99 +1,62 @@
-//! RocksDB key-value store. This module opens the engine with the project's options (lz4 for
-//! hot data, zstd for the bottommost level, one column family per namespace).
+//! Encrypted RocksDB key-value store: namespaces with TTL, sealed values, durable queue.
+//!
+//! One RocksDB instance per data folder, in `<folder>/kv`; RocksDB's `LOCK` file admits one
+//! writer, so a second open (another process, or another handle in this one) fails with
+//! `LOCKED`, or opens a read-only secondary instance with `OnLocked::ReadOnly`.
+//!
+//! - **Namespaces** are column families: the built-in `session`, `config`, `cache` and
+//!   `queue`, plus user-defined ones. Each has its own default TTL and compression; the
+//!   definitions are persisted (sealed) in the `default` column family ([`namespaces`]).
+//! - **Values** are sealed with XChaCha20-Poly1305 under the folder's RocksDB store key,
+//!   with `namespace || 0x00 || key` as associated data, so a value copied to another key
+//!   fails to open (`CORRUPT`). The record layout, and why the expiry also sits in a
+//!   plaintext header, are documented in [`seal`].
+//! - **TTL**: an expired value is never returned (reads check the expiry), and a compaction
+//!   filter removes expired values from disk ([`ttl`]).
+//! - **Queue**: per-topic order, leases with a visibility timeout, ack/nack, redelivery after
+//!   lease expiry or a crash, dead letters after N attempts ([`queue`]).
+//!
+//! # Keys stay plaintext
+//! Keys are stored as given, because ordered prefix and range scans need RocksDB to compare
+//! them. What that leaks to someone holding the files (without the password): every key,
+//! hence the number of entries per namespace and their ordering; the size of each value
+//! (plus a fixed 58-byte overhead); each value's expiry time; namespace and queue topic
+//! names; message counts per topic and their enqueue/visibility times. Values and queue
+//! payloads are never on disk in plaintext. Do not put secrets in keys: use an opaque id
+//! (or an HMAC of the secret, see `NativeFolder.hmac`) as the key instead.
 
-use std::path::Path;
+pub mod batch;
+mod errors;
+pub mod iter;
+pub mod namespaces;
+pub mod options;
+pub mod queue;
+pub mod seal;
+mod store;
+pub mod ttl;
 
-use rocksdb::{ColumnFamilyDescriptor, DBCompressionType, Options, DB};
+pub use batch::WriteOp;
+pub use iter::{ScanPage, ScanRange};
+pub use namespaces::{BUILTIN_NAMESPACES, QUEUE_NAMESPACE};
+pub use options::{
+    Compression, KvOptions, NamespaceOptions, OnLocked, QueueOptions, MAX_KEY_BYTES, MAX_NAMESPACE_BYTES,
+    MAX_TOPIC_BYTES, MAX_VALUE_BYTES,
+};
+pub use queue::{DeadLetter, EnqueueOptions, Leased, MessageId, QueueDepth, Settle};
+pub use seal::Unsealed;
+pub use store::{Access, KvStore, NamespaceInfo, KV_DIR};
+pub use ttl::{now_ms, Ttl};
 
-use crate::error::{Error, Result};
-
-/// Namespaces that always exist.
-pub const BUILTIN_NAMESPACES: &[&str] = &["session", "config", "cache", "queue"];
-
-fn map(e: rocksdb::Error) -> Error {
-    let msg = e.to_string();
-    if msg.contains("Corruption") {
-        Error::Corrupt(format!("rocksdb: {msg}"))
-    } else if msg.contains("IO error") || msg.contains("lock") {
-        Error::Io(format!("rocksdb: {msg}"))
-    } else {
-        Error::Internal(format!("rocksdb: {msg}"))
-    }
-}
-
-pub(crate) fn base_options() -> Options {
-    let mut o = Options::default();
-    o.create_if_missing(true);
-    o.create_missing_column_families(true);
-    o.set_compression_type(DBCompressionType::Lz4);
-    o.set_bottommost_compression_type(DBCompressionType::Zstd);
-    o.set_paranoid_checks(true);
-    o
-}
-
-/// A RocksDB instance with the built-in namespaces as column families.
-pub struct KvEngine {
-    db: Option<DB>,
-}
-
-impl KvEngine {
-    pub fn open(path: &Path) -> Result<KvEngine> {
-        let opts = base_options();
-        let cfs = BUILTIN_NAMESPACES.iter().map(|n| ColumnFamilyDescriptor::new(*n, base_options()));
-        let db = DB::open_cf_descriptors(&opts, path, cfs).map_err(map)?;
-        Ok(KvEngine { db: Some(db) })
-    }
-
-    fn db(&self) -> Result<&DB> {
-        self.db.as_ref().ok_or(Error::Closed("the KV store"))
-    }
-
-    pub fn put(&self, ns: &str, key: &[u8], value: &[u8]) -> Result<()> {
-        let db = self.db()?;
-        let cf = db.cf_handle(ns).ok_or_else(|| Error::invalid(format!("unknown namespace {ns}")))?;
-        db.put_cf(&cf, key, value).map_err(map)
-    }
-
-    pub fn get(&self, ns: &str, key: &[u8]) -> Result<Option<Vec<u8>>> {
-        let db = self.db()?;
-        let cf = db.cf_handle(ns).ok_or_else(|| Error::invalid(format!("unknown namespace {ns}")))?;
-        db.get_cf(&cf, key).map_err(map)
-    }
-
-    /// Flushes and closes now (RocksDB must not be torn down late, during process exit).
-    pub fn close(&mut self) -> Result<()> {
-        if let Some(db) = self.db.take() {
-            db.flush().map_err(map)?;
-            drop(db);
-        }
-        Ok(())
-    }
-}
-
-impl Drop for KvEngine {
-    fn drop(&mut self) {
-        let _ = self.close();
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn open_put_get_reopen() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("kv");
-        {
-            let mut kv = KvEngine::open(&path).unwrap();
-            kv.put("cache", b"k", b"v").unwrap();
-            assert_eq!(kv.get("cache", b"k").unwrap().as_deref(), Some(&b"v"[..]));
-            assert_eq!(kv.get("session", b"k").unwrap(), None);
-            assert_eq!(kv.put("nope", b"k", b"v").unwrap_err().code(), "INVALID_ARGUMENT");
-            kv.close().unwrap();
-            assert_eq!(kv.get("cache", b"k").unwrap_err().code(), "CLOSED");
-        }
-        let kv = KvEngine::open(&path).unwrap();
-        assert_eq!(kv.get("cache", b"k").unwrap().as_deref(), Some(&b"v"[..]));
-    }
+/// Opens a store at `path` under a throwaway key, writes and reads back one value, closes
+/// it (build checks: proves the engine links and runs). `path` must not hold a store.
+pub fn smoke(path: &std::path::Path) -> crate::Result<bool> {
+    let mut secret = [0u8; 32];
+    crate::random::fill(&mut secret)?;
+    let key = crate::keys::DataKey::from_parts(secret, [0u8; 16]).store_key(crate::keys::Store::Rocksdb);
+    zeroize::Zeroize::zeroize(&mut secret);
+    let kv = KvStore::open(path, key, KvOptions::default())?;
+    kv.put("cache", b"smoke", b"ok", Ttl::Default)?;
+    let ok = kv.get("cache", b"smoke")?.is_some_and(|v| v.bytes() == b"ok");
+    kv.close()?;
+    Ok(ok)
 }

@@ -52,24 +52,32 @@ pub(crate) fn aad(namespace: &str, key: &[u8]) -> Vec<u8> {
     aad
 }
 
-/// An opened record: the sealed plaintext `time || body`.
-pub struct Opened {
+/// An opened record: the sealed plaintext `time || body`. Zeroized on drop.
+pub struct Unsealed {
     inner: Vec<u8>,
 }
 
-impl Opened {
+impl Unsealed {
     pub fn time(&self) -> u64 {
         u64::from_be_bytes(self.inner[..TIME_LEN].try_into().expect("checked at open"))
     }
 
-    pub fn body(&self) -> &[u8] {
+    /// The value (or message) bytes.
+    pub fn bytes(&self) -> &[u8] {
         &self.inner[TIME_LEN..]
     }
 
-    /// The body as an owned vector (moves the bytes down by 8; used off the hot path).
-    pub fn into_body(mut self) -> Vec<u8> {
-        self.inner.drain(..TIME_LEN);
-        self.inner
+    /// The bytes as an owned vector (moves them down by 8 bytes).
+    pub fn into_vec(mut self) -> Vec<u8> {
+        let mut v = std::mem::take(&mut self.inner);
+        v.drain(..TIME_LEN);
+        v
+    }
+}
+
+impl Drop for Unsealed {
+    fn drop(&mut self) {
+        zeroize::Zeroize::zeroize(&mut self.inner);
     }
 }
 
@@ -115,7 +123,7 @@ impl Sealer {
 
     /// Opens a record stored under `namespace`/`key`. Tampered bytes, a record moved from
     /// another key, or a plaintext time that disagrees with the sealed one: `CORRUPT`.
-    pub(crate) fn open(&self, stored: &[u8], namespace: &str, key: &[u8]) -> Result<(u8, Opened)> {
+    pub(crate) fn open(&self, stored: &[u8], namespace: &str, key: &[u8]) -> Result<(u8, Unsealed)> {
         let (format, time) = header(stored)?;
         let inner = keys::open(self.key.bytes(), &stored[HEADER_LEN..], &aad(namespace, key)).map_err(|_| {
             Error::Corrupt(format!(
@@ -129,7 +137,7 @@ impl Sealer {
                 printable(key)
             )));
         }
-        Ok((format, Opened { inner }))
+        Ok((format, Unsealed { inner }))
     }
 }
 
@@ -157,8 +165,8 @@ mod tests {
         let rec = s.seal(FORMAT_VALUE, 1234, "cache", b"k", &[b"hel", b"lo"]).unwrap();
         assert_eq!(header(&rec).unwrap(), (FORMAT_VALUE, 1234));
         let (f, o) = s.open(&rec, "cache", b"k").unwrap();
-        assert_eq!((f, o.time(), o.body()), (FORMAT_VALUE, 1234, &b"hello"[..]));
-        assert_eq!(o.into_body(), b"hello");
+        assert_eq!((f, o.time(), o.bytes()), (FORMAT_VALUE, 1234, &b"hello"[..]));
+        assert_eq!(o.into_vec(), b"hello");
         // moved to another key or namespace
         assert_eq!(s.open(&rec, "cache", b"k2").err().unwrap().code(), "CORRUPT");
         assert_eq!(s.open(&rec, "session", b"k").err().unwrap().code(), "CORRUPT");

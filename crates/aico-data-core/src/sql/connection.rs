@@ -1,7 +1,9 @@
 //! One encrypted libSQL connection: keyed, hardened and configured, with the statement
 //! helpers every pooled connection shares.
 
+use std::cell::Cell;
 use std::path::Path;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use libsql_sys::wal::{Sqlite3Wal, Sqlite3WalManager};
@@ -11,6 +13,7 @@ use rusqlite::types::{ToSqlOutput, ValueRef as SqlValueRef};
 use rusqlite::{OpenFlags, ToSql};
 
 use super::options::{SqlOptions, Synchronous};
+use super::sandbox::SandboxPolicy;
 use super::value::{Params, RowSink, RowView, RunResult, Value, ValueRef};
 use crate::error::{Error, Result};
 use crate::keys::StoreKey;
@@ -28,8 +31,8 @@ const DENIED_PRAGMAS: &[&str] = &[
     "writable_schema", "journal_mode", "locking_mode", "query_only",
 ];
 
-fn authorize(ctx: AuthContext<'_>) -> Authorization {
-    match ctx.action {
+fn authorize(action: &AuthAction<'_>) -> Authorization {
+    match *action {
         AuthAction::Function { function_name } => {
             if DENIED_FUNCTIONS.iter().any(|f| f.eq_ignore_ascii_case(function_name)) {
                 Authorization::Deny
@@ -44,6 +47,10 @@ fn authorize(ctx: AuthContext<'_>) -> Authorization {
                 Authorization::Allow
             }
         }
+        // Table-valued functions that list or read files.
+        AuthAction::Read { table_name, .. } if ["fsdir", "zipfile"].iter().any(|t| t.eq_ignore_ascii_case(table_name)) => {
+            Authorization::Deny
+        }
         // ATTACH could bring in (or create) a plaintext database next to the encrypted one.
         AuthAction::Attach { .. } | AuthAction::Detach { .. } => Authorization::Deny,
         _ => Authorization::Allow,
@@ -53,6 +60,35 @@ fn authorize(ctx: AuthContext<'_>) -> Authorization {
 /// An open, keyed connection.
 pub struct SqlConn {
     conn: libsql_sys::Connection<Sqlite3Wal>,
+    /// The sandbox policy the authorizer applies, if any (shared with the callback).
+    policy: Arc<Mutex<Option<SandboxPolicy>>>,
+    /// Fast check for the hot path: is a sandbox active (then statements bypass the cache)?
+    sandboxed: Cell<bool>,
+}
+
+/// A prepared statement, from the cache or freshly prepared (sandboxed statements).
+pub(crate) enum Prepared<'c> {
+    Cached(rusqlite::CachedStatement<'c>),
+    Fresh(rusqlite::Statement<'c>),
+}
+
+impl<'c> std::ops::Deref for Prepared<'c> {
+    type Target = rusqlite::Statement<'c>;
+    fn deref(&self) -> &Self::Target {
+        match self {
+            Prepared::Cached(s) => s,
+            Prepared::Fresh(s) => s,
+        }
+    }
+}
+
+impl std::ops::DerefMut for Prepared<'_> {
+    fn deref_mut(&mut self) -> &mut Self::Target {
+        match self {
+            Prepared::Cached(s) => s,
+            Prepared::Fresh(s) => s,
+        }
+    }
 }
 
 impl std::fmt::Debug for SqlConn {
@@ -63,7 +99,8 @@ impl std::fmt::Debug for SqlConn {
 
 impl SqlConn {
     /// Opens (and, with `create`, creates) the encrypted database at `path`.
-    pub fn open(path: &Path, key: &StoreKey, opts: &SqlOptions, create: bool) -> Result<SqlConn> {
+    /// `reader`: a pool reader, opened with `query_only` so it can never write.
+    pub fn open(path: &Path, key: &StoreKey, opts: &SqlOptions, create: bool, reader: bool) -> Result<SqlConn> {
         let mut flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
         if create {
             flags |= OpenFlags::SQLITE_OPEN_CREATE;
@@ -72,12 +109,12 @@ impl SqlConn {
         let cfg = EncryptionConfig::new(Cipher::Aes256Cbc, bytes::Bytes::copy_from_slice(hex.as_bytes()));
         let conn = libsql_sys::Connection::open(path, flags, Sqlite3WalManager::new(), 1000, Some(cfg))
             .map_err(|e| open_error(path, e))?;
-        let c = SqlConn { conn };
-        c.configure(opts)?;
+        let c = SqlConn { conn, policy: Arc::new(Mutex::new(None)), sandboxed: Cell::new(false) };
+        c.configure(opts, reader)?;
         Ok(c)
     }
 
-    fn configure(&self, opts: &SqlOptions) -> Result<()> {
+    fn configure(&self, opts: &SqlOptions, reader: bool) -> Result<()> {
         let c = &*self.conn;
         // Reading the schema is the first access that decrypts page 1: a damaged file or
         // another key fails here, before anything is written.
@@ -95,9 +132,21 @@ impl SqlConn {
         if !mode.eq_ignore_ascii_case("wal") {
             return Err(Error::Internal(format!("journal mode is {mode}, expected wal")));
         }
+        if reader {
+            // Before the authorizer, which denies `query_only` to SQL callers.
+            c.execute_batch("PRAGMA query_only=1")?;
+        }
         c.busy_timeout(Duration::from_millis(opts.busy_timeout_ms as u64))?;
         c.set_prepared_statement_cache_capacity(opts.statement_cache);
-        c.authorizer(Some(authorize));
+        let policy = self.policy.clone();
+        c.authorizer(Some(move |ctx: AuthContext<'_>| match authorize(&ctx.action) {
+            // std Mutex: the callback must be RefUnwindSafe.
+            Authorization::Allow => match &*policy.lock().unwrap_or_else(|e| e.into_inner()) {
+                Some(p) => p.authorize(&ctx.action),
+                None => Authorization::Allow,
+            },
+            other => other,
+        }));
         Ok(())
     }
 
@@ -107,7 +156,7 @@ impl SqlConn {
 
     /// Runs one statement; rows it returns (e.g. `RETURNING`) are discarded.
     pub fn run(&self, sql: &str, params: &Params) -> Result<RunResult> {
-        let mut stmt = self.conn.prepare_cached(sql)?;
+        let mut stmt = self.prepare(sql)?;
         bind(&mut stmt, params)?;
         let mut rows = stmt.raw_query();
         while rows.next()?.is_some() {}
@@ -116,12 +165,28 @@ impl SqlConn {
 
     /// Runs one statement and streams its rows into `sink`.
     pub fn query(&self, sql: &str, params: &Params, sink: &mut dyn RowSink) -> Result<()> {
-        query_stmt(self.conn.prepare_cached(sql)?, params, sink)
+        query_stmt(self.prepare(sql)?, params, sink)
     }
 
-    /// Prepares (or fetches from the cache) a statement.
-    pub(crate) fn prepare(&self, sql: &str) -> Result<rusqlite::CachedStatement<'_>> {
-        self.conn.prepare_cached(sql).map_err(Into::into)
+    /// Prepares a statement: from the cache, or fresh while a sandbox is active (the
+    /// authorizer only runs at prepare time, so a cached statement would bypass it).
+    pub(crate) fn prepare(&self, sql: &str) -> Result<Prepared<'_>> {
+        if self.sandboxed.get() {
+            Ok(Prepared::Fresh(self.conn.prepare(sql)?))
+        } else {
+            Ok(Prepared::Cached(self.conn.prepare_cached(sql)?))
+        }
+    }
+
+    /// Runs `f` with `policy` enforced on every statement it prepares.
+    pub fn sandboxed<T>(&self, policy: &SandboxPolicy, f: impl FnOnce(&SqlConn) -> Result<T>) -> Result<T> {
+        let set = |p: Option<SandboxPolicy>| *self.policy.lock().unwrap_or_else(|e| e.into_inner()) = p;
+        set(Some(policy.clone()));
+        self.sandboxed.set(true);
+        let out = f(self);
+        self.sandboxed.set(false);
+        set(None);
+        out
     }
 
 
@@ -141,7 +206,7 @@ impl SqlConn {
 }
 
 /// Binds `params` to a prepared statement and streams its rows into `sink`.
-pub(crate) fn query_stmt(mut stmt: rusqlite::CachedStatement<'_>, params: &Params, sink: &mut dyn RowSink) -> Result<()> {
+pub(crate) fn query_stmt(mut stmt: Prepared<'_>, params: &Params, sink: &mut dyn RowSink) -> Result<()> {
     bind(&mut stmt, params)?;
     sink.columns(&stmt.column_names())?;
     let n = stmt.column_count();
@@ -195,7 +260,7 @@ impl ToSql for Value {
     }
 }
 
-fn bind(stmt: &mut rusqlite::CachedStatement<'_>, params: &Params) -> Result<()> {
+fn bind(stmt: &mut rusqlite::Statement<'_>, params: &Params) -> Result<()> {
     let expected = stmt.parameter_count();
     match params {
         Params::None => {

@@ -5,6 +5,7 @@ mod connection;
 mod errors;
 mod options;
 mod pool;
+mod sandbox;
 mod value;
 mod writer;
 
@@ -14,6 +15,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 pub use connection::SqlConn;
 pub use options::{SqlOptions, Synchronous};
 pub use pool::PoolStats;
+pub use sandbox::SandboxPolicy;
 pub use value::{OwnedRows, Params, RowSink, RowView, RunResult, Value, ValueRef};
 pub use writer::{TxId, Wait};
 
@@ -54,7 +56,7 @@ impl SqlStore {
                 Err(e) => return Err(Error::io(format!("reading {}", path.display()), e)),
             }
         }
-        let first = SqlConn::open(path, &key, &opts, create)?;
+        let first = SqlConn::open(path, &key, &opts, create, false)?;
         let writer = Writer::new(first, opts.acquire_timeout_ms.max(opts.busy_timeout_ms));
         let readers = ReaderPool::new(path.to_path_buf(), key, opts);
         Ok(SqlStore { path: path.to_path_buf(), writer, readers, closed: AtomicBool::new(false) })
@@ -160,6 +162,50 @@ impl SqlStore {
         f(&reader)
     }
 
+    /// Runs one statement under `policy`, inside transaction `tx` or on its own.
+    pub fn sandboxed_run(&self, policy: &SandboxPolicy, tx: Option<TxId>, sql: &str, params: &Params, wait: Wait) -> Result<RunResult> {
+        self.check_open()?;
+        let f = |c: &SqlConn| c.sandboxed(policy, |c| c.run(sql, params));
+        match tx {
+            Some(id) => self.writer.in_tx(id, f),
+            None => self.writer.with(wait, f),
+        }
+    }
+
+    /// Runs a query under `policy`; outside a transaction, read-only statements use a reader.
+    pub fn sandboxed_query(
+        &self,
+        policy: &SandboxPolicy,
+        tx: Option<TxId>,
+        sql: &str,
+        params: &Params,
+        sink: &mut dyn RowSink,
+        wait: Wait,
+    ) -> Result<()> {
+        self.check_open()?;
+        if let Some(id) = tx {
+            return self.writer.in_tx(id, |c| c.sandboxed(policy, |c| c.query(sql, params, sink)));
+        }
+        let reader = self.readers.acquire()?;
+        let readonly = reader.sandboxed(policy, |c| Ok(c.prepare(sql)?.readonly()))?;
+        if readonly {
+            reader.sandboxed(policy, |c| c.query(sql, params, sink))
+        } else {
+            drop(reader);
+            self.writer.with(wait, |c| c.sandboxed(policy, |c| c.query(sql, params, sink)))
+        }
+    }
+
+    /// Runs a parameterless script under `policy`, atomically (or inside `tx`).
+    pub fn sandboxed_exec(&self, policy: &SandboxPolicy, tx: Option<TxId>, sql: &str, wait: Wait) -> Result<()> {
+        self.check_open()?;
+        let f = |c: &SqlConn| c.sandboxed(policy, |c| c.exec_script(sql));
+        match tx {
+            Some(id) => self.writer.in_tx(id, f),
+            None => self.writer.atomic(wait, f),
+        }
+    }
+
     /// `PRAGMA quick_check` (or `integrity_check` with `full`); returns the problems found.
     pub fn integrity_check(&self, full: bool) -> Result<Vec<String>> {
         let mut rows = OwnedRows::default();
@@ -209,4 +255,10 @@ impl Drop for SqlStore {
 /// Version of the bundled SQLite (SQLite3MultipleCiphers build of libsql).
 pub fn sqlite_version() -> &'static str {
     rusqlite::version()
+}
+
+impl std::fmt::Debug for SqlStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SqlStore").field("path", &self.path).field("closed", &self.is_closed()).finish()
+    }
 }

@@ -76,9 +76,7 @@ impl ReaderPool {
     }
 
     fn open_reader(&self) -> Result<SqlConn> {
-        let conn = SqlConn::open(&self.path, &self.key, &self.opts, false)?;
-        conn.raw().execute_batch("PRAGMA query_only=1")?;
-        Ok(conn)
+        SqlConn::open(&self.path, &self.key, &self.opts, false, true)
     }
 
     fn release(&self, conn: SqlConn, broken: bool) {

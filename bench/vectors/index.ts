@@ -1,0 +1,163 @@
+/**
+ * bench/vectors: aico-data's vector store (sealed documents, HMAC-tokenised filters) against the
+ * raw `chromadb` client writing plaintext, on the same managed Chroma server, side by side.
+ *
+ * For each size (default 10k and 100k memories of 384 dimensions):
+ * - add throughput in batches of 1000 (records/s, and p50/p95 per batch);
+ * - top-10 query latency, unfiltered and filtered on the user (ops/s, p50/p95);
+ * - recall@10 of the HNSW answer against exact (brute-force cosine) search.
+ * Both sides get the same precomputed embeddings, so embedding cost is measured separately.
+ *
+ *   npx tsx bench/vectors/index.ts                 (AICO_BENCH_SIZES=10000 AICO_BENCH_MS=3000 to change)
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ChromaClient, type Collection } from 'chromadb';
+import { openDataLayer } from '../../src/index.js';
+import { HashingEmbedder, openVectorStore, type VectorStore } from '../../src/stores/vectors/index.js';
+import { measure, report, type CaseResult } from '../lib/measure.js';
+
+const SIZES = (process.env.AICO_BENCH_SIZES ?? '10000,100000').split(',').map(Number);
+const MS = Number(process.env.AICO_BENCH_MS ?? 3000);
+const DIM = 384;
+const BATCH = 1000;
+const RECALL_QUERIES = 200;
+const USERS = 10;
+
+const OURS = 'aico-data vectors (sealed)';
+const RAW = 'chromadb client (plaintext)';
+
+// ---- a deterministic synthetic corpus --------------------------------------------------------
+
+function rng(seed: number): () => number {
+  let s = seed >>> 0;
+  return () => {
+    s = (s + 0x6d2b79f5) >>> 0;
+    let t = s;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+const WORDS = {
+  who: ['Ana', 'her sister', 'Bob', 'the neighbour', 'Maria', 'her boss', 'the kids', 'grandma', 'Tom', 'a colleague'],
+  verb: ['loves', 'hates', 'talked about', 'is worried about', 'wants to try', 'remembers', 'bought', 'lost', 'planned', 'dreams of'],
+  what: ['green tea', 'the trip to Lisbon', 'night shifts', 'the cello', 'spicy food', 'a new bike', 'the garden', 'old photos', 'yoga', 'the dentist', 'chess', 'a red coat', 'the exam', 'jazz records', 'the move'],
+  when: ['in the morning', 'last week', 'every Sunday', 'since spring', 'after work', 'on holiday', 'at night', 'today'],
+};
+function sentence(r: () => number): string {
+  const pick = (a: string[]) => a[Math.floor(r() * a.length)]!;
+  return `${pick(WORDS.who)} ${pick(WORDS.verb)} ${pick(WORDS.what)} ${pick(WORDS.when)} (${Math.floor(r() * 1000)})`;
+}
+
+// ---- exact search --------------------------------------------------------------------------
+
+function exactTop10(matrix: Float32Array, n: number, q: Float32Array): string[] {
+  const best: Array<[number, number]> = [];
+  for (let i = 0; i < n; i++) {
+    let dot = 0;
+    const off = i * DIM;
+    for (let d = 0; d < DIM; d++) dot += matrix[off + d]! * q[d]!;
+    if (best.length < 10 || dot > best[best.length - 1]![1]) {
+      best.push([i, dot]);
+      best.sort((a, b) => b[1] - a[1]);
+      if (best.length > 10) best.pop();
+    }
+  }
+  return best.map(([i]) => `m${i}`);
+}
+
+// ---- one size --------------------------------------------------------------------------------
+
+async function runSize(n: number): Promise<void> {
+  const root = mkdtempSync(join(tmpdir(), 'aico-bench-vectors-'));
+  const embedder = new HashingEmbedder({ dimension: DIM });
+  const r = rng(n);
+  const texts = Array.from({ length: n }, () => sentence(r));
+  const users = Array.from({ length: n }, (_, i) => `user-${i % USERS}`);
+  const matrix = new Float32Array(n * DIM);
+  const te = performance.now();
+  for (let i = 0; i < n; i++) matrix.set(embedder.embedOne(texts[i]!), i * DIM);
+  const embedSecs = (performance.now() - te) / 1000;
+  console.log(`\n## ${n.toLocaleString('en-US')} memories x ${DIM} dims (HashingEmbedder: ${Math.round(n / embedSecs).toLocaleString('en-US')} texts/s)`);
+
+  const data = await openDataLayer({ dir: join(root, 'data'), password: 'bench password' });
+  let vectors: VectorStore | undefined;
+  try {
+    vectors = await openVectorStore({ dir: data.dir, crypto: data.crypto, embedder, batchSize: BATCH });
+    await vectors.ready();
+    const url = new URL(vectors.status().url!);
+    const client = new ChromaClient({ host: url.hostname, port: Number(url.port) });
+    const raw: Collection = await client.getOrCreateCollection({ name: 'raw_memories', embeddingFunction: null, configuration: { hnsw: { space: 'cosine' } } });
+    const vec = (i: number) => Array.from(matrix.subarray(i * DIM, (i + 1) * DIM));
+    const meta = (i: number) => ({ userId: users[i]!, type: 'episodic', importance: (i % 100) / 100, createdAt: 1_700_000_000_000 + i * 1000 });
+
+    // Adds, alternating batches so both sides see the same server state and warm-up.
+    const lat: Record<string, number[]> = { [OURS]: [], [RAW]: [] };
+    const total: Record<string, number> = { [OURS]: 0, [RAW]: 0 };
+    for (let start = 0; start < n; start += BATCH) {
+      const idx = Array.from({ length: Math.min(BATCH, n - start) }, (_, k) => start + k);
+      let t = performance.now();
+      await vectors.memories.add(idx.map((i) => ({ id: `m${i}`, text: texts[i]!, embedding: matrix.subarray(i * DIM, (i + 1) * DIM), metadata: meta(i) })));
+      let dt = performance.now() - t;
+      lat[OURS]!.push(dt * 1000);
+      total[OURS]! += dt;
+      t = performance.now();
+      await raw.add({ ids: idx.map((i) => `m${i}`), embeddings: idx.map(vec), documents: idx.map((i) => texts[i]!), metadatas: idx.map(meta) });
+      dt = performance.now() - t;
+      lat[RAW]!.push(dt * 1000);
+      total[RAW]! += dt;
+    }
+    const addResults: CaseResult[] = [OURS, RAW].map((name) => {
+      const s = Float64Array.from(lat[name]!).sort();
+      return { name, ops: n, opsPerSec: n / (total[name]! / 1000), p50us: s[Math.floor(s.length * 0.5)]!, p95us: s[Math.min(s.length - 1, Math.floor(s.length * 0.95))]! };
+    });
+    report(`add ${n.toLocaleString('en-US')} records in batches of ${BATCH} (ops = records; latency per batch)`, addResults, RAW);
+
+    // Queries: same query vectors for both sides.
+    const qr = rng(n + 1);
+    const queries = Array.from({ length: 512 }, () => embedder.embedOne(sentence(qr)));
+    const qv = (i: number) => queries[i % queries.length]!;
+    const unfiltered = [
+      await measure(OURS, (i) => vectors!.memories.query({ embedding: qv(i), nResults: 10 }), MS),
+      await measure(RAW, (i) => raw.query({ queryEmbeddings: [Array.from(qv(i))], nResults: 10, include: ['documents', 'metadatas', 'distances'] }), MS),
+    ];
+    report(`query top-10 over ${n.toLocaleString('en-US')}`, unfiltered, RAW);
+    const filtered = [
+      await measure(OURS, (i) => vectors!.memories.query({ embedding: qv(i), nResults: 10, where: { userId: `user-${i % USERS}` } }), MS),
+      await measure(RAW, (i) => raw.query({ queryEmbeddings: [Array.from(qv(i))], nResults: 10, where: { userId: `user-${i % USERS}` }, include: ['documents', 'metadatas', 'distances'] }), MS),
+    ];
+    report(`query top-10 over ${n.toLocaleString('en-US')}, filtered on one of ${USERS} users`, filtered, RAW);
+    for (const [title, rs] of [['unfiltered', unfiltered], ['filtered', filtered]] as const) {
+      const ratio = rs[0]!.p95us / rs[1]!.p95us;
+      console.log(`p95 ${title}: aico-data / raw = ${ratio.toFixed(2)}x (goal <= 1.3x)`);
+    }
+
+    // recall@10 against exact search.
+    let hitOurs = 0;
+    let hitRaw = 0;
+    for (let q = 0; q < RECALL_QUERIES; q++) {
+      const exact = new Set(exactTop10(matrix, n, qv(q)));
+      const ours = await vectors.memories.query({ embedding: qv(q), nResults: 10 });
+      const theirs = await raw.query({ queryEmbeddings: [Array.from(qv(q))], nResults: 10 });
+      hitOurs += ours.filter((h) => exact.has(h.id)).length;
+      hitRaw += (theirs.ids[0] ?? []).filter((id) => exact.has(id)).length;
+    }
+    console.log(`recall@10 vs exact search (${RECALL_QUERIES} queries): aico-data ${(hitOurs / (RECALL_QUERIES * 10)).toFixed(3)}, raw ${(hitRaw / (RECALL_QUERIES * 10)).toFixed(3)} (goal >= 0.95)`);
+  } finally {
+    await vectors?.close();
+    await data.close();
+    rmSync(root, { recursive: true, force: true });
+  }
+}
+
+async function main() {
+  console.log(`# bench/vectors — Chroma ${'1.0 via the managed server'}, node ${process.version}, ${new Date().toISOString()}`);
+  for (const n of SIZES) await runSize(n);
+}
+
+main().catch((e) => {
+  console.error(e);
+  process.exit(1);
+});

@@ -1,0 +1,94 @@
+//! Many keys per call: `get_many`, `put_many`, and atomic `write_batch` across namespaces.
+
+use rocksdb::WriteBatch;
+
+use super::errors::{check_key, check_value, map_rocks};
+use super::seal::Unsealed;
+use super::store::KvStore;
+use super::ttl::{now_ms, Ttl};
+use crate::error::{Error, Result};
+
+/// One operation of an atomic [`KvStore::write_batch`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum WriteOp {
+    Put { ns: String, key: Vec<u8>, value: Vec<u8>, ttl: Ttl },
+    Delete { ns: String, key: Vec<u8> },
+}
+
+/// Prefixes an error with the position of the offending item (1-based).
+fn at(i: usize, e: Error) -> Error {
+    match e {
+        Error::InvalidArgument(m) => Error::InvalidArgument(format!("item {}: {m}", i + 1)),
+        other => other,
+    }
+}
+
+impl KvStore {
+    /// The values of `keys` in `ns`, in order (`None`: missing or expired). One RocksDB
+    /// MultiGet; a tampered value fails the whole call with `CORRUPT`.
+    pub fn get_many<K: AsRef<[u8]>>(&self, ns: &str, keys: &[K]) -> Result<Vec<Option<Unsealed>>> {
+        for (i, k) in keys.iter().enumerate() {
+            check_key(k.as_ref()).map_err(|e| at(i, e))?;
+        }
+        self.with(|o| {
+            let (cf, _) = o.user_cf(ns)?;
+            let now = now_ms();
+            let refs: Vec<&[u8]> = keys.iter().map(|k| k.as_ref()).collect();
+            let found = o.db.batched_multi_get_cf(cf, refs.iter().copied(), false);
+            found
+                .into_iter()
+                .zip(keys)
+                .map(|(r, k)| match r.map_err(map_rocks)? {
+                    Some(stored) => self.open_value(&stored, ns, k.as_ref(), now),
+                    None => Ok(None),
+                })
+                .collect()
+        })
+    }
+
+    /// Puts every `(key, value)` into `ns` in one atomic write.
+    pub fn put_many<K: AsRef<[u8]>, V: AsRef<[u8]>>(&self, ns: &str, entries: &[(K, V)], ttl: Ttl) -> Result<()> {
+        for (i, (k, v)) in entries.iter().enumerate() {
+            check_key(k.as_ref()).map_err(|e| at(i, e))?;
+            check_value(v.as_ref()).map_err(|e| at(i, e))?;
+        }
+        self.with_writable(|o| {
+            let (cf, opts) = o.user_cf(ns)?;
+            let expiry = ttl.expiry(opts.ttl_ms, now_ms());
+            let mut batch = WriteBatch::default();
+            for (k, v) in entries {
+                batch.put_cf(cf, k.as_ref(), self.seal_value(ns, k.as_ref(), v.as_ref(), expiry)?);
+            }
+            o.db.write_opt(batch, &self.write_opts).map_err(map_rocks)
+        })
+    }
+
+    /// Applies every operation atomically (all or none), across namespaces.
+    pub fn write_batch(&self, ops: &[WriteOp]) -> Result<()> {
+        for (i, op) in ops.iter().enumerate() {
+            match op {
+                WriteOp::Put { key, value, .. } => {
+                    check_key(key).and_then(|_| check_value(value)).map_err(|e| at(i, e))?
+                }
+                WriteOp::Delete { key, .. } => check_key(key).map_err(|e| at(i, e))?,
+            }
+        }
+        self.with_writable(|o| {
+            let now = now_ms();
+            let mut batch = WriteBatch::default();
+            for (i, op) in ops.iter().enumerate() {
+                match op {
+                    WriteOp::Put { ns, key, value, ttl } => {
+                        let (cf, opts) = o.user_cf(ns).map_err(|e| at(i, e))?;
+                        batch.put_cf(cf, key, self.seal_value(ns, key, value, ttl.expiry(opts.ttl_ms, now))?);
+                    }
+                    WriteOp::Delete { ns, key } => {
+                        let (cf, _) = o.user_cf(ns).map_err(|e| at(i, e))?;
+                        batch.delete_cf(cf, key);
+                    }
+                }
+            }
+            o.db.write_opt(batch, &self.write_opts).map_err(map_rocks)
+        })
+    }
+}

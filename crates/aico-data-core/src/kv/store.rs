@@ -1,0 +1,426 @@
+//! `KvStore`: opening, closing, point reads and writes, and namespace management.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+use parking_lot::{Mutex, RwLock};
+use rocksdb::{ColumnFamily, ColumnFamilyDescriptor, FlushOptions, WriteBatch, WriteOptions, DB};
+
+use super::errors::{check_key, check_namespace_name, check_value, map_rocks};
+use super::namespaces::{self, is_builtin, Tuning, BUILTIN_NAMESPACES, META_CF, QUEUE_NAMESPACE};
+use super::options::{KvOptions, NamespaceOptions, OnLocked, QueueOptions, MAX_KEY_BYTES};
+use super::queue::QueueState;
+use super::seal::{header, Sealer, Unsealed, FORMAT_VALUE};
+use super::ttl::{is_expired, now_ms, Ttl};
+use crate::error::{Error, Result};
+use crate::keys::StoreKey;
+
+/// Name of the KV store's directory inside a data folder.
+pub const KV_DIR: &str = "kv";
+
+/// How the store was opened.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Access {
+    /// The one writer of this folder.
+    Primary,
+    /// A read-only secondary instance following the primary held by another handle or
+    /// process (see [`KvStore::refresh`]).
+    ReadOnly,
+}
+
+/// A namespace as listed by [`KvStore::namespaces`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NamespaceInfo {
+    pub name: String,
+    pub options: NamespaceOptions,
+    pub builtin: bool,
+}
+
+/// The open engine: the RocksDB handle plus the namespace table (both replaced only under
+/// the write lock: creating or dropping a column family, closing).
+pub(crate) struct Open {
+    pub(crate) db: DB,
+    pub(crate) namespaces: HashMap<String, NamespaceOptions>,
+    tuning: Tuning,
+}
+
+impl Open {
+    /// A namespace reachable by the key-value API (every namespace but `queue`).
+    pub(crate) fn user_cf(&self, ns: &str) -> Result<(&ColumnFamily, &NamespaceOptions)> {
+        if ns == QUEUE_NAMESPACE {
+            return Err(Error::invalid("the queue namespace is managed by the queue API (enqueue/lease/ack)"));
+        }
+        self.any_cf(ns)
+    }
+
+    pub(crate) fn any_cf(&self, ns: &str) -> Result<(&ColumnFamily, &NamespaceOptions)> {
+        let opts = self.namespaces.get(ns).ok_or_else(|| {
+            Error::invalid(format!("unknown namespace {ns:?} (define it first with defineNamespace)"))
+        })?;
+        let cf = self.db.cf_handle(ns).ok_or_else(|| Error::Internal(format!("column family {ns} missing")))?;
+        Ok((cf, opts))
+    }
+}
+
+/// The encrypted RocksDB key-value store of one data folder. See the module docs for the
+/// record layout and what stays plaintext.
+pub struct KvStore {
+    path: PathBuf,
+    state: RwLock<Option<Open>>,
+    pub(crate) sealer: Sealer,
+    pub(crate) write_opts: WriteOptions,
+    pub(crate) queue: Mutex<QueueState>,
+    pub(crate) queue_opts: QueueOptions,
+    access: Access,
+    /// The secondary instance's own directory (its info log and manifest copy), removed at close.
+    secondary_dir: Option<PathBuf>,
+}
+
+impl KvStore {
+    /// Opens (creating when missing) the store at `path`, sealing values under `key` (the
+    /// folder's `Store::Rocksdb` key). A store held by another process or handle fails with
+    /// `LOCKED`, or opens read-only with `OnLocked::ReadOnly`.
+    pub fn open(path: &Path, key: StoreKey, opts: KvOptions) -> Result<KvStore> {
+        opts.validate()?;
+        for (name, _) in &opts.namespaces {
+            check_namespace_name(name)?;
+        }
+        let sealer = Sealer::new(key)?;
+        let tuning = Tuning::new(&opts);
+        let exists = path.join("CURRENT").exists();
+        let mut names: Vec<String> = if exists {
+            DB::list_cf(&rocksdb::Options::default(), path).map_err(map_rocks)?
+        } else {
+            Vec::new()
+        };
+        for n in std::iter::once(META_CF).chain(BUILTIN_NAMESPACES.iter().copied()) {
+            if !names.iter().any(|x| x == n) {
+                names.push(n.to_string());
+            }
+        }
+        let (db, access, secondary_dir) = if opts.read_only {
+            if !exists {
+                return Err(Error::Io(format!("no KV store at {} to open read-only", path.display())));
+            }
+            let (db, dir) = open_secondary(path, &tuning, &names)?;
+            (db, Access::ReadOnly, Some(dir))
+        } else {
+            let descriptors = names
+                .iter()
+                .map(|n| ColumnFamilyDescriptor::new(n, tuning.cf_options(&NamespaceOptions::default())));
+            match DB::open_cf_descriptors(&tuning.db_options(names.len()), path, descriptors) {
+                Ok(db) => (db, Access::Primary, None),
+                Err(e) => match map_rocks(e) {
+                    Error::Locked(_) if opts.on_locked == OnLocked::ReadOnly && exists => {
+                        let (db, dir) = open_secondary(path, &tuning, &names)?;
+                        (db, Access::ReadOnly, Some(dir))
+                    }
+                    err => return Err(err),
+                },
+            }
+        };
+        let writable = access == Access::Primary;
+        let mut write_opts = WriteOptions::default();
+        write_opts.set_sync(opts.sync);
+        let store = KvStore {
+            path: path.to_path_buf(),
+            state: RwLock::new(None),
+            sealer,
+            write_opts,
+            queue: Mutex::new(QueueState::default()),
+            queue_opts: opts.queue,
+            access,
+            secondary_dir,
+        };
+        let open = store.reconcile_namespaces(db, tuning, &names, writable)?;
+        *store.state.write() = Some(open);
+        for (name, ns) in &opts.namespaces {
+            if writable {
+                store.define_namespace(name, *ns)?;
+            }
+        }
+        store.load_queue()?;
+        Ok(store)
+    }
+
+    /// Checks the format record, then makes the namespace table agree with the column
+    /// families on disk (a crash between creating a column family and recording it, or
+    /// between dropping one and forgetting it, is repaired here).
+    fn reconcile_namespaces(&self, db: DB, tuning: Tuning, names: &[String], writable: bool) -> Result<Open> {
+        namespaces::check_format(&db, &self.sealer, writable)?;
+        let mut defined = namespaces::load(&db, &self.sealer)?;
+        let mut batch = WriteBatch::default();
+        defined.retain(|name, _| {
+            let keep = names.iter().any(|n| n == name);
+            if !keep && writable {
+                let _ = namespaces::forget(&db, &mut batch, name);
+            }
+            keep
+        });
+        for name in names.iter().filter(|n| n.as_str() != META_CF) {
+            if !defined.contains_key(name) {
+                let ns = NamespaceOptions::default();
+                if writable {
+                    namespaces::save(&db, &mut batch, &self.sealer, name, &ns)?;
+                }
+                defined.insert(name.clone(), ns);
+            }
+        }
+        if writable {
+            db.write(batch).map_err(map_rocks)?;
+            for (name, ns) in &defined {
+                if ns.compression != NamespaceOptions::default().compression {
+                    namespaces::apply_compression(&db, name, ns)?;
+                }
+            }
+        }
+        Ok(Open { db, namespaces: defined, tuning })
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    pub fn access(&self) -> Access {
+        self.access
+    }
+
+    pub fn is_closed(&self) -> bool {
+        self.state.read().is_none()
+    }
+
+    /// Runs `f` on the open engine under the read lock (operations run concurrently; close
+    /// and namespace changes wait for them).
+    pub(crate) fn with<T>(&self, f: impl FnOnce(&Open) -> Result<T>) -> Result<T> {
+        let g = self.state.read();
+        match g.as_ref() {
+            Some(open) => f(open),
+            None => Err(Error::Closed("the KV store")),
+        }
+    }
+
+    /// Like [`Self::with`], refusing on a read-only instance.
+    pub(crate) fn with_writable<T>(&self, f: impl FnOnce(&Open) -> Result<T>) -> Result<T> {
+        self.with(|open| {
+            self.check_writable()?;
+            f(open)
+        })
+    }
+
+    fn check_writable(&self) -> Result<()> {
+        match self.access {
+            Access::Primary => Ok(()),
+            Access::ReadOnly => Err(Error::Locked(format!(
+                "the KV store at {} is open read-only: another process or handle holds its LOCK file",
+                self.path.display()
+            ))),
+        }
+    }
+
+    /// Opens a stored value record; `None` when it has expired.
+    pub(crate) fn open_value(&self, stored: &[u8], ns: &str, key: &[u8], now: u64) -> Result<Option<Unsealed>> {
+        let (format, expiry) = header(stored)?;
+        if format != FORMAT_VALUE {
+            return Err(Error::Corrupt(format!("record of {ns} has format {format}, not a value")));
+        }
+        if is_expired(expiry, now) {
+            return Ok(None);
+        }
+        Ok(Some(self.sealer.open(stored, ns, key)?.1))
+    }
+
+    pub(crate) fn seal_value(&self, ns: &str, key: &[u8], value: &[u8], expiry: u64) -> Result<Vec<u8>> {
+        self.sealer.seal(FORMAT_VALUE, expiry, ns, key, &[value])
+    }
+
+    /// The value of `key` in `ns`, or `None` (missing or expired).
+    pub fn get(&self, ns: &str, key: &[u8]) -> Result<Option<Unsealed>> {
+        check_key(key)?;
+        self.with(|o| {
+            let (cf, _) = o.user_cf(ns)?;
+            match o.db.get_pinned_cf(cf, key).map_err(map_rocks)? {
+                Some(stored) => self.open_value(&stored, ns, key, now_ms()),
+                None => Ok(None),
+            }
+        })
+    }
+
+    /// True when `key` holds an unexpired value. Reads the plaintext header only: a
+    /// tampered value still counts as present (its `get` fails with `CORRUPT`).
+    pub fn has(&self, ns: &str, key: &[u8]) -> Result<bool> {
+        check_key(key)?;
+        self.with(|o| {
+            let (cf, _) = o.user_cf(ns)?;
+            match o.db.get_pinned_cf(cf, key).map_err(map_rocks)? {
+                Some(stored) => Ok(!is_expired(header(&stored)?.1, now_ms())),
+                None => Ok(false),
+            }
+        })
+    }
+
+    pub fn put(&self, ns: &str, key: &[u8], value: &[u8], ttl: Ttl) -> Result<()> {
+        check_key(key)?;
+        check_value(value)?;
+        self.with_writable(|o| {
+            let (cf, opts) = o.user_cf(ns)?;
+            let rec = self.seal_value(ns, key, value, ttl.expiry(opts.ttl_ms, now_ms()))?;
+            o.db.put_cf_opt(cf, key, rec, &self.write_opts).map_err(map_rocks)
+        })
+    }
+
+    pub fn delete(&self, ns: &str, key: &[u8]) -> Result<()> {
+        check_key(key)?;
+        self.with_writable(|o| {
+            let (cf, _) = o.user_cf(ns)?;
+            o.db.delete_cf_opt(cf, key, &self.write_opts).map_err(map_rocks)
+        })
+    }
+
+    /// Deletes every entry of `ns` (one range tombstone; space is reclaimed by compaction).
+    /// Clearing `queue` drops every message, leased or dead.
+    pub fn clear(&self, ns: &str) -> Result<()> {
+        let _queue = (ns == QUEUE_NAMESPACE).then(|| self.queue.lock());
+        self.with_writable(|o| {
+            let (cf, _) = o.any_cf(ns)?;
+            // Every key is at most MAX_KEY_BYTES long, so it sorts below this end bound.
+            let end = vec![0xFFu8; MAX_KEY_BYTES + 1];
+            let mut b = WriteBatch::default();
+            b.delete_range_cf(cf, [].as_slice(), end.as_slice());
+            o.db.write_opt(b, &self.write_opts).map_err(map_rocks)
+        })
+    }
+
+    /// Creates namespace `name`, or updates its options (TTL applies to later puts;
+    /// compression to files written from now on).
+    pub fn define_namespace(&self, name: &str, ns: NamespaceOptions) -> Result<()> {
+        check_namespace_name(name)?;
+        if name == QUEUE_NAMESPACE && ns.ttl_ms.is_some() {
+            return Err(Error::invalid("the queue namespace takes no TTL (messages live until acknowledged)"));
+        }
+        self.check_writable()?;
+        let mut g = self.state.write();
+        let open = g.as_mut().ok_or(Error::Closed("the KV store"))?;
+        if open.namespaces.get(name) == Some(&ns) {
+            return Ok(());
+        }
+        if open.db.cf_handle(name).is_none() {
+            open.db.create_cf(name, &open.tuning.cf_options(&ns)).map_err(map_rocks)?;
+        } else {
+            namespaces::apply_compression(&open.db, name, &ns)?;
+        }
+        let mut batch = WriteBatch::default();
+        namespaces::save(&open.db, &mut batch, &self.sealer, name, &ns)?;
+        open.db.write_opt(batch, &self.write_opts).map_err(map_rocks)?;
+        open.namespaces.insert(name.to_string(), ns);
+        Ok(())
+    }
+
+    /// Drops a user-defined namespace and all its entries. Built-in namespaces stay.
+    pub fn drop_namespace(&self, name: &str) -> Result<()> {
+        if is_builtin(name) {
+            return Err(Error::invalid(format!("the built-in namespace {name:?} cannot be dropped (use clear)")));
+        }
+        self.check_writable()?;
+        let mut g = self.state.write();
+        let open = g.as_mut().ok_or(Error::Closed("the KV store"))?;
+        if !open.namespaces.contains_key(name) {
+            return Err(Error::invalid(format!("unknown namespace {name:?}")));
+        }
+        open.db.drop_cf(name).map_err(map_rocks)?;
+        let mut batch = WriteBatch::default();
+        namespaces::forget(&open.db, &mut batch, name)?;
+        open.db.write_opt(batch, &self.write_opts).map_err(map_rocks)?;
+        open.namespaces.remove(name);
+        Ok(())
+    }
+
+    /// Every namespace with its options, sorted by name.
+    pub fn namespaces(&self) -> Result<Vec<NamespaceInfo>> {
+        self.with(|o| {
+            let mut out: Vec<NamespaceInfo> = o
+                .namespaces
+                .iter()
+                .map(|(name, options)| NamespaceInfo { name: name.clone(), options: *options, builtin: is_builtin(name) })
+                .collect();
+            out.sort_by(|a, b| a.name.cmp(&b.name));
+            Ok(out)
+        })
+    }
+
+    /// Compacts `ns` (or every namespace): expired values are dropped from disk.
+    pub fn compact(&self, ns: Option<&str>) -> Result<()> {
+        self.with_writable(|o| {
+            let names: Vec<&str> = match ns {
+                Some(n) => vec![n],
+                None => o.namespaces.keys().map(String::as_str).collect(),
+            };
+            for n in names {
+                let (cf, _) = o.any_cf(n)?;
+                o.db.compact_range_cf(cf, None::<&[u8]>, None::<&[u8]>);
+            }
+            Ok(())
+        })
+    }
+
+    /// Writes every memtable to SST files and syncs the write-ahead log.
+    pub fn flush(&self) -> Result<()> {
+        self.with_writable(|o| flush_all(o))
+    }
+
+    /// Read-only instances: catch up with the primary's latest writes. No-op on the primary.
+    pub fn refresh(&self) -> Result<()> {
+        self.with(|o| match self.access {
+            Access::ReadOnly => o.db.try_catch_up_with_primary().map_err(map_rocks),
+            Access::Primary => Ok(()),
+        })
+    }
+
+    /// Flushes and closes now; later calls fail with `CLOSED`. Waits for running calls.
+    /// RocksDB must be closed explicitly, not torn down late during process exit.
+    pub fn close(&self) -> Result<()> {
+        let taken = self.state.write().take();
+        let Some(open) = taken else { return Ok(()) };
+        let res = if self.access == Access::Primary { flush_all(&open) } else { Ok(()) };
+        open.db.cancel_all_background_work(true);
+        drop(open);
+        if let Some(dir) = &self.secondary_dir {
+            let _ = std::fs::remove_dir_all(dir);
+        }
+        res
+    }
+}
+
+fn flush_all(o: &Open) -> Result<()> {
+    let cfs: Vec<&ColumnFamily> = o.namespaces.keys().filter_map(|n| o.db.cf_handle(n)).collect();
+    let mut fo = FlushOptions::default();
+    fo.set_wait(true);
+    o.db.flush_cfs_opt(&cfs, &fo).map_err(map_rocks)?;
+    o.db.flush_wal(true).map_err(map_rocks)
+}
+
+/// Opens a secondary instance in a private scratch directory (RocksDB keeps the
+/// secondary's info log and its view of the manifest there).
+fn open_secondary(path: &Path, tuning: &Tuning, names: &[String]) -> Result<(DB, PathBuf)> {
+    let mut rand = [0u8; 8];
+    crate::random::fill(&mut rand)?;
+    let dir = std::env::temp_dir().join(format!("aico-kv-secondary-{}-{}", std::process::id(), hex::encode(rand)));
+    std::fs::create_dir_all(&dir).map_err(|e| Error::io(format!("creating {}", dir.display()), e))?;
+    let mut db_opts = tuning.db_options(names.len());
+    db_opts.create_if_missing(false);
+    db_opts.set_max_open_files(-1);
+    let descriptors =
+        names.iter().map(|n| ColumnFamilyDescriptor::new(n, tuning.cf_options(&NamespaceOptions::default())));
+    match DB::open_cf_descriptors_as_secondary(&db_opts, path, dir.as_path(), descriptors) {
+        Ok(db) => Ok((db, dir)),
+        Err(e) => {
+            let _ = std::fs::remove_dir_all(&dir);
+            Err(map_rocks(e))
+        }
+    }
+}
+
+impl Drop for KvStore {
+    fn drop(&mut self) {
+        let _ = self.close();
+    }
+}

@@ -1,0 +1,74 @@
+/**
+ * The key-value layer: {@link KvStore} (encrypted RocksDB, `<data folder>/kv`) and
+ * {@link MemoryKvStore} (the `kv: false` fallback), both {@link KvStoreLike}.
+ */
+import { invalidArgument, nativeAsync } from '../../errors.js';
+import { openKvAsync, type NativeFolder, type NativeKvOpenOptions } from '../../native/index.js';
+import { KvStore } from './store.js';
+import type { KvNamespaceOptions } from './types.js';
+
+export { KvStore } from './store.js';
+export { MemoryKvStore, type MemoryKvOptions } from './memory.js';
+export { MAX_KEY_BYTES, MAX_VALUE_BYTES, BUILTIN_NAMESPACES } from './limits.js';
+export type * from './types.js';
+
+/** Options of the RocksDB key-value store (`openDataLayer({ kv: { ... } })`). */
+export interface KvOptions {
+  /**
+   * fsync the write-ahead log on every write. Default false: a write survives a process
+   * crash (it is in the OS page cache) but not a power loss; with true every write waits
+   * for the disk.
+   */
+  sync?: boolean;
+  /** Block cache shared by all namespaces, MiB (default 32). */
+  cacheMiB?: number;
+  /** Memtable size per namespace, MiB (default 16). */
+  writeBufferMiB?: number;
+  /** Namespaces to create, or whose options to update, at open. */
+  namespaces?: Record<string, KvNamespaceOptions>;
+  queue?: {
+    /** Deliveries before a message is dead-lettered (default 5). */
+    maxAttempts?: number;
+  };
+  /**
+   * When another process (or another handle in this one) holds the store: `'error'`
+   * (default) fails with `LOCKED`; `'readOnly'` opens a read-only instance that follows the
+   * writer (call `refresh()` to see its latest writes; writes fail with `LOCKED`).
+   */
+  onLocked?: 'error' | 'readOnly';
+  /** Open read-only even when nobody holds the store. */
+  readOnly?: boolean;
+}
+
+function positiveInt(v: unknown, what: string): number | undefined {
+  if (v === undefined) return undefined;
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < 1) throw invalidArgument(`${what} must be a positive integer`);
+  return v;
+}
+
+function nativeOptions(o: KvOptions): NativeKvOpenOptions {
+  if (o === null || typeof o !== 'object') throw invalidArgument('kv options must be an object');
+  if (o.namespaces !== undefined && (o.namespaces === null || typeof o.namespaces !== 'object')) {
+    throw invalidArgument('kv.namespaces must be an object { name: { ttlMs?, compression? } }');
+  }
+  return {
+    sync: o.sync,
+    cacheMib: positiveInt(o.cacheMiB, 'cacheMiB'),
+    writeBufferMib: positiveInt(o.writeBufferMiB, 'writeBufferMiB'),
+    maxAttempts: positiveInt(o.queue?.maxAttempts, 'queue.maxAttempts'),
+    onLocked: o.onLocked,
+    readOnly: o.readOnly,
+    namespaces: Object.entries(o.namespaces ?? {}).map(([name, n]) => ({ name, ttlMs: n?.ttlMs, compression: n?.compression })),
+  };
+}
+
+/**
+ * Opens the encrypted key-value store of an unlocked data folder (`<dir>/kv`), off the JS
+ * thread. One writer per folder: a second open fails with `LOCKED` naming the lock file,
+ * or opens read-only with `onLocked: 'readOnly'`. Close it with `close()` (the data layer
+ * does); a store still open at process exit is closed by an `exit` hook.
+ */
+export async function openKvStore(folder: NativeFolder, options: KvOptions = {}): Promise<KvStore> {
+  const n = await nativeAsync(() => openKvAsync(folder, nativeOptions(options)));
+  return new KvStore(n);
+}

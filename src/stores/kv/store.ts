@@ -1,0 +1,258 @@
+/** The encrypted RocksDB key-value store of a data folder. */
+import { toAicoError } from '../../errors.js';
+import type { NativeKv } from '../../native/index.js';
+import { KvBase } from './base.js';
+import { closeAtExit, forgetAtExit } from './exit.js';
+import { KvQueue } from './queue.js';
+import type {
+  KvKey,
+  KvNamespaceInfo,
+  KvNamespaceOptions,
+  KvPutOptions,
+  KvRange,
+  KvScanPage,
+  KvWriteOp,
+} from './types.js';
+
+function entryArray(entries: Iterable<readonly [KvKey, Uint8Array]>): Array<[KvKey, Uint8Array]> {
+  return (Array.isArray(entries) ? entries : Array.from(entries)) as Array<[KvKey, Uint8Array]>;
+}
+
+/**
+ * The encrypted key-value store (RocksDB, one column family per namespace). Values are
+ * sealed with XChaCha20-Poly1305 under the folder's RocksDB key, bound to their namespace
+ * and key; keys stay plaintext so that scans are ordered (do not put secrets in keys).
+ *
+ * Every call has a synchronous form (runs on the calling thread: microseconds, for hot
+ * paths) and an `*Async` form (runs on the libuv pool). Errors are {@link AicoDataError}s:
+ * `INVALID_ARGUMENT` (empty or oversized key, value not bytes, unknown namespace), `CLOSED`,
+ * `CORRUPT` (a value altered on disk), `LOCKED` (another process holds the store).
+ *
+ * @example
+ * ```ts
+ * kv.put('session', 'user:1', Buffer.from('state'), { ttlMs: 30 * 60_000 });
+ * kv.get('session', 'user:1'); // Buffer, or undefined once expired
+ * kv.putJson('config', 'theme', { dark: true });
+ * for await (const [key, value] of kv.entries('cache', { prefix: 'embed:' })) { ... }
+ * const seq = kv.queue.enqueue('jobs', 'payload');
+ * for (const m of kv.queue.lease('jobs', 10, 30_000)) { work(m.payload); kv.queue.ack(m); }
+ * ```
+ */
+export class KvStore extends KvBase {
+  readonly persistent = true;
+  readonly queue: KvQueue;
+  readonly #n: NativeKv;
+
+  /** @internal Use `openKvStore`. */
+  constructor(n: NativeKv) {
+    super();
+    this.#n = n;
+    this.queue = new KvQueue(n);
+    closeAtExit(this);
+  }
+
+  get readOnly(): boolean {
+    return this.#n.readOnly;
+  }
+
+  get closed(): boolean {
+    return this.#n.closed;
+  }
+
+  /** The store's directory (`<data folder>/kv`). */
+  get path(): string {
+    return this.#n.path;
+  }
+
+  get(ns: string, key: KvKey): Buffer | undefined {
+    try {
+      return this.#n.get(ns, key);
+    } catch (e) {
+      throw toAicoError(e);
+    }
+  }
+
+  async getAsync(ns: string, key: KvKey): Promise<Buffer | undefined> {
+    try {
+      return await this.#n.getAsync(ns, key);
+    } catch (e) {
+      throw toAicoError(e);
+    }
+  }
+
+  has(ns: string, key: KvKey): boolean {
+    try {
+      return this.#n.has(ns, key);
+    } catch (e) {
+      throw toAicoError(e);
+    }
+  }
+
+  put(ns: string, key: KvKey, value: Uint8Array, options?: KvPutOptions): void {
+    try {
+      this.#n.put(ns, key, value, options?.ttlMs);
+    } catch (e) {
+      throw toAicoError(e);
+    }
+  }
+
+  async putAsync(ns: string, key: KvKey, value: Uint8Array, options?: KvPutOptions): Promise<void> {
+    try {
+      await this.#n.putAsync(ns, key, value, options?.ttlMs);
+    } catch (e) {
+      throw toAicoError(e);
+    }
+  }
+
+  delete(ns: string, key: KvKey): void {
+    try {
+      this.#n.delete(ns, key);
+    } catch (e) {
+      throw toAicoError(e);
+    }
+  }
+
+  async deleteAsync(ns: string, key: KvKey): Promise<void> {
+    try {
+      await this.#n.deleteAsync(ns, key);
+    } catch (e) {
+      throw toAicoError(e);
+    }
+  }
+
+  getMany(ns: string, keys: readonly KvKey[]): Array<Buffer | undefined> {
+    try {
+      return this.#n.getMany(ns, keys as KvKey[]);
+    } catch (e) {
+      throw toAicoError(e);
+    }
+  }
+
+  async getManyAsync(ns: string, keys: readonly KvKey[]): Promise<Array<Buffer | undefined>> {
+    try {
+      return await this.#n.getManyAsync(ns, keys as KvKey[]);
+    } catch (e) {
+      throw toAicoError(e);
+    }
+  }
+
+  putMany(ns: string, entries: Iterable<readonly [KvKey, Uint8Array]>, options?: KvPutOptions): void {
+    try {
+      this.#n.putMany(ns, entryArray(entries), options?.ttlMs);
+    } catch (e) {
+      throw toAicoError(e);
+    }
+  }
+
+  async putManyAsync(ns: string, entries: Iterable<readonly [KvKey, Uint8Array]>, options?: KvPutOptions): Promise<void> {
+    try {
+      await this.#n.putManyAsync(ns, entryArray(entries), options?.ttlMs);
+    } catch (e) {
+      throw toAicoError(e);
+    }
+  }
+
+  writeBatch(ops: readonly KvWriteOp[]): void {
+    try {
+      this.#n.writeBatch(ops as KvWriteOp[]);
+    } catch (e) {
+      throw toAicoError(e);
+    }
+  }
+
+  async writeBatchAsync(ops: readonly KvWriteOp[]): Promise<void> {
+    try {
+      await this.#n.writeBatchAsync(ops as KvWriteOp[]);
+    } catch (e) {
+      throw toAicoError(e);
+    }
+  }
+
+  protected scanPage(ns: string, range: KvRange, after: Buffer | undefined, limit: number, keysOnly: boolean, stringKeys: boolean): KvScanPage {
+    try {
+      return this.#n.scan(ns, range, after, limit, keysOnly, stringKeys);
+    } catch (e) {
+      throw toAicoError(e);
+    }
+  }
+
+  protected async scanPageAsync(ns: string, range: KvRange, after: Buffer | undefined, limit: number, keysOnly: boolean, stringKeys: boolean): Promise<KvScanPage> {
+    try {
+      return await this.#n.scanAsync(ns, range, after, limit, keysOnly, stringKeys);
+    } catch (e) {
+      throw toAicoError(e);
+    }
+  }
+
+  defineNamespace(name: string, options?: KvNamespaceOptions): void {
+    try {
+      this.#n.defineNamespace(name, options);
+    } catch (e) {
+      throw toAicoError(e);
+    }
+  }
+
+  dropNamespace(name: string): void {
+    try {
+      this.#n.dropNamespace(name);
+    } catch (e) {
+      throw toAicoError(e);
+    }
+  }
+
+  namespaces(): KvNamespaceInfo[] {
+    try {
+      return this.#n.namespaces().map((n) => {
+        const info: KvNamespaceInfo = { name: n.name, compression: n.compression as KvNamespaceInfo['compression'], builtin: n.builtin };
+        if (n.ttlMs != null) info.ttlMs = n.ttlMs;
+        return info;
+      });
+    } catch (e) {
+      throw toAicoError(e);
+    }
+  }
+
+  clear(ns: string): void {
+    try {
+      this.#n.clear(ns);
+    } catch (e) {
+      throw toAicoError(e);
+    }
+  }
+
+  /** Compacts `ns` (or every namespace) now: expired values leave the disk. */
+  compact(ns?: string): void {
+    try {
+      this.#n.compact(ns);
+    } catch (e) {
+      throw toAicoError(e);
+    }
+  }
+
+  /** Writes memtables to files and syncs the write-ahead log. */
+  flush(): void {
+    try {
+      this.#n.flush();
+    } catch (e) {
+      throw toAicoError(e);
+    }
+  }
+
+  /** Read-only stores: catch up with the writer's latest writes. */
+  refresh(): void {
+    try {
+      this.#n.refresh();
+    } catch (e) {
+      throw toAicoError(e);
+    }
+  }
+
+  close(): void {
+    forgetAtExit(this);
+    try {
+      this.#n.close();
+    } catch (e) {
+      throw toAicoError(e);
+    }
+  }
+}

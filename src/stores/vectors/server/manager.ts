@@ -1,0 +1,289 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdirSync } from 'node:fs';
+import { AicoDataError } from '../../../errors.js';
+import { describeSource, discoverServers, type ServerDiscoveryOptions, type ServerSource } from './discovery.js';
+import { freePort, portIsFree } from './free-port.js';
+import { SERVER_MAIN_SOURCE } from './server-main.js';
+
+/** Options of the managed Chroma server. */
+export interface ChromaServerOptions extends ServerDiscoveryOptions {
+  /** How long a starting server may take to answer its heartbeat (default 60 s). */
+  startTimeoutMs?: number;
+  /** Restart the server when it dies (default true). */
+  autoRestart?: boolean;
+  /** Restarts allowed per minute before giving up with `UNAVAILABLE` (default 5). */
+  maxRestartsPerMinute?: number;
+  /** Grace period between SIGTERM and SIGKILL on stop (default 5 s). */
+  stopGraceMs?: number;
+}
+
+const HOST = '127.0.0.1';
+const HEARTBEAT = '/api/v2/heartbeat';
+const STDERR_TAIL = 4096;
+const FIX =
+  'Fix: run `npm install` in the project (it installs chromadb-js-bindings-linux-x64-gnu@0.1.3, which runs on glibc >= 2.36), ' +
+  'or `pip install chromadb` to put a `chroma` executable on the PATH, or pass vectors: { server: { url } } to use your own Chroma.';
+
+type State = 'idle' | 'starting' | 'running' | 'down' | 'stopped';
+
+/**
+ * A Chroma server the data layer owns: started on a free port of 127.0.0.1 with its data under
+ * `persistDir`, watched, restarted when it dies, stopped on {@link stop}. With `url` configured it
+ * manages nothing and only checks that server's heartbeat.
+ */
+export class ChromaServer {
+  readonly #persistDir: string;
+  readonly #options: ChromaServerOptions;
+  #state: State = 'idle';
+  #child: ChildProcess | undefined;
+  #exited: Promise<void> = Promise.resolve();
+  #url: string | undefined;
+  #source: ServerSource | undefined;
+  #starting: Promise<string> | undefined;
+  #restarts: number[] = [];
+  #generation = 0;
+  #lastError: AicoDataError | undefined;
+  #stderr = '';
+
+  constructor(persistDir: string, options: ChromaServerOptions = {}) {
+    this.#persistDir = persistDir;
+    this.#options = options;
+  }
+
+  /** The server's base URL once started. */
+  get url(): string | undefined {
+    return this.#url;
+  }
+  /** Where the running server came from. */
+  get source(): ServerSource | undefined {
+    return this.#source;
+  }
+  /** Process id of the managed server (its wrapper), for diagnostics and tests. */
+  get pid(): number | undefined {
+    return this.#child?.pid;
+  }
+  /** Increases on every (re)start: a client built for an older generation may point at a dead port. */
+  get generation(): number {
+    return this.#generation;
+  }
+  get state(): State {
+    return this.#state;
+  }
+
+  /** Starts the server if needed and returns its URL; `UNAVAILABLE` if it cannot run. */
+  async ensure(): Promise<string> {
+    if (this.#state === 'stopped') throw new AicoDataError('CLOSED', 'the vector store was closed');
+    if (this.#state === 'running' && this.#url !== undefined) return this.#url;
+    if (this.#starting) return this.#starting;
+    if (this.#state === 'down' && !this.#mayRestart()) {
+      throw this.#lastError ?? new AicoDataError('UNAVAILABLE', 'the Chroma server stopped and is not restarted (autoRestart is off or it kept dying)', { store: 'chroma' });
+    }
+    return this.#start();
+  }
+
+  /**
+   * Called after a request failed to connect: confirms the server is gone (a live heartbeat means
+   * the failure was transient), restarts it when allowed, and returns the URL to retry on.
+   */
+  async recover(): Promise<string> {
+    if (this.#state === 'stopped') throw new AicoDataError('CLOSED', 'the vector store was closed');
+    if (this.#starting) return this.#starting;
+    if (this.#state === 'running' && this.#url !== undefined && (await heartbeat(this.#url, 2000))) return this.#url;
+    if (this.#options.url !== undefined) {
+      throw new AicoDataError('UNAVAILABLE', `the Chroma server at ${this.#options.url} does not answer its heartbeat. ${FIX}`, { store: 'chroma', url: this.#options.url });
+    }
+    if (this.#child && this.#child.exitCode === null && this.#child.signalCode === null) {
+      // Alive but not answering: replace it.
+      this.#child.kill('SIGKILL');
+      await this.#exited;
+    }
+    return this.ensure();
+  }
+
+  /** Stops the server: SIGTERM, then SIGKILL after the grace period. Idempotent. */
+  async stop(): Promise<void> {
+    if (this.#state === 'stopped') return;
+    this.#state = 'stopped';
+    await this.#starting?.catch(() => undefined);
+    await this.#kill();
+  }
+
+  /** Test hook: kills the server as a crash would (SIGKILL), without marking it stopped. */
+  crashForTest(): void {
+    this.#child?.kill('SIGKILL');
+  }
+
+  #mayRestart(): boolean {
+    if (this.#options.autoRestart === false) return false;
+    const now = Date.now();
+    this.#restarts = this.#restarts.filter((t) => now - t < 60_000);
+    return this.#restarts.length < (this.#options.maxRestartsPerMinute ?? 5);
+  }
+
+  #start(): Promise<string> {
+    const p = this.#startOnce().finally(() => {
+      if (this.#starting === p) this.#starting = undefined;
+    });
+    this.#starting = p;
+    return p;
+  }
+
+  async #startOnce(): Promise<string> {
+    const previous = this.#state;
+    this.#state = 'starting';
+    if (previous === 'down') this.#restarts.push(Date.now());
+    try {
+      const url = this.#options.url !== undefined ? await this.#checkExternal(this.#options.url) : await this.#launch();
+      if ((this.#state as State) === 'stopped') {
+        await this.#kill();
+        throw new AicoDataError('CLOSED', 'the vector store was closed');
+      }
+      this.#url = url;
+      this.#generation++;
+      this.#state = 'running';
+      this.#lastError = undefined;
+      return url;
+    } catch (e) {
+      if ((this.#state as State) !== 'stopped') this.#state = 'down';
+      this.#lastError = e instanceof AicoDataError ? e : new AicoDataError('UNAVAILABLE', String(e), { store: 'chroma' });
+      throw this.#lastError;
+    }
+  }
+
+  async #checkExternal(url: string): Promise<string> {
+    const base = url.replace(/\/+$/, '');
+    if (!(await heartbeat(base, 5000))) {
+      throw new AicoDataError('UNAVAILABLE', `the configured Chroma server ${base} does not answer ${HEARTBEAT}`, { store: 'chroma', url: base });
+    }
+    this.#source = { kind: 'url', url: base };
+    return base;
+  }
+
+  async #launch(): Promise<string> {
+    const { candidates, notes } = discoverServers(this.#options);
+    // A source that worked before is tried first on a restart.
+    const ordered = this.#source ? [this.#source, ...candidates.filter((c) => describeSource(c) !== describeSource(this.#source!))] : candidates;
+    const failures: string[] = [];
+    mkdirSync(this.#persistDir, { recursive: true, mode: 0o700 });
+    const previousPort = this.#url ? Number(new URL(this.#url).port) : undefined;
+    for (const source of ordered) {
+      if (source.kind === 'url') continue;
+      for (let attempt = 0; attempt < 3; attempt++) {
+        const port = attempt === 0 && previousPort && (await portIsFree(previousPort)) ? previousPort : await freePort(HOST);
+        const outcome = await this.#spawnAndWait(source, port);
+        if (outcome.ok) {
+          this.#source = source;
+          return `http://${HOST}:${port}`;
+        }
+        if (!outcome.portClash) {
+          failures.push(`${describeSource(source)}: ${outcome.reason}`);
+          break;
+        }
+        if (attempt === 2) failures.push(`${describeSource(source)}: port clashes on 3 attempts`);
+      }
+    }
+    const looked = notes.filter((n) => n.status !== 'found').map((n) => `${n.subject}: ${n.detail}`);
+    throw new AicoDataError(
+      'UNAVAILABLE',
+      `no Chroma server could be started. ${[...failures, ...looked].join('; ')}. ${FIX}`,
+      { store: 'chroma', failures, notes },
+    );
+  }
+
+  async #spawnAndWait(source: Exclude<ServerSource, { kind: 'url' }>, port: number): Promise<{ ok: true } | { ok: false; portClash: boolean; reason: string }> {
+    const chromaArgs = ['run', '--path', this.#persistDir, '--host', HOST, '--port', String(port)];
+    const args =
+      source.kind === 'binding'
+        ? ['-e', SERVER_MAIN_SOURCE, 'binding', source.modulePath, 'chroma', ...chromaArgs]
+        : ['-e', SERVER_MAIN_SOURCE, 'exec', source.path, ...chromaArgs];
+    this.#stderr = '';
+    const child = spawn(process.execPath, args, {
+      stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
+      // ELECTRON_RUN_AS_NODE: inside an Electron app, process.execPath is the app; this makes it plain Node.
+      env: { ...process.env, ANONYMIZED_TELEMETRY: 'False', ELECTRON_RUN_AS_NODE: '1' },
+      windowsHide: true,
+    });
+    const keepTail = (chunk: Buffer) => {
+      this.#stderr = (this.#stderr + chunk.toString('utf8')).slice(-STDERR_TAIL);
+    };
+    child.stdout!.on('data', keepTail);
+    child.stderr!.on('data', keepTail);
+    // The data layer must not stay alive just because its server runs.
+    child.unref();
+    (child.stdout as unknown as { unref?: () => void }).unref?.();
+    (child.stderr as unknown as { unref?: () => void }).unref?.();
+    (child as unknown as { channel?: { unref?: () => void } }).channel?.unref?.();
+    this.#child = child;
+    let exited = false;
+    this.#exited = new Promise((resolve) => {
+      child.once('exit', () => {
+        exited = true;
+        if (this.#child === child) this.#onExit();
+        resolve();
+      });
+      child.once('error', () => resolve());
+    });
+
+    const url = `http://${HOST}:${port}`;
+    const deadline = Date.now() + (this.#options.startTimeoutMs ?? 60_000);
+    while (Date.now() < deadline) {
+      if (exited) break;
+      if (await heartbeat(url, 1000)) {
+        if (!exited) return { ok: true };
+        break;
+      }
+      await sleep(100);
+    }
+    const tail = lastLines(this.#stderr);
+    if (!exited) {
+      await this.#kill();
+      return { ok: false, portClash: false, reason: `no heartbeat within ${this.#options.startTimeoutMs ?? 60_000} ms${tail ? ` (${tail})` : ''}` };
+    }
+    const portClash = /not available|in use|AddrInUse/i.test(this.#stderr);
+    return { ok: false, portClash, reason: tail || `exited with code ${child.exitCode ?? child.signalCode}` };
+  }
+
+  #onExit(): void {
+    const wasRunning = this.#state === 'running';
+    this.#child = undefined;
+    if (this.#state === 'stopped' || this.#state === 'starting') return;
+    this.#state = 'down';
+    this.#lastError = new AicoDataError('UNAVAILABLE', `the Chroma server (${this.#source ? describeSource(this.#source) : '?'}) exited${lastLines(this.#stderr) ? `: ${lastLines(this.#stderr)}` : ''}`, { store: 'chroma' });
+    if (wasRunning && this.#mayRestart()) {
+      this.#start().catch(() => undefined);
+    }
+  }
+
+  async #kill(): Promise<void> {
+    const child = this.#child;
+    if (!child || child.exitCode !== null || child.signalCode !== null) return;
+    child.kill('SIGTERM');
+    const grace = this.#options.stopGraceMs ?? 5000;
+    const timer = setTimeout(() => child.kill('SIGKILL'), grace);
+    await this.#exited;
+    clearTimeout(timer);
+  }
+}
+
+/** True when `url` answers Chroma's heartbeat within `timeoutMs`. */
+export async function heartbeat(url: string, timeoutMs: number): Promise<boolean> {
+  try {
+    const r = await fetch(url + HEARTBEAT, { signal: AbortSignal.timeout(timeoutMs) });
+    await r.body?.cancel();
+    return r.ok;
+  } catch {
+    return false;
+  }
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}
+
+/** The last meaningful lines of a process's output, without colour codes. */
+function lastLines(text: string): string {
+  // eslint-disable-next-line no-control-regex
+  const clean = text.replace(/\x1b\[[0-9;]*m/g, '');
+  const lines = clean.split('\n').map((l) => l.trim()).filter((l) => l && !/^[(#\s]+$/.test(l));
+  return lines.slice(-3).join(' | ').slice(0, 600);
+}
