@@ -1,6 +1,9 @@
 import { AicoDataError, invalidArgument, native, nativeAsync } from './errors.js';
 import { openFolder, type NativeFolder } from './native/index.js';
+import { createServices, type Repositories, type Services, type UnitOfWork } from './domain/index.js';
+import { createLibsqlRepositories, type LibsqlRepositoriesOptions } from './repositories/index.js';
 import { openSchemas, type SchemaManager, type SchemaOpenOptions } from './schema/index.js';
+import { openAnalyticsStore, type AnalyticsOptions, type AnalyticsStore } from './stores/analytics/index.js';
 import { SqlStore, type SqlOptions } from './stores/sql/index.js';
 
 /** Argon2id cost for a new key file. Defaults: 64 MiB, 3 passes, 1 lane (the floor). */
@@ -24,6 +27,10 @@ export interface OpenDataLayerOptions {
   sql?: SqlOptions;
   /** Schema registry options (registry, drift acceptance, migration lock timeouts). */
   schemas?: SchemaOpenOptions;
+  /** DuckDB analytics options, or `false` to not open the analytics engine. */
+  analytics?: AnalyticsOptions | false;
+  /** Repository options (e.g. the memory recall strategy). */
+  repositories?: LibsqlRepositoriesOptions;
 }
 
 /** Sealing with the folder's keys (XChaCha20-Poly1305 with associated data). */
@@ -62,6 +69,14 @@ export class DataLayer {
   readonly sql: SqlStore;
   /** Schema registry: versions, history, migrations, plugin schemas. */
   readonly schemas: SchemaManager;
+  /** Domain repositories over the encrypted store. */
+  readonly repos: Repositories;
+  /** Runs several repositories' writes in one transaction (all roll back if `work` throws). */
+  readonly unitOfWork: UnitOfWork;
+  /** Domain services (conversation processing, onboarding). */
+  readonly services: Services;
+  /** DuckDB analytics over the conversation data (undefined with `analytics: false`). */
+  readonly analytics: AnalyticsStore | undefined;
   /** Sealing and HMAC under keys derived from the folder's data key. */
   readonly crypto: Crypto;
   /** The data folder. */
@@ -75,10 +90,21 @@ export class DataLayer {
   #closed = false;
 
   /** @internal Use {@link openDataLayer}. */
-  constructor(folder: NativeFolder, sql: SqlStore, schemas: SchemaManager) {
+  constructor(
+    folder: NativeFolder,
+    sql: SqlStore,
+    schemas: SchemaManager,
+    analytics: AnalyticsStore | undefined,
+    repositories: LibsqlRepositoriesOptions | undefined,
+  ) {
     this.#folder = folder;
     this.sql = sql;
     this.schemas = schemas;
+    this.analytics = analytics;
+    const layer = createLibsqlRepositories(sql, repositories);
+    this.repos = layer.repos;
+    this.unitOfWork = layer.unitOfWork;
+    this.services = createServices(layer.repos, layer.unitOfWork);
     this.dir = folder.dir;
     this.created = folder.created;
     this.keyId = folder.keyId;
@@ -113,6 +139,8 @@ export class DataLayer {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
+    // Analytics first: its snapshot reads the SQL store.
+    await this.analytics?.close().catch(() => undefined);
     this.sql.close();
     this.#folder.close();
   }
@@ -137,18 +165,22 @@ export class DataLayer {
  */
 export async function openDataLayer(options: OpenDataLayerOptions): Promise<DataLayer> {
   if (options === null || typeof options !== 'object') throw invalidArgument('openDataLayer takes an options object');
-  const { dir, password, create = true, kdf, sql, schemas } = options;
+  const { dir, password, create = true, kdf, sql, schemas, analytics, repositories } = options;
   if (typeof dir !== 'string' || dir.trim() === '') throw invalidArgument('dir must be a non-empty path');
   if (typeof password !== 'string' || password.length === 0) throw invalidArgument('password must be a non-empty string');
   if (kdf !== undefined && (kdf === null || typeof kdf !== 'object')) throw invalidArgument('kdf must be an object');
   const folder = await nativeAsync(() => openFolder(dir, password, create, kdf));
   let store: SqlStore | undefined;
+  let engine: AnalyticsStore | undefined;
   try {
-    store = new SqlStore(native(() => folder.openSql(sql)));
+    const nativeSql = native(() => folder.openSql(sql));
+    store = new SqlStore(nativeSql);
     // Core schemas are applied at every open; a failure closes what was opened.
     const manager = await openSchemas(store, schemas);
-    return new DataLayer(folder, store, manager);
+    if (analytics !== false) engine = await openAnalyticsStore(folder, nativeSql, analytics ?? {});
+    return new DataLayer(folder, store, manager, engine, repositories);
   } catch (e) {
+    await engine?.close().catch(() => undefined);
     store?.close();
     folder.close();
     throw e;

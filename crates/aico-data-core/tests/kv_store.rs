@@ -243,3 +243,40 @@ fn second_open_is_locked_or_read_only() {
     let kv = fx.open();
     assert_eq!(kv.access(), Access::Primary);
 }
+
+#[test]
+fn inline_attempts_give_up_instead_of_waiting() {
+    use aico_data_core::kv::{Wait, INLINE_MAX_BYTES};
+    let fx = Fixture::new();
+    let kv = fx.open();
+    assert!(kv.put_as("cache", b"k", b"v", Ttl::Default, Wait::Inline).unwrap());
+    assert_eq!(kv.get_as("cache", b"k", Wait::Inline).unwrap().unwrap().unwrap().bytes(), b"v");
+    assert!(kv.get_as("cache", b"missing", Wait::Inline).unwrap().unwrap().is_none());
+    // too large to seal on the JS thread: nothing written
+    let big = vec![7u8; INLINE_MAX_BYTES + 1];
+    assert!(!kv.put_as("cache", b"big", &big, Ttl::Default, Wait::Inline).unwrap());
+    assert!(kv.get("cache", b"big").unwrap().is_none());
+    assert!(!kv.put_many_as("cache", &[(b"big".to_vec(), big.clone())], Ttl::Default, Wait::Inline).unwrap());
+    kv.put("cache", b"big", &big, Ttl::Default).unwrap();
+    assert!(kv.get_as("cache", b"big", Wait::Inline).unwrap().is_none(), "large values are opened on the pool");
+    // bad input still fails at once
+    assert_eq!(kv.put_as("cache", b"", b"v", Ttl::Default, Wait::Inline).unwrap_err().code(), "INVALID_ARGUMENT");
+    kv.close().unwrap();
+
+    // After reopen the value is on disk only: an inline read declines, a blocking one reads
+    // it (and warms the block cache, after which the inline read succeeds).
+    let kv = fx.open();
+    assert!(kv.get_as("cache", b"k", Wait::Inline).unwrap().is_none());
+    assert!(kv.get_many_as("cache", &[b"k"], Wait::Inline).unwrap().is_none());
+    assert_eq!(kv.get("cache", b"k").unwrap().unwrap().bytes(), b"v");
+    assert!(kv.get_as("cache", b"k", Wait::Inline).unwrap().is_some());
+    kv.close().unwrap();
+
+    // A store that fsyncs every write never writes inline.
+    let kv = fx.open_with(KvOptions { sync: true, ..Default::default() }).unwrap();
+    assert!(!kv.put_as("cache", b"s", b"v", Ttl::Default, Wait::Inline).unwrap());
+    assert!(!kv.delete_as("cache", b"k", Wait::Inline).unwrap());
+    assert!(kv.get("cache", b"s").unwrap().is_none());
+    kv.put("cache", b"s", b"v", Ttl::Default).unwrap();
+    assert!(kv.get("cache", b"s").unwrap().is_some());
+}

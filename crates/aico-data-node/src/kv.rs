@@ -11,7 +11,7 @@ use std::sync::Arc;
 
 use aico_data_core::keys::{Store, StoreKey};
 use aico_data_core::kv::{
-    Compression, EnqueueOptions, KvOptions, KvStore, MessageId, NamespaceOptions, OnLocked, QueueDepth, Settle,
+    Compression, EnqueueOptions, KvOptions, KvStore, MessageId, NamespaceOptions, OnLocked, QueueDepth, Settle, Wait,
     KV_DIR,
 };
 use napi::bindgen_prelude::*;
@@ -187,17 +187,14 @@ impl NativeKv {
 
     #[napi(ts_args_type = "ns: string, key: string | Uint8Array", ts_return_type = "Buffer | undefined")]
     pub fn get<'e>(&self, env: &'e Env, ns: Unknown<'_>, key: Unknown<'_>) -> Result<Unknown<'e>> {
-        let e = env.raw();
-        unsafe {
-            let ns = js::namespace(e, ns.value().value)?;
-            let key = js::key(e, key.value().value, "key")?;
-            let v = self.store.get(&ns, &key).or_throw()?;
-            let out = match &v {
-                Some(v) => js::buffer(e, v.bytes())?,
-                None => js::undefined(e)?,
-            };
-            Ok(unknown(env, out))
-        }
+        self.get_with(env, ns, key, Wait::Block)
+    }
+
+    /// The async API's first attempt: `get` from memory only; `false` when the value is not
+    /// in memory (then call `getAsync`).
+    #[napi(ts_args_type = "ns: string, key: string | Uint8Array", ts_return_type = "Buffer | undefined | false")]
+    pub fn try_get<'e>(&self, env: &'e Env, ns: Unknown<'_>, key: Unknown<'_>) -> Result<Unknown<'e>> {
+        self.get_with(env, ns, key, Wait::Inline)
     }
 
     #[napi(ts_args_type = "ns: string, key: string | Uint8Array")]
@@ -211,21 +208,45 @@ impl NativeKv {
 
     #[napi(ts_args_type = "ns: string, key: string | Uint8Array, value: Uint8Array, ttlMs?: number")]
     pub fn put(&self, env: &Env, ns: Unknown<'_>, key: Unknown<'_>, value: Unknown<'_>, ttl_ms: Option<f64>) -> Result<()> {
-        unsafe {
-            let ns = js::namespace(env.raw(), ns.value().value)?;
-            let key = js::key(env.raw(), key.value().value, "key")?;
-            let value = js::value(env.raw(), value.value().value, "value")?;
-            self.store.put(&ns, &key, value, ttl(ttl_ms)?).or_throw()
-        }
+        self.put_with(env, ns, key, value, ttl_ms, Wait::Block).map(|_| ())
+    }
+
+    /// The async API's first attempt: `put` unless it would wait (fsync, write slowdown,
+    /// large value); `false` then, nothing written (call `putAsync`).
+    #[napi(ts_args_type = "ns: string, key: string | Uint8Array, value: Uint8Array, ttlMs?: number")]
+    pub fn try_put(&self, env: &Env, ns: Unknown<'_>, key: Unknown<'_>, value: Unknown<'_>, ttl_ms: Option<f64>) -> Result<bool> {
+        self.put_with(env, ns, key, value, ttl_ms, Wait::Inline)
     }
 
     #[napi(ts_args_type = "ns: string, key: string | Uint8Array")]
     pub fn delete(&self, env: &Env, ns: Unknown<'_>, key: Unknown<'_>) -> Result<()> {
-        unsafe {
-            let ns = js::namespace(env.raw(), ns.value().value)?;
-            let key = js::key(env.raw(), key.value().value, "key")?;
-            self.store.delete(&ns, &key).or_throw()
+        self.delete_with(env, ns, key, Wait::Block).map(|_| ())
+    }
+
+    #[napi(ts_args_type = "ns: string, key: string | Uint8Array")]
+    pub fn try_delete(&self, env: &Env, ns: Unknown<'_>, key: Unknown<'_>) -> Result<bool> {
+        self.delete_with(env, ns, key, Wait::Inline)
+    }
+
+    #[napi(ts_args_type = "ns: string, keys: Array<string | Uint8Array>", ts_return_type = "Array<Buffer | undefined> | false")]
+    pub fn try_get_many<'e>(&self, env: &'e Env, ns: String, keys: Unknown<'_>) -> Result<Unknown<'e>> {
+        let keys = unsafe { ops::keys(env.raw(), keys.value().value)? };
+        match self.store.get_many_as(&ns, &keys, Wait::Inline).or_throw()? {
+            Some(values) => self.out(env, &ops::KvOut::Values(values)),
+            None => self.out(env, &ops::KvOut::Bool(false)),
         }
+    }
+
+    #[napi(ts_args_type = "ns: string, entries: Array<[string | Uint8Array, Uint8Array]>, ttlMs?: number")]
+    pub fn try_put_many(&self, env: &Env, ns: String, entries: Unknown<'_>, ttl_ms: Option<f64>) -> Result<bool> {
+        let entries = unsafe { ops::entries(env.raw(), entries.value().value)? };
+        self.store.put_many_as(&ns, &entries, ttl(ttl_ms)?, Wait::Inline).or_throw()
+    }
+
+    #[napi(ts_args_type = "ops: Array<{ type: 'put' | 'del'; ns: string; key: string | Uint8Array; value?: Uint8Array; ttlMs?: number }>")]
+    pub fn try_write_batch(&self, env: &Env, list: Unknown<'_>) -> Result<bool> {
+        let list = unsafe { ops::write_ops(env.raw(), list.value().value)? };
+        self.store.write_batch_as(&list, Wait::Inline).or_throw()
     }
 
     // ---- the rest: parsed into an op, run here or on the pool ----
@@ -487,7 +508,44 @@ fn settle(how: &str, ms_arg: Option<f64>) -> Result<Settle> {
 impl NativeKv {
     fn sync<'e>(&self, env: &'e Env, op: KvOp) -> Result<Unknown<'e>> {
         let out = ops::run(&self.store, op)?;
-        Ok(unknown(env, unsafe { ops::out_js(env.raw(), &out)? }))
+        self.out(env, &out)
+    }
+
+    fn out<'e>(&self, env: &'e Env, out: &ops::KvOut) -> Result<Unknown<'e>> {
+        Ok(unknown(env, unsafe { ops::out_js(env.raw(), out)? }))
+    }
+
+    /// `Buffer | undefined`, or `false` when an inline read would need the disk.
+    fn get_with<'e>(&self, env: &'e Env, ns: Unknown<'_>, key: Unknown<'_>, wait: Wait) -> Result<Unknown<'e>> {
+        let e = env.raw();
+        unsafe {
+            let ns = js::namespace(e, ns.value().value)?;
+            let key = js::key(e, key.value().value, "key")?;
+            let out = match self.store.get_as(&ns, &key, wait).or_throw()? {
+                Some(Some(v)) => js::buffer(e, v.bytes())?,
+                Some(None) => js::undefined(e)?,
+                None => js::boolean(e, false)?,
+            };
+            Ok(unknown(env, out))
+        }
+    }
+
+    fn put_with(&self, env: &Env, ns: Unknown<'_>, key: Unknown<'_>, value: Unknown<'_>, ttl_ms: Option<f64>, wait: Wait) -> Result<bool> {
+        let e = env.raw();
+        unsafe {
+            let ns = js::namespace(e, ns.value().value)?;
+            let key = js::key(e, key.value().value, "key")?;
+            let value = js::value(e, value.value().value, "value")?;
+            self.store.put_as(&ns, &key, value, ttl(ttl_ms)?, wait).or_throw()
+        }
+    }
+
+    fn delete_with(&self, env: &Env, ns: Unknown<'_>, key: Unknown<'_>, wait: Wait) -> Result<bool> {
+        unsafe {
+            let ns = js::namespace(env.raw(), ns.value().value)?;
+            let key = js::key(env.raw(), key.value().value, "key")?;
+            self.store.delete_as(&ns, &key, wait).or_throw()
+        }
     }
 
     fn task(&self, op: KvOp) -> AsyncTask<KvTask> {

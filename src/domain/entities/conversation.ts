@@ -1,5 +1,5 @@
-import { newId } from '../ids.js';
-import { optionalDate, optionalText, requireId, requireObject, requireOneOf, type DateInput } from '../validation.js';
+import { identity } from './identity.js';
+import { optionalText, requireId, requireObject, requireOneOf, type DateInput } from '../validation.js';
 
 export const CONVERSATION_STATUSES = ['active', 'archived', 'closed'] as const;
 export type ConversationStatus = (typeof CONVERSATION_STATUSES)[number];
@@ -24,9 +24,9 @@ export interface NewConversation {
 /** Validates `input` and fills defaults (a new id, no title, active, now). */
 export function createConversation(input: NewConversation): Conversation {
   const i = requireObject(input, 'conversation');
-  const createdAt = optionalDate(i.createdAt, 'createdAt') ?? new Date();
+  const { id, createdAt } = identity(i);
   return Object.freeze({
-    id: i.id === undefined ? newId(createdAt.getTime()) : requireId(i.id, 'id'),
+    id,
     userId: requireId(i.userId, 'userId'),
     title: optionalText(i.title, 'title', { max: 200 }),
     status: i.status === undefined ? 'active' : requireOneOf(i.status, 'status', CONVERSATION_STATUSES),

@@ -1,6 +1,6 @@
 import { AicoDataError, invalidArgument } from '../../errors.js';
-import { newId } from '../ids.js';
-import { optionalDate, optionalId, requireDate, requireId, requireObject, requireOneOf, requireText, type DateInput } from '../validation.js';
+import { identity } from './identity.js';
+import { optionalDate, optionalId, requireDate, requireObject, requireOneOf, requireText, type DateInput } from '../validation.js';
 
 export const DEVICE_TYPES = ['desktop', 'laptop', 'phone', 'tablet', 'server', 'other'] as const;
 export type DeviceType = (typeof DEVICE_TYPES)[number];
@@ -51,7 +51,7 @@ const MAX_PUBLIC_KEY_BYTES = 1024;
 /** Validates `input` and fills defaults (a new id, type `other`, `pending`, `full` sync, now). */
 export function createDevice(input: NewDevice): Device {
   const i = requireObject(input, 'device');
-  const createdAt = optionalDate(i.createdAt, 'createdAt') ?? new Date();
+  const { id, createdAt } = identity(i);
   const platform = requireText(i.platform, 'platform', { max: 32 });
   if (!PLATFORM.test(platform)) {
     throw invalidArgument('platform must be a short lower-case label such as "linux"', { field: 'platform' });
@@ -60,7 +60,7 @@ export function createDevice(input: NewDevice): Device {
     throw invalidArgument(`publicKey must be a non-empty Uint8Array of at most ${MAX_PUBLIC_KEY_BYTES} bytes`, { field: 'publicKey' });
   }
   return Object.freeze({
-    id: i.id === undefined ? newId(createdAt.getTime()) : requireId(i.id, 'id'),
+    id,
     userId: optionalId(i.userId, 'userId'),
     name: requireText(i.name, 'name', { max: 100 }),
     type: i.type === undefined ? 'other' : requireOneOf(i.type, 'type', DEVICE_TYPES),

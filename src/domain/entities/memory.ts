@@ -1,5 +1,5 @@
 import { invalidArgument } from '../../errors.js';
-import { newId } from '../ids.js';
+import { identity } from './identity.js';
 import {
   optionalDate,
   optionalId,
@@ -73,7 +73,7 @@ export interface NewMemory {
 /** Validates `input` and fills defaults (a new id, importance 0.5, confidence 1, valid from now). */
 export function createMemory(input: NewMemory): Memory {
   const i = requireObject(input, 'memory');
-  const createdAt = optionalDate(i.createdAt, 'createdAt') ?? new Date();
+  const { id, createdAt } = identity(i);
   const validFrom = optionalDate(i.validFrom, 'validFrom') ?? createdAt;
   const validTo = optionalDate(i.validTo, 'validTo');
   if (validTo && validTo.getTime() < validFrom.getTime()) {
@@ -87,7 +87,7 @@ export function createMemory(input: NewMemory): Memory {
     });
   }
   return Object.freeze({
-    id: i.id === undefined ? newId(createdAt.getTime()) : requireId(i.id, 'id'),
+    id,
     userId: requireId(i.userId, 'userId'),
     type: requireOneOf(i.type, 'type', MEMORY_TYPES),
     content: requireText(i.content, 'content', { max: MAX_MEMORY_LENGTH }),

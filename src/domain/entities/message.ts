@@ -1,6 +1,5 @@
-import { newId } from '../ids.js';
+import { identity } from './identity.js';
 import {
-  optionalDate,
   optionalInteger,
   optionalNumber,
   optionalText,
@@ -53,9 +52,9 @@ export interface NewMessage {
 /** Validates `input` and fills defaults (a new id, now, no metrics). */
 export function createMessage(input: NewMessage): Message {
   const i = requireObject(input, 'message');
-  const createdAt = optionalDate(i.createdAt, 'createdAt') ?? new Date();
+  const { id, createdAt } = identity(i);
   return Object.freeze({
-    id: i.id === undefined ? newId(createdAt.getTime()) : requireId(i.id, 'id'),
+    id,
     conversationId: requireId(i.conversationId, 'conversationId'),
     userId: requireId(i.userId, 'userId'),
     role: requireOneOf(i.role, 'role', MESSAGE_ROLES),

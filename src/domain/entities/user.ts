@@ -1,9 +1,8 @@
-import { newId } from '../ids.js';
+import { identity } from './identity.js';
 import {
   optionalDate,
   optionalText,
   requireBoolean,
-  requireId,
   requireObject,
   requireOneOf,
   requireText,
@@ -39,9 +38,9 @@ export interface NewUser {
 /** Validates `input` and fills defaults (a new id, `member`, active, now). */
 export function createUser(input: NewUser): User {
   const i = requireObject(input, 'user');
-  const createdAt = optionalDate(i.createdAt, 'createdAt') ?? new Date();
+  const { id, createdAt } = identity(i);
   return Object.freeze({
-    id: i.id === undefined ? newId(createdAt.getTime()) : requireId(i.id, 'id'),
+    id,
     name: requireText(i.name, 'name', { max: 200 }),
     nickname: optionalText(i.nickname, 'nickname', { max: 100 }),
     userType: i.userType === undefined ? 'member' : requireOneOf(i.userType, 'userType', USER_TYPES),

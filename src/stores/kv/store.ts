@@ -23,8 +23,11 @@ function entryArray(entries: Iterable<readonly [KvKey, Uint8Array]>): Array<[KvK
  * sealed with XChaCha20-Poly1305 under the folder's RocksDB key, bound to their namespace
  * and key; keys stay plaintext so that scans are ordered (do not put secrets in keys).
  *
- * Every call has a synchronous form (runs on the calling thread: microseconds, for hot
- * paths) and an `*Async` form (runs on the libuv pool). Errors are {@link AicoDataError}s:
+ * Every call has a synchronous form (runs on the calling thread: microseconds) and an
+ * `*Async` form that never blocks the event loop on I/O: it first tries the operation
+ * inline, from memory only (a read served by the memtable or block cache; a write that
+ * needs no fsync and meets no write slowdown, at most 256 KiB), and otherwise runs it on
+ * the libuv pool. Errors are {@link AicoDataError}s:
  * `INVALID_ARGUMENT` (empty or oversized key, value not bytes, unknown namespace), `CLOSED`,
  * `CORRUPT` (a value altered on disk), `LOCKED` (another process holds the store).
  *
@@ -74,7 +77,8 @@ export class KvStore extends KvBase {
 
   async getAsync(ns: string, key: KvKey): Promise<Buffer | undefined> {
     try {
-      return await this.#n.getAsync(ns, key);
+      const v = this.#n.tryGet(ns, key);
+      return v !== false ? v : await this.#n.getAsync(ns, key);
     } catch (e) {
       throw toAicoError(e);
     }
@@ -98,7 +102,7 @@ export class KvStore extends KvBase {
 
   async putAsync(ns: string, key: KvKey, value: Uint8Array, options?: KvPutOptions): Promise<void> {
     try {
-      await this.#n.putAsync(ns, key, value, options?.ttlMs);
+      if (!this.#n.tryPut(ns, key, value, options?.ttlMs)) await this.#n.putAsync(ns, key, value, options?.ttlMs);
     } catch (e) {
       throw toAicoError(e);
     }
@@ -114,7 +118,7 @@ export class KvStore extends KvBase {
 
   async deleteAsync(ns: string, key: KvKey): Promise<void> {
     try {
-      await this.#n.deleteAsync(ns, key);
+      if (!this.#n.tryDelete(ns, key)) await this.#n.deleteAsync(ns, key);
     } catch (e) {
       throw toAicoError(e);
     }
@@ -130,7 +134,8 @@ export class KvStore extends KvBase {
 
   async getManyAsync(ns: string, keys: readonly KvKey[]): Promise<Array<Buffer | undefined>> {
     try {
-      return await this.#n.getManyAsync(ns, keys as KvKey[]);
+      const v = this.#n.tryGetMany(ns, keys as KvKey[]);
+      return v !== false ? v : await this.#n.getManyAsync(ns, keys as KvKey[]);
     } catch (e) {
       throw toAicoError(e);
     }
@@ -146,7 +151,8 @@ export class KvStore extends KvBase {
 
   async putManyAsync(ns: string, entries: Iterable<readonly [KvKey, Uint8Array]>, options?: KvPutOptions): Promise<void> {
     try {
-      await this.#n.putManyAsync(ns, entryArray(entries), options?.ttlMs);
+      const list = entryArray(entries);
+      if (!this.#n.tryPutMany(ns, list, options?.ttlMs)) await this.#n.putManyAsync(ns, list, options?.ttlMs);
     } catch (e) {
       throw toAicoError(e);
     }
@@ -162,7 +168,7 @@ export class KvStore extends KvBase {
 
   async writeBatchAsync(ops: readonly KvWriteOp[]): Promise<void> {
     try {
-      await this.#n.writeBatchAsync(ops as KvWriteOp[]);
+      if (!this.#n.tryWriteBatch(ops as KvWriteOp[])) await this.#n.writeBatchAsync(ops as KvWriteOp[]);
     } catch (e) {
       throw toAicoError(e);
     }

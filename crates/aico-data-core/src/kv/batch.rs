@@ -4,7 +4,7 @@ use rocksdb::WriteBatch;
 
 use super::errors::{check_key, check_value, map_rocks};
 use super::seal::Unsealed;
-use super::store::KvStore;
+use super::store::{memory_only, KvStore, Wait, INLINE_MAX_BYTES};
 use super::ttl::{now_ms, Ttl};
 use crate::error::{Error, Result};
 
@@ -27,6 +27,11 @@ impl KvStore {
     /// The values of `keys` in `ns`, in order (`None`: missing or expired). One RocksDB
     /// MultiGet; a tampered value fails the whole call with `CORRUPT`.
     pub fn get_many<K: AsRef<[u8]>>(&self, ns: &str, keys: &[K]) -> Result<Vec<Option<Unsealed>>> {
+        Ok(self.get_many_as(ns, keys, Wait::Block)?.expect("a blocking read always completes"))
+    }
+
+    /// `get_many`; with `Wait::Inline`, `Ok(None)` when a value is not in memory.
+    pub fn get_many_as<K: AsRef<[u8]>>(&self, ns: &str, keys: &[K], wait: Wait) -> Result<Option<Vec<Option<Unsealed>>>> {
         for (i, k) in keys.iter().enumerate() {
             check_key(k.as_ref()).map_err(|e| at(i, e))?;
         }
@@ -34,23 +39,40 @@ impl KvStore {
             let (cf, _) = o.user_cf(ns)?;
             let now = now_ms();
             let refs: Vec<&[u8]> = keys.iter().map(|k| k.as_ref()).collect();
-            let found = o.db.batched_multi_get_cf(cf, refs.iter().copied(), false);
-            found
-                .into_iter()
-                .zip(keys)
-                .map(|(r, k)| match r.map_err(map_rocks)? {
-                    Some(stored) => self.open_value(&stored, ns, k.as_ref(), now),
-                    None => Ok(None),
-                })
-                .collect()
+            let found = match wait {
+                Wait::Block => o.db.batched_multi_get_cf(cf, refs.iter().copied(), false),
+                Wait::Inline => o.db.batched_multi_get_cf_opt(cf, refs.iter().copied(), false, &memory_only()),
+            };
+            let mut out = Vec::with_capacity(keys.len());
+            let mut inline_bytes = 0usize;
+            for (r, k) in found.into_iter().zip(keys) {
+                inline_bytes += r.as_ref().map_or(0, |v| v.as_ref().map_or(0, |v| v.len()));
+                if wait == Wait::Inline && inline_bytes > INLINE_MAX_BYTES {
+                    return Ok(None);
+                }
+                out.push(match r {
+                    Ok(Some(stored)) => self.open_value(&stored, ns, k.as_ref(), now)?,
+                    Ok(None) => None,
+                    Err(e) if e.kind() == rocksdb::ErrorKind::Incomplete => return Ok(None),
+                    Err(e) => return Err(map_rocks(e)),
+                });
+            }
+            Ok(Some(out))
         })
     }
 
     /// Puts every `(key, value)` into `ns` in one atomic write.
     pub fn put_many<K: AsRef<[u8]>, V: AsRef<[u8]>>(&self, ns: &str, entries: &[(K, V)], ttl: Ttl) -> Result<()> {
+        self.put_many_as(ns, entries, ttl, Wait::Block).map(|_| ())
+    }
+
+    pub fn put_many_as<K: AsRef<[u8]>, V: AsRef<[u8]>>(&self, ns: &str, entries: &[(K, V)], ttl: Ttl, wait: Wait) -> Result<bool> {
         for (i, (k, v)) in entries.iter().enumerate() {
             check_key(k.as_ref()).map_err(|e| at(i, e))?;
             check_value(v.as_ref()).map_err(|e| at(i, e))?;
+        }
+        if wait == Wait::Inline && entries.iter().map(|(_, v)| v.as_ref().len()).sum::<usize>() > INLINE_MAX_BYTES {
+            return Ok(false);
         }
         self.with_writable(|o| {
             let (cf, opts) = o.user_cf(ns)?;
@@ -59,12 +81,16 @@ impl KvStore {
             for (k, v) in entries {
                 batch.put_cf(cf, k.as_ref(), self.seal_value(ns, k.as_ref(), v.as_ref(), expiry)?);
             }
-            o.db.write_opt(batch, &self.write_opts).map_err(map_rocks)
+            self.write(o, batch, wait)
         })
     }
 
     /// Applies every operation atomically (all or none), across namespaces.
     pub fn write_batch(&self, ops: &[WriteOp]) -> Result<()> {
+        self.write_batch_as(ops, Wait::Block).map(|_| ())
+    }
+
+    pub fn write_batch_as(&self, ops: &[WriteOp], wait: Wait) -> Result<bool> {
         for (i, op) in ops.iter().enumerate() {
             match op {
                 WriteOp::Put { key, value, .. } => {
@@ -72,6 +98,10 @@ impl KvStore {
                 }
                 WriteOp::Delete { key, .. } => check_key(key).map_err(|e| at(i, e))?,
             }
+        }
+        let bytes: usize = ops.iter().map(|op| if let WriteOp::Put { value, .. } = op { value.len() } else { 0 }).sum();
+        if wait == Wait::Inline && bytes > INLINE_MAX_BYTES {
+            return Ok(false);
         }
         self.with_writable(|o| {
             let now = now_ms();
@@ -88,7 +118,7 @@ impl KvStore {
                     }
                 }
             }
-            o.db.write_opt(batch, &self.write_opts).map_err(map_rocks)
+            self.write(o, batch, wait)
         })
     }
 }

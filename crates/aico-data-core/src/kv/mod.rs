@@ -44,7 +44,7 @@ pub use options::{
 };
 pub use queue::{DeadLetter, EnqueueOptions, Leased, MessageId, QueueDepth, Settle};
 pub use seal::Unsealed;
-pub use store::{Access, KvStore, NamespaceInfo, KV_DIR};
+pub use store::{Access, KvStore, NamespaceInfo, Wait, INLINE_MAX_BYTES, KV_DIR};
 pub use ttl::{now_ms, Ttl};
 
 /// Opens a store at `path` under a throwaway key, writes and reads back one value, closes

@@ -28,6 +28,26 @@ pub enum Access {
     ReadOnly,
 }
 
+/// Whether a call may wait. `Block`: the synchronous API and the libuv pool. `Inline`: the
+/// async API's first attempt on the JS thread, which gives up (nothing done) rather than
+/// wait for a disk read, an fsync or a write slowdown; the caller then goes to the pool.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Wait {
+    Block,
+    Inline,
+}
+
+/// Largest payload (bytes) handled inline: sealing or opening more takes long enough to
+/// belong on the pool.
+pub const INLINE_MAX_BYTES: usize = 256 * 1024;
+
+/// Reads that come from the memtables and the block cache only (`Incomplete` otherwise).
+pub(crate) fn memory_only() -> rocksdb::ReadOptions {
+    let mut ro = rocksdb::ReadOptions::default();
+    ro.set_read_tier(rocksdb::ReadTier::BlockCache);
+    ro
+}
+
 /// A namespace as listed by [`KvStore::namespaces`].
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NamespaceInfo {
@@ -42,6 +62,10 @@ pub(crate) struct Open {
     pub(crate) db: DB,
     pub(crate) namespaces: HashMap<String, NamespaceOptions>,
     tuning: Tuning,
+    /// Options of column families created after open. RocksDB keeps raw pointers into them
+    /// (the compaction filter) but `DB::create_cf` does not keep them alive, so they live
+    /// here, dropped after `db` (fields drop in declaration order).
+    created_cf_options: Vec<rocksdb::Options>,
 }
 
 impl Open {
@@ -69,6 +93,9 @@ pub struct KvStore {
     state: RwLock<Option<Open>>,
     pub(crate) sealer: Sealer,
     pub(crate) write_opts: WriteOptions,
+    /// `write_opts` that refuse to wait for a write slowdown (the async API's inline path).
+    inline_write_opts: WriteOptions,
+    sync: bool,
     pub(crate) queue: Mutex<QueueState>,
     pub(crate) queue_opts: QueueOptions,
     access: Access,
@@ -122,11 +149,15 @@ impl KvStore {
         let writable = access == Access::Primary;
         let mut write_opts = WriteOptions::default();
         write_opts.set_sync(opts.sync);
+        let mut inline_write_opts = WriteOptions::default();
+        inline_write_opts.set_no_slowdown(true);
         let store = KvStore {
             path: path.to_path_buf(),
             state: RwLock::new(None),
             sealer,
             write_opts,
+            inline_write_opts,
+            sync: opts.sync,
             queue: Mutex::new(QueueState::default()),
             queue_opts: opts.queue,
             access,
@@ -174,7 +205,7 @@ impl KvStore {
                 }
             }
         }
-        Ok(Open { db, namespaces: defined, tuning })
+        Ok(Open { db, namespaces: defined, tuning, created_cf_options: Vec::new() })
     }
 
     pub fn path(&self) -> &Path {
@@ -235,14 +266,43 @@ impl KvStore {
 
     /// The value of `key` in `ns`, or `None` (missing or expired).
     pub fn get(&self, ns: &str, key: &[u8]) -> Result<Option<Unsealed>> {
+        Ok(self.get_as(ns, key, Wait::Block)?.expect("a blocking read always completes"))
+    }
+
+    /// `get`; with `Wait::Inline`, `Ok(None)` when the value is not in memory (a disk read
+    /// would be needed).
+    pub fn get_as(&self, ns: &str, key: &[u8], wait: Wait) -> Result<Option<Option<Unsealed>>> {
         check_key(key)?;
         self.with(|o| {
             let (cf, _) = o.user_cf(ns)?;
-            match o.db.get_pinned_cf(cf, key).map_err(map_rocks)? {
-                Some(stored) => self.open_value(&stored, ns, key, now_ms()),
-                None => Ok(None),
+            let found = match wait {
+                Wait::Block => o.db.get_pinned_cf(cf, key),
+                Wait::Inline => o.db.get_pinned_cf_opt(cf, key, &memory_only()),
+            };
+            match found {
+                Ok(Some(stored)) if wait == Wait::Inline && stored.len() > INLINE_MAX_BYTES => Ok(None),
+                Ok(Some(stored)) => self.open_value(&stored, ns, key, now_ms()).map(Some),
+                Ok(None) => Ok(Some(None)),
+                Err(e) if e.kind() == rocksdb::ErrorKind::Incomplete => Ok(None),
+                Err(e) => Err(map_rocks(e)),
             }
         })
+    }
+
+    /// Applies `batch`. With `Wait::Inline` nothing is written and `Ok(false)` comes back
+    /// when the write would wait: the store fsyncs every write (`sync`), or RocksDB would
+    /// slow writes down because compaction is behind.
+    pub(crate) fn write(&self, o: &Open, batch: WriteBatch, wait: Wait) -> Result<bool> {
+        let opts = match wait {
+            Wait::Block => &self.write_opts,
+            Wait::Inline if self.sync => return Ok(false),
+            Wait::Inline => &self.inline_write_opts,
+        };
+        match o.db.write_opt(batch, opts) {
+            Ok(()) => Ok(true),
+            Err(e) if e.kind() == rocksdb::ErrorKind::Incomplete => Ok(false),
+            Err(e) => Err(map_rocks(e)),
+        }
     }
 
     /// True when `key` holds an unexpired value. Reads the plaintext header only: a
@@ -259,20 +319,34 @@ impl KvStore {
     }
 
     pub fn put(&self, ns: &str, key: &[u8], value: &[u8], ttl: Ttl) -> Result<()> {
+        self.put_as(ns, key, value, ttl, Wait::Block).map(|_| ())
+    }
+
+    pub fn put_as(&self, ns: &str, key: &[u8], value: &[u8], ttl: Ttl, wait: Wait) -> Result<bool> {
         check_key(key)?;
         check_value(value)?;
+        if wait == Wait::Inline && value.len() > INLINE_MAX_BYTES {
+            return Ok(false);
+        }
         self.with_writable(|o| {
             let (cf, opts) = o.user_cf(ns)?;
-            let rec = self.seal_value(ns, key, value, ttl.expiry(opts.ttl_ms, now_ms()))?;
-            o.db.put_cf_opt(cf, key, rec, &self.write_opts).map_err(map_rocks)
+            let mut batch = WriteBatch::default();
+            batch.put_cf(cf, key, self.seal_value(ns, key, value, ttl.expiry(opts.ttl_ms, now_ms()))?);
+            self.write(o, batch, wait)
         })
     }
 
     pub fn delete(&self, ns: &str, key: &[u8]) -> Result<()> {
+        self.delete_as(ns, key, Wait::Block).map(|_| ())
+    }
+
+    pub fn delete_as(&self, ns: &str, key: &[u8], wait: Wait) -> Result<bool> {
         check_key(key)?;
         self.with_writable(|o| {
             let (cf, _) = o.user_cf(ns)?;
-            o.db.delete_cf_opt(cf, key, &self.write_opts).map_err(map_rocks)
+            let mut batch = WriteBatch::default();
+            batch.delete_cf(cf, key);
+            self.write(o, batch, wait)
         })
     }
 
@@ -304,7 +378,9 @@ impl KvStore {
             return Ok(());
         }
         if open.db.cf_handle(name).is_none() {
-            open.db.create_cf(name, &open.tuning.cf_options(&ns)).map_err(map_rocks)?;
+            let cf_options = open.tuning.cf_options(&ns);
+            open.db.create_cf(name, &cf_options).map_err(map_rocks)?;
+            open.created_cf_options.push(cf_options);
         } else {
             namespaces::apply_compression(&open.db, name, &ns)?;
         }
