@@ -50,9 +50,23 @@ export declare class NativeFolder {
 
 export declare class NativeKv {
   get(ns: string, key: string | Uint8Array): Buffer | undefined
+  /**
+   * The async API's first attempt: `get` from memory only; `false` when the value is not
+   * in memory (then call `getAsync`).
+   */
+  tryGet(ns: string, key: string | Uint8Array): Buffer | undefined | false
   has(ns: string, key: string | Uint8Array): boolean
   put(ns: string, key: string | Uint8Array, value: Uint8Array, ttlMs?: number): void
+  /**
+   * The async API's first attempt: `put` unless it would wait (fsync, write slowdown,
+   * large value); `false` then, nothing written (call `putAsync`).
+   */
+  tryPut(ns: string, key: string | Uint8Array, value: Uint8Array, ttlMs?: number): boolean
   delete(ns: string, key: string | Uint8Array): void
+  tryDelete(ns: string, key: string | Uint8Array): boolean
+  tryGetMany(ns: string, keys: Array<string | Uint8Array>): Array<Buffer | undefined> | false
+  tryPutMany(ns: string, entries: Array<[string | Uint8Array, Uint8Array]>, ttlMs?: number): boolean
+  tryWriteBatch(ops: Array<{ type: 'put' | 'del'; ns: string; key: string | Uint8Array; value?: Uint8Array; ttlMs?: number }>): boolean
   getMany(ns: string, keys: Array<string | Uint8Array>): Array<Buffer | undefined>
   putMany(ns: string, entries: Array<[string | Uint8Array, Uint8Array]>, ttlMs?: number): void
   writeBatch(ops: Array<{ type: 'put' | 'del'; ns: string; key: string | Uint8Array; value?: Uint8Array; ttlMs?: number }>): void

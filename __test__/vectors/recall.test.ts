@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { createMemory, createUser, type Memory } from '../../src/domain/index.js';
 import { createLibsqlRepositories, LibsqlKeywordRecall } from '../../src/repositories/index.js';
-import { createSemanticRecall, openVectorStore, type VectorStore } from '../../src/stores/vectors/index.js';
+import { createSemanticRecall, HashingEmbedder, openVectorStore, type VectorStore } from '../../src/stores/vectors/index.js';
 import { openRepositories, type OpenedRepositories } from '../repositories/helpers.js';
 
 // Hybrid recall: vectors on a real Chroma server fused with the repository's real FTS5 keyword
@@ -19,7 +19,8 @@ const t0 = Date.parse('2025-01-01T00:00:00Z');
 
 async function setup() {
   layer = await openRepositories();
-  vectors = await openVectorStore({ dir: layer.data.dir, crypto: layer.data.crypto });
+  // Unkeyed, so rankings are the same in every run (the default embedder's key is per folder).
+  vectors = await openVectorStore({ dir: layer.data.dir, crypto: layer.data.crypto, embedder: new HashingEmbedder() });
   const alice = createUser({ name: 'Alice' });
   const bob = createUser({ name: 'Bob' });
   await layer.repos.users.save(alice);

@@ -3,7 +3,7 @@ import { chmodSync, existsSync, mkdirSync, statSync, writeFileSync } from 'node:
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { diagnoseVectorServer, formatDoctorReport } from '../../src/stores/vectors/index.js';
+import { diagnoseVectorServer, formatDoctorReport, HashingEmbedder } from '../../src/stores/vectors/index.js';
 import { freePort } from '../../src/stores/vectors/server/free-port.js';
 import { heartbeat } from '../../src/stores/vectors/server/manager.js';
 import { tempDir } from '../helpers/folders.js';
@@ -11,6 +11,8 @@ import { alive, PASSWORD, useVectors, waitFor } from './helpers.js';
 
 // Real Chroma servers started by the data layer (the npm binding on this machine).
 const open = useVectors();
+// Unkeyed, so rankings are the same in every run (the default embedder's key is per folder).
+const LEXICAL = new HashingEmbedder();
 
 const records = [
   { id: 'a', text: 'Ana loves green tea', metadata: { userId: 'ana', importance: 0.9 } },
@@ -38,7 +40,7 @@ describe('managed Chroma server', () => {
   });
 
   it('restarts a server that died, and the data survives', async () => {
-    const o = await open();
+    const o = await open({ embedder: LEXICAL });
     await o.vectors.memories.add(records);
     const pid = o.vectors.status().pid!;
     o.vectors._server.crashForTest();
@@ -115,7 +117,7 @@ describe('managed Chroma server', () => {
       const launcher = `#!/bin/sh\nexec "${process.execPath}" -e "require(process.argv[1]).cli(['chroma', ...process.argv.slice(2)])" "${binding}" "$@"\n`;
       writeFileSync(join(bin, 'chroma'), launcher);
       chmodSync(join(bin, 'chroma'), 0o755);
-      const o = await open({ server: { bindings: false, searchPath: bin } });
+      const o = await open({ embedder: LEXICAL, server: { bindings: false, searchPath: bin } });
       await o.vectors.memories.add(records);
       expect(o.vectors.status().source).toBe(`executable ${join(bin, 'chroma')}`);
       expect((await o.vectors.memories.query({ text: 'cello', nResults: 1 }))[0]!.id).toBe('c');

@@ -2,11 +2,21 @@
  * The demo: opens a fresh encrypted data folder and exercises each layer that exists,
  * printing what it did and how long it took.
  */
-import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openDataLayer } from '../data-layer.js';
+import { createConversation, createMemory, createMessage } from '../domain/index.js';
 import { buildInfo } from '../native/index.js';
+
+/** Every regular file below `dir`. */
+function filesBelow(dir: string): string[] {
+  return readdirSync(dir).flatMap((name) => {
+    const p = join(dir, name);
+    const st = statSync(p);
+    return st.isDirectory() ? filesBelow(p) : st.isFile() ? [p] : [];
+  });
+}
 
 export interface DemoOptions {
   dir?: string;
@@ -36,39 +46,79 @@ export async function runDemo(opts: DemoOptions = {}): Promise<void> {
   const data = await openDataLayer({ dir, password: process.env.AICO_DEMO_PASSWORD ?? 'demo password: change me' });
   console.log(`opened (Argon2id unlock + encrypted libSQL) in ${ms(t0)}; key id ${data.keyId}`);
   try {
-    await data.sql.exec(`CREATE TABLE IF NOT EXISTS demo_messages(
-      id INTEGER PRIMARY KEY, day INTEGER NOT NULL, role TEXT NOT NULL, content TEXT NOT NULL,
-      sentiment REAL NOT NULL, response_time_ms INTEGER)`);
     const rand = rng(42);
-    const N = 50_000;
     t0 = process.hrtime.bigint();
-    const rows = Array.from({ length: N }, (_, i) => {
-      const role = i % 2 === 0 ? 'user' : 'assistant';
-      return {
-        sql: 'INSERT INTO demo_messages(day, role, content, sentiment, response_time_ms) VALUES (?, ?, ?, ?, ?)',
-        params: [Math.floor((i / N) * 90), role, `message ${i} about ${['music', 'work', 'family', 'travel'][i % 4]}`, rand() * 2 - 1, role === 'assistant' ? Math.round(200 + rand() * 1800) : null],
-      };
-    });
-    for (let i = 0; i < rows.length; i += 5000) await data.sql.batch(rows.slice(i, i + 5000));
-    console.log(`ingested ${N.toLocaleString('en-US')} messages over 90 days in ${ms(t0)}`);
+    const { user } = await data.services.onboarding.onboardNewUser({ name: 'Demo User' });
+    console.log(`onboarded ${user.name} (${user.id}) in ${ms(t0)}`);
 
+    // 50,000 messages over the last 90 days, generated deterministically, through the repositories.
+    const N = 50_000;
+    const topics = ['music', 'work', 'family', 'travel', 'cooking', 'sleep'];
+    const now = Date.now();
+    const start = now - 90 * 86_400_000;
     t0 = process.hrtime.bigint();
-    const daily = await data.sql.query<{ day: number; n: number; sentiment: number }>(
-      'SELECT day, count(*) AS n, round(avg(sentiment), 3) AS sentiment FROM demo_messages WHERE day >= 60 GROUP BY day ORDER BY day DESC LIMIT 5',
-    );
-    console.log(`last days (30-day window, SQL) in ${ms(t0)}:`);
-    for (const d of daily) console.log(`  day ${d.day}: ${d.n} messages, mean sentiment ${d.sentiment}`);
+    let conversation = createConversation({ userId: user.id, createdAt: new Date(start) });
+    for (let i = 0; i < N; i += 2000) {
+      await data.unitOfWork(async (tx) => {
+        for (let k = i; k < Math.min(N, i + 2000); k++) {
+          const at = new Date(start + Math.floor((k / N) * 90 * 86_400_000));
+          if (k % 40 === 0) {
+            conversation = createConversation({ userId: user.id, createdAt: at });
+            await tx.conversations.save(conversation);
+          }
+          const role = k % 2 === 0 ? 'user' : 'assistant';
+          await tx.conversations.saveMessage(
+            createMessage({
+              conversationId: conversation.id,
+              userId: user.id,
+              role,
+              content: `message ${k} about ${topics[k % topics.length]}`,
+              createdAt: at,
+              sentimentScore: Math.round((rand() * 2 - 1) * 1000) / 1000,
+              responseTimeMs: role === 'assistant' ? Math.round(200 + rand() * 1800) : null,
+            }),
+          );
+        }
+      });
+    }
+    console.log(`ingested ${N.toLocaleString('en-US')} messages over 90 days (repositories, unit of work) in ${ms(t0)}`);
+
+    for (const [content, importance] of [
+      ['Prefers jazz while working late', 0.8],
+      ['Sister is called Mara and lives in Lisbon', 0.9],
+      ['Sleeps badly before travel', 0.6],
+    ] as const) {
+      await data.repos.memories.save(createMemory({ userId: user.id, type: 'semantic', content, importance }));
+    }
+    t0 = process.hrtime.bigint();
+    const recalled = await data.repos.memories.getByContext('jazz while working', { userId: user.id, limit: 3 });
+    console.log(`recall "jazz while working" in ${ms(t0)}: ${recalled.map((r) => r.item.content).join(' | ') || '(nothing)'}`);
+
+    if (data.analytics) {
+      t0 = process.hrtime.bigint();
+      const synced = await data.analytics.sync();
+      const rows = synced.tables.reduce((n, t) => n + t.inserted, 0);
+      console.log(`analytics ETL libSQL -> DuckDB: ${rows.toLocaleString('en-US')} rows in ${ms(t0)}`);
+      t0 = process.hrtime.bigint();
+      const daily = await data.analytics.reports.dailyMetrics({ days: 30 });
+      console.log(`30-day report (DuckDB, seed query) in ${ms(t0)}; newest days:`);
+      for (const d of daily.slice(0, 5)) {
+        console.log(`  ${d.day}: ${d.messageCount} messages, mean sentiment ${d.avgSentiment?.toFixed(3)}, p95 response ${Math.round(d.p95ResponseTimeMs ?? 0)} ms`);
+      }
+    }
 
     t0 = process.hrtime.bigint();
     let hits = 0;
-    for (let i = 1; i <= 10_000; i++) if (data.sql.queryOneSync('SELECT id FROM demo_messages WHERE id = ?', [i])) hits++;
-    console.log(`10,000 point reads (sync API) in ${ms(t0)} (${hits} hits)`);
+    const ids = data.sql.queryRawSync('SELECT id FROM messages LIMIT 10000').map((r) => r[0]);
+    for (const id of ids) if (data.sql.queryOneSync('SELECT content FROM messages WHERE id = ?', [id!])) hits++;
+    console.log(`${ids.length.toLocaleString('en-US')} point reads (sync API) in ${ms(t0)} (${hits} hits)`);
 
     const canary = 'DEMO-CANARY-do-not-leak';
-    await data.sql.execute('INSERT INTO demo_messages(day, role, content, sentiment) VALUES (0, ?, ?, 0)', ['user', canary]);
+    await data.repos.memories.save(createMemory({ userId: user.id, type: 'semantic', content: canary, importance: 0.5 }));
     await data.close();
-    const leaks = readdirSync(dir).filter((f) => readFileSync(join(dir, f)).includes(canary));
-    console.log(`plaintext check: canary found in ${leaks.length} of ${readdirSync(dir).length} files in the data folder`);
+    const files = filesBelow(dir);
+    const leaks = files.filter((f) => readFileSync(f).includes(canary));
+    console.log(`plaintext check: canary found in ${leaks.length} of ${files.length} files in the data folder`);
   } finally {
     await data.close();
   }

@@ -4,7 +4,7 @@ use rocksdb::WriteBatch;
 
 use super::errors::{check_key, check_value, map_rocks};
 use super::seal::Unsealed;
-use super::store::{memory_only, KvStore, Wait, INLINE_MAX_BYTES};
+use super::store::{with_read_options, KvStore, Wait, INLINE_MAX_BYTES};
 use super::ttl::{now_ms, Ttl};
 use crate::error::{Error, Result};
 
@@ -39,10 +39,7 @@ impl KvStore {
             let (cf, _) = o.user_cf(ns)?;
             let now = now_ms();
             let refs: Vec<&[u8]> = keys.iter().map(|k| k.as_ref()).collect();
-            let found = match wait {
-                Wait::Block => o.db.batched_multi_get_cf(cf, refs.iter().copied(), false),
-                Wait::Inline => o.db.batched_multi_get_cf_opt(cf, refs.iter().copied(), false, &memory_only()),
-            };
+            let found = with_read_options(wait, |ro| o.db.batched_multi_get_cf_opt(cf, refs.iter().copied(), false, ro));
             let mut out = Vec::with_capacity(keys.len());
             let mut inline_bytes = 0usize;
             for (r, k) in found.into_iter().zip(keys) {

@@ -41,11 +41,23 @@ pub enum Wait {
 /// belong on the pool.
 pub const INLINE_MAX_BYTES: usize = 256 * 1024;
 
-/// Reads that come from the memtables and the block cache only (`Incomplete` otherwise).
-pub(crate) fn memory_only() -> rocksdb::ReadOptions {
-    let mut ro = rocksdb::ReadOptions::default();
-    ro.set_read_tier(rocksdb::ReadTier::BlockCache);
-    ro
+thread_local! {
+    /// Read options per thread: creating them is an FFI allocation, once per thread is enough.
+    static READ_ANY: rocksdb::ReadOptions = rocksdb::ReadOptions::default();
+    static READ_MEMORY: rocksdb::ReadOptions = {
+        let mut ro = rocksdb::ReadOptions::default();
+        ro.set_read_tier(rocksdb::ReadTier::BlockCache);
+        ro
+    };
+}
+
+/// Runs `f` with the read options for `wait`: any tier, or (inline) the memtables and the
+/// block cache only, which makes a read that needs the disk fail with `Incomplete`.
+pub(crate) fn with_read_options<T>(wait: Wait, f: impl FnOnce(&rocksdb::ReadOptions) -> T) -> T {
+    match wait {
+        Wait::Block => READ_ANY.with(f),
+        Wait::Inline => READ_MEMORY.with(f),
+    }
 }
 
 /// A namespace as listed by [`KvStore::namespaces`].
@@ -275,11 +287,7 @@ impl KvStore {
         check_key(key)?;
         self.with(|o| {
             let (cf, _) = o.user_cf(ns)?;
-            let found = match wait {
-                Wait::Block => o.db.get_pinned_cf(cf, key),
-                Wait::Inline => o.db.get_pinned_cf_opt(cf, key, &memory_only()),
-            };
-            match found {
+            match with_read_options(wait, |ro| o.db.get_pinned_cf_opt(cf, key, ro)) {
                 Ok(Some(stored)) if wait == Wait::Inline && stored.len() > INLINE_MAX_BYTES => Ok(None),
                 Ok(Some(stored)) => self.open_value(&stored, ns, key, now_ms()).map(Some),
                 Ok(None) => Ok(Some(None)),

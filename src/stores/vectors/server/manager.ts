@@ -88,16 +88,20 @@ export class ChromaServer {
   async recover(): Promise<string> {
     if (this.#state === 'stopped') throw new AicoDataError('CLOSED', 'the vector store was closed');
     if (this.#starting) return this.#starting;
+    const child = this.#child;
     if (this.#state === 'running' && this.#url !== undefined && (await heartbeat(this.#url, 2000))) return this.#url;
     if (this.#options.url !== undefined) {
       throw new AicoDataError('UNAVAILABLE', `the Chroma server at ${this.#options.url} does not answer its heartbeat. ${FIX}`, { store: 'chroma', url: this.#options.url });
     }
-    if (this.#child && this.#child.exitCode === null && this.#child.signalCode === null) {
-      // Alive but not answering: replace it.
-      this.#child.kill('SIGKILL');
+    // The exit handler may have started a restart while the heartbeat was awaited: join it, and
+    // never mistake the new, still starting server for the hung one.
+    if (this.#starting) return this.#starting;
+    if (child !== undefined && child === this.#child && child.exitCode === null && child.signalCode === null) {
+      // Alive but not answering: replace it (its exit handler starts the replacement).
+      child.kill('SIGKILL');
       await this.#exited;
     }
-    return this.ensure();
+    return this.#starting ?? this.ensure();
   }
 
   /** Stops the server: SIGTERM, then SIGKILL after the grace period. Idempotent. */
