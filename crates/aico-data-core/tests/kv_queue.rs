@@ -153,12 +153,12 @@ fn crash_between_lease_and_ack_redelivers() {
     }
     kv.close().unwrap();
 
-    let status = Command::new(std::env::current_exe().unwrap())
+    let child = Command::new(std::env::current_exe().unwrap())
         .args(["--exact", "crash_child", "--nocapture", "--test-threads=1"])
         .env(CHILD_ENV, fx.folder.dir())
-        .status()
+        .output()
         .unwrap();
-    assert!(!status.success(), "the child should have aborted");
+    assert!(!child.status.success(), "the child should have aborted");
 
     let kv = fx.open();
     let again = kv.lease("jobs", 10, 60_000).unwrap();

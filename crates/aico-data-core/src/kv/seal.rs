@@ -57,6 +57,12 @@ pub struct Unsealed {
     inner: Vec<u8>,
 }
 
+impl std::fmt::Debug for Unsealed {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Unsealed(<{} bytes redacted>)", self.inner.len())
+    }
+}
+
 impl Unsealed {
     pub fn time(&self) -> u64 {
         u64::from_be_bytes(self.inner[..TIME_LEN].try_into().expect("checked at open"))
