@@ -4,6 +4,7 @@ import { createServices, type Repositories, type Services, type UnitOfWork } fro
 import { createLibsqlRepositories, type LibsqlRepositoriesOptions } from './repositories/index.js';
 import { openSchemas, type SchemaManager, type SchemaOpenOptions } from './schema/index.js';
 import { openAnalyticsStore, type AnalyticsOptions, type AnalyticsStore } from './stores/analytics/index.js';
+import { MemoryKvStore, openKvStore, type KvOptions, type KvStoreLike } from './stores/kv/index.js';
 import { SqlStore, type SqlOptions } from './stores/sql/index.js';
 
 /** Argon2id cost for a new key file. Defaults: 64 MiB, 3 passes, 1 lane (the floor). */
@@ -31,6 +32,12 @@ export interface OpenDataLayerOptions {
   analytics?: AnalyticsOptions | false;
   /** Repository options (e.g. the memory recall strategy). */
   repositories?: LibsqlRepositoriesOptions;
+  /**
+   * RocksDB key-value store options, or `false` for an in-memory cache instead. By default a
+   * second process opening the same folder gets a read-only KV store (`onLocked: 'readOnly'`):
+   * RocksDB allows one writer per folder.
+   */
+  kv?: KvOptions | false;
 }
 
 /** Sealing with the folder's keys (XChaCha20-Poly1305 with associated data). */
@@ -77,6 +84,8 @@ export class DataLayer {
   readonly services: Services;
   /** DuckDB analytics over the conversation data (undefined with `analytics: false`). */
   readonly analytics: AnalyticsStore | undefined;
+  /** Encrypted key-value store (RocksDB), or an in-memory one with `kv: false`. */
+  readonly kv: KvStoreLike;
   /** Sealing and HMAC under keys derived from the folder's data key. */
   readonly crypto: Crypto;
   /** The data folder. */
@@ -96,7 +105,9 @@ export class DataLayer {
     schemas: SchemaManager,
     analytics: AnalyticsStore | undefined,
     repositories: LibsqlRepositoriesOptions | undefined,
+    kv: KvStoreLike,
   ) {
+    this.kv = kv;
     this.#folder = folder;
     this.sql = sql;
     this.schemas = schemas;
@@ -141,6 +152,8 @@ export class DataLayer {
     this.#closed = true;
     // Analytics first: its snapshot reads the SQL store.
     await this.analytics?.close().catch(() => undefined);
+    // RocksDB must be closed explicitly, never torn down late at process exit.
+    this.kv.close();
     this.sql.close();
     this.#folder.close();
   }
@@ -165,21 +178,25 @@ export class DataLayer {
  */
 export async function openDataLayer(options: OpenDataLayerOptions): Promise<DataLayer> {
   if (options === null || typeof options !== 'object') throw invalidArgument('openDataLayer takes an options object');
-  const { dir, password, create = true, kdf, sql, schemas, analytics, repositories } = options;
+  const { dir, password, create = true, kdf, sql, schemas, analytics, repositories, kv } = options;
+  if (kv !== undefined && kv !== false && (kv === null || typeof kv !== 'object')) throw invalidArgument('kv must be an options object or false');
   if (typeof dir !== 'string' || dir.trim() === '') throw invalidArgument('dir must be a non-empty path');
   if (typeof password !== 'string' || password.length === 0) throw invalidArgument('password must be a non-empty string');
   if (kdf !== undefined && (kdf === null || typeof kdf !== 'object')) throw invalidArgument('kdf must be an object');
   const folder = await nativeAsync(() => openFolder(dir, password, create, kdf));
   let store: SqlStore | undefined;
   let engine: AnalyticsStore | undefined;
+  let kvStore: KvStoreLike | undefined;
   try {
     const nativeSql = native(() => folder.openSql(sql));
     store = new SqlStore(nativeSql);
     // Core schemas are applied at every open; a failure closes what was opened.
     const manager = await openSchemas(store, schemas);
     if (analytics !== false) engine = await openAnalyticsStore(folder, nativeSql, analytics ?? {});
-    return new DataLayer(folder, store, manager, engine, repositories);
+    kvStore = kv === false ? new MemoryKvStore() : await openKvStore(folder, { onLocked: 'readOnly', ...kv });
+    return new DataLayer(folder, store, manager, engine, repositories, kvStore);
   } catch (e) {
+    kvStore?.close();
     await engine?.close().catch(() => undefined);
     store?.close();
     folder.close();
