@@ -40,6 +40,3 @@ if (mode === 'binding') {
   process.exit(64);
 }
 `;
-
-/** Exit codes of the wrapper that mean "this server source cannot work here" (not a port clash). */
-export const WRAPPER_LOAD_FAILED = new Set([64, 70, 72]);
