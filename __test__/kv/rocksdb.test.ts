@@ -40,6 +40,24 @@ describe('RocksDB KV store', () => {
     expect(again.path).toBe(join(o.dir!, 'kv'));
   });
 
+  it('async calls fall back to the pool when they would wait (cold read, fsync, large value)', async () => {
+    o = await openRocks();
+    const big = Buffer.alloc(300 * 1024, 7);
+    await o.kv.putAsync('cache', 'big', big);
+    await o.kv.putManyAsync('cache', [['k', Buffer.from('v')]]);
+    o.kv.close();
+    const cold = await o.reopen({ sync: true });
+    // nothing is in memory after reopen: the reads go to the pool
+    expect(text(await cold.getAsync('cache', 'k'))).toBe('v');
+    expect((await cold.getManyAsync('cache', ['big', 'k']))[0]!.equals(big)).toBe(true);
+    // a store that fsyncs every write never writes on the JS thread
+    await cold.putAsync('cache', 'synced', Buffer.from('s'));
+    await cold.writeBatchAsync([{ type: 'del', ns: 'cache', key: 'k' }]);
+    await cold.deleteAsync('cache', 'big');
+    expect(text(cold.get('cache', 'synced'))).toBe('s');
+    expect(cold.getMany('cache', ['k', 'big'])).toEqual([undefined, undefined]);
+  });
+
   it('never writes plaintext values to disk (canary scan)', async () => {
     o = await openRocks();
     const canary = 'CANARY-kv-0c1d2e-value-must-stay-sealed';

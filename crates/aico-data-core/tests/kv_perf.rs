@@ -37,7 +37,7 @@ fn core_costs() {
         kv.has("cache", &keys[(i * 7919) % keys.len()]).unwrap();
     });
     per_op("put", n, |i| kv.put("session", format!("w:{i}").as_bytes(), &value, Ttl::Default).unwrap());
-    per_op("put_many 100 (per entry)", n / 100, |i| {
+    per_op("put_many 100 (per call)", n / 100, |i| {
         let batch: Vec<(Vec<u8>, &[u8])> = (0..100).map(|k| (format!("b:{i}:{k}").into_bytes(), value.as_slice())).collect();
         kv.put_many("session", &batch, Ttl::Default).unwrap();
     });

@@ -158,7 +158,13 @@ fn crash_between_lease_and_ack_redelivers() {
         .env(CHILD_ENV, fx.folder.dir())
         .output()
         .unwrap();
-    assert!(!child.status.success(), "the child should have aborted");
+    #[cfg(unix)]
+    {
+        use std::os::unix::process::ExitStatusExt;
+        let stderr = String::from_utf8_lossy(&child.stderr);
+        assert_eq!(child.status.signal(), Some(6), "the child should abort after leasing: {stderr}");
+    }
+    assert!(!child.status.success());
 
     let kv = fx.open();
     let again = kv.lease("jobs", 10, 60_000).unwrap();
