@@ -330,14 +330,7 @@ impl Task for AnalyticsTask {
 /// Converts an async result to JS on the JS thread.
 pub struct AnalyticsOutJs(AnalyticsOut);
 
-impl TypeName for AnalyticsOutJs {
-    fn type_name() -> &'static str {
-        "unknown"
-    }
-    fn value_type() -> ValueType {
-        ValueType::Unknown
-    }
-}
+crate::convert::untyped_js_output!(AnalyticsOutJs);
 
 impl ToNapiValue for AnalyticsOutJs {
     unsafe fn to_napi_value(env: sys::napi_env, val: Self) -> Result<sys::napi_value> {

@@ -282,3 +282,19 @@ impl RowSink for JsRowBuilder {
         Ok(!self.one)
     }
 }
+
+/// Declares an async task's output wrapper as `unknown` to the generated TypeScript (the
+/// hand-written TS layer gives it its real type).
+macro_rules! untyped_js_output {
+    ($t:ty) => {
+        impl napi::bindgen_prelude::TypeName for $t {
+            fn type_name() -> &'static str {
+                "unknown"
+            }
+            fn value_type() -> napi::ValueType {
+                napi::ValueType::Unknown
+            }
+        }
+    };
+}
+pub(crate) use untyped_js_output;

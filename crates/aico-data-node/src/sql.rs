@@ -432,14 +432,7 @@ fn sandboxed(s: &SqlStore, policy: &SandboxPolicy, op: SqlOp) -> aico_data_core:
 /// Converts an async result to JS on the JS thread.
 pub struct SqlOutJs(SqlOut);
 
-impl TypeName for SqlOutJs {
-    fn type_name() -> &'static str {
-        "unknown"
-    }
-    fn value_type() -> ValueType {
-        ValueType::Unknown
-    }
-}
+crate::convert::untyped_js_output!(SqlOutJs);
 
 impl ToNapiValue for SqlOutJs {
     unsafe fn to_napi_value(env: sys::napi_env, val: Self) -> Result<sys::napi_value> {

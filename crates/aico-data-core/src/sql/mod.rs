@@ -187,12 +187,17 @@ impl SqlStore {
             return self.writer.in_tx(id, |c| c.sandboxed(policy, |c| c.query(sql, params, sink)));
         }
         let reader = self.readers.acquire()?;
-        let readonly = reader.sandboxed(policy, |c| Ok(c.prepare(sql)?.readonly()))?;
-        if readonly {
-            reader.sandboxed(policy, |c| c.query(sql, params, sink))
-        } else {
-            drop(reader);
-            self.writer.with(wait, |c| c.sandboxed(policy, |c| c.query(sql, params, sink)))
+        // Prepared once under the policy: run it here if it only reads, else on the writer.
+        let outcome = reader.sandboxed(policy, |c| {
+            let stmt = c.prepare(sql)?;
+            Ok(if stmt.readonly() { Some(connection::query_stmt(stmt, params, &mut *sink)) } else { None })
+        })?;
+        match outcome {
+            Some(res) => res,
+            None => {
+                drop(reader);
+                self.writer.with(wait, |c| c.sandboxed(policy, |c| c.query(sql, params, sink)))
+            }
         }
     }
 

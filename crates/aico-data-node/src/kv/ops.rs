@@ -265,14 +265,7 @@ impl Task for KvTask {
 
 pub struct KvOutJs(KvOut);
 
-impl TypeName for KvOutJs {
-    fn type_name() -> &'static str {
-        "unknown"
-    }
-    fn value_type() -> ValueType {
-        ValueType::Unknown
-    }
-}
+crate::convert::untyped_js_output!(KvOutJs);
 
 impl ToNapiValue for KvOutJs {
     unsafe fn to_napi_value(env: napi_env, val: Self) -> Result<napi_value> {
