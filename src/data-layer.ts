@@ -6,6 +6,10 @@ import { openSchemas, type SchemaManager, type SchemaOpenOptions } from './schem
 import { openAnalyticsStore, type AnalyticsOptions, type AnalyticsStore } from './stores/analytics/index.js';
 import { MemoryKvStore, openKvStore, type KvOptions, type KvStoreLike } from './stores/kv/index.js';
 import { SqlStore, type SqlOptions } from './stores/sql/index.js';
+import { DataAccessLayer } from './dal/index.js';
+import { LibsqlKeywordRecall, LibsqlMemoryRepository } from './repositories/libsql/index.js';
+import { SemanticMemory } from './memories/index.js';
+import { createSemanticRecall, MemoryVectorIndex, openVectorStore, type VectorStore, type VectorStoreOptions } from './stores/vectors/index.js';
 
 /** Argon2id cost for a new key file. Defaults: 64 MiB, 3 passes, 1 lane (the floor). */
 export interface KdfOptions {
@@ -38,6 +42,12 @@ export interface OpenDataLayerOptions {
    * RocksDB allows one writer per folder.
    */
   kv?: KvOptions | false;
+  /**
+   * Semantic memory on a managed local Chroma server (embedder, server discovery, extra
+   * collections), or `false` to run without vectors (recall is then keyword-only). The server
+   * starts lazily, with the first vector operation.
+   */
+  vectors?: Omit<VectorStoreOptions, 'dir' | 'crypto'> | false;
 }
 
 /** Sealing with the folder's keys (XChaCha20-Poly1305 with associated data). */
@@ -67,6 +77,15 @@ function purposeOf(p: unknown): string {
   return p;
 }
 
+/** The folder's sealing; `check` runs first (the data layer refuses once closed). */
+function cryptoOf(folder: NativeFolder, check: () => void = () => undefined): Crypto {
+  return {
+    seal: (purpose, plaintext, aad) => (check(), native(() => folder.seal(purposeOf(purpose), bytes(plaintext, 'plaintext'), bytes(aad ?? EMPTY, 'aad')))),
+    open: (purpose, sealed, aad) => (check(), native(() => folder.open(purposeOf(purpose), bytes(sealed, 'sealed'), bytes(aad ?? EMPTY, 'aad')))),
+    hmac: (purpose, data) => (check(), native(() => folder.hmac(purposeOf(purpose), bytes(data, 'data')))),
+  };
+}
+
 /**
  * An open aico-data folder: the encrypted stores and the layers built on them.
  * Obtain one with {@link openDataLayer}; call {@link DataLayer.close} when done.
@@ -88,6 +107,10 @@ export class DataLayer {
   readonly kv: KvStoreLike;
   /** Sealing and HMAC under keys derived from the folder's data key. */
   readonly crypto: Crypto;
+  /** Semantic memory on Chroma (undefined with `vectors: false`); the server starts on first use. */
+  readonly vectors: VectorStore | undefined;
+  /** Memories across libSQL (facts, FTS5) and Chroma (embeddings): remember, hybrid recall, forget. */
+  readonly memories: SemanticMemory;
   /** The data folder. */
   readonly dir: string;
   /** True when this open created the folder. */
@@ -106,15 +129,26 @@ export class DataLayer {
     analytics: AnalyticsStore | undefined,
     repositories: LibsqlRepositoriesOptions | undefined,
     kv: KvStoreLike,
+    vectors: VectorStore | undefined,
   ) {
     this.kv = kv;
+    this.vectors = vectors;
     this.#folder = folder;
     this.sql = sql;
     this.schemas = schemas;
     this.analytics = analytics;
-    const layer = createLibsqlRepositories(sql, repositories);
+    const dal = new DataAccessLayer(sql);
+    const layer = createLibsqlRepositories(dal, repositories);
     this.repos = layer.repos;
     this.unitOfWork = layer.unitOfWork;
+    const keyword = new LibsqlKeywordRecall(dal);
+    this.memories = new SemanticMemory({
+      repository: layer.repos.memories,
+      unitOfWork: layer.unitOfWork,
+      index: vectors ? new MemoryVectorIndex(vectors.memories) : undefined,
+      embedder: () => vectors?.embedder,
+      hybrid: vectors ? (weights) => new LibsqlMemoryRepository(dal, createSemanticRecall(vectors, { keyword, ...(weights ? { weights } : {}) })) : undefined,
+    });
     this.services = createServices(layer.repos, layer.unitOfWork);
     this.dir = folder.dir;
     this.created = folder.created;
@@ -122,11 +156,7 @@ export class DataLayer {
     const check = () => {
       if (this.#closed) throw new AicoDataError('CLOSED', 'the data layer was closed');
     };
-    this.crypto = {
-      seal: (purpose, plaintext, aad) => (check(), native(() => folder.seal(purposeOf(purpose), bytes(plaintext, 'plaintext'), bytes(aad ?? EMPTY, 'aad')))),
-      open: (purpose, sealed, aad) => (check(), native(() => folder.open(purposeOf(purpose), bytes(sealed, 'sealed'), bytes(aad ?? EMPTY, 'aad')))),
-      hmac: (purpose, data) => (check(), native(() => folder.hmac(purposeOf(purpose), bytes(data, 'data')))),
-    };
+    this.crypto = cryptoOf(folder, check);
   }
 
   /** True after {@link DataLayer.close}. */
@@ -150,7 +180,9 @@ export class DataLayer {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
-    // Analytics first: its snapshot reads the SQL store.
+    // The Chroma server is a child process: stop it before anything else.
+    await this.vectors?.close().catch(() => undefined);
+    // Analytics next: its snapshot reads the SQL store.
     await this.analytics?.close().catch(() => undefined);
     // RocksDB must be closed explicitly, never torn down late at process exit.
     this.kv.close();
@@ -178,7 +210,8 @@ export class DataLayer {
  */
 export async function openDataLayer(options: OpenDataLayerOptions): Promise<DataLayer> {
   if (options === null || typeof options !== 'object') throw invalidArgument('openDataLayer takes an options object');
-  const { dir, password, create = true, kdf, sql, schemas, analytics, repositories, kv } = options;
+  const { dir, password, create = true, kdf, sql, schemas, analytics, repositories, kv, vectors } = options;
+  if (vectors !== undefined && vectors !== false && (vectors === null || typeof vectors !== 'object')) throw invalidArgument('vectors must be an options object or false');
   if (kv !== undefined && kv !== false && (kv === null || typeof kv !== 'object')) throw invalidArgument('kv must be an options object or false');
   if (typeof dir !== 'string' || dir.trim() === '') throw invalidArgument('dir must be a non-empty path');
   if (typeof password !== 'string' || password.length === 0) throw invalidArgument('password must be a non-empty string');
@@ -187,6 +220,7 @@ export async function openDataLayer(options: OpenDataLayerOptions): Promise<Data
   let store: SqlStore | undefined;
   let engine: AnalyticsStore | undefined;
   let kvStore: KvStoreLike | undefined;
+  let vectorStore: VectorStore | undefined;
   try {
     const nativeSql = native(() => folder.openSql(sql));
     store = new SqlStore(nativeSql);
@@ -194,8 +228,10 @@ export async function openDataLayer(options: OpenDataLayerOptions): Promise<Data
     const manager = await openSchemas(store, schemas);
     if (analytics !== false) engine = await openAnalyticsStore(folder, nativeSql, analytics ?? {});
     kvStore = kv === false ? new MemoryKvStore() : await openKvStore(folder, { onLocked: 'readOnly', ...kv });
-    return new DataLayer(folder, store, manager, engine, repositories, kvStore);
+    if (vectors !== false) vectorStore = await openVectorStore({ ...vectors, dir: folder.dir, crypto: cryptoOf(folder) });
+    return new DataLayer(folder, store, manager, engine, repositories, kvStore, vectorStore);
   } catch (e) {
+    await vectorStore?.close().catch(() => undefined);
     kvStore?.close();
     await engine?.close().catch(() => undefined);
     store?.close();

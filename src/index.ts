@@ -24,3 +24,5 @@ export {
   type SandboxedExecutor,
 } from './stores/sql/index.js';
 export * from './schema/index.js';
+export { SemanticMemory, type MemoryRecallOptions } from './memories/index.js';
+export * from './stores/vectors/index.js';

@@ -1,3 +1,4 @@
+export { MemoryVectorIndex } from './memory-index.js';
 export { openVectorStore, VectorStore, type VectorStoreOptions, type VectorStoreStatus } from './store.js';
 export {
   VectorCollection,

@@ -1,0 +1,111 @@
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { openDataLayer, type DataLayer } from '../../src/index.js';
+import { filesContaining, tempDir } from '../helpers/folders.js';
+
+// data.memories over the real stores: encrypted libSQL (+ FTS5) and a real Chroma server that
+// the data layer starts on first use.
+const PASSWORD = 'memories facade password';
+const opened: { data: DataLayer; cleanup: () => void }[] = [];
+afterEach(async () => {
+  for (const o of opened.splice(0)) {
+    await o.data.close();
+    o.cleanup();
+  }
+});
+
+async function open(options: { vectors?: false } = {}) {
+  const t = tempDir('aico-memories-');
+  const dir = join(t.dir, 'data');
+  const data = await openDataLayer({ dir, password: PASSWORD, analytics: false, kv: false, ...options });
+  opened.push({ data, cleanup: t.cleanup });
+  const user = await data.services.onboarding.onboardNewUser({ name: 'Ana' });
+  return { data, dir, userId: user.user.id };
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+describe('data.memories (libSQL + Chroma)', () => {
+  it('starts the Chroma server only on first use and stops it on close', async () => {
+    const { data } = await open();
+    expect(data.vectors).toBeDefined();
+    expect(data.vectors!.status().state).toBe('idle');
+    expect(data.memories.semantic).toBe(true);
+    await data.vectors!.ready();
+    const { pid, state } = data.vectors!.status();
+    expect(state).toBe('running');
+    expect(pid && alive(pid)).toBe(true);
+    await data.close();
+    expect(alive(pid!)).toBe(false);
+  });
+
+  it('remembers into both stores, recalls hybrid, forgets from all of them', async () => {
+    const { data, userId } = await open();
+    const other = (await data.services.onboarding.onboardNewUser({ name: 'Bob' })).user.id;
+    const [tea, shifts, spiders] = await data.memories.rememberMany([
+      { userId, type: 'preference', content: 'Ana loves green tea in the morning', importance: 0.9 },
+      { userId, type: 'semantic', content: 'Ana works night shifts at the hospital', importance: 0.5 },
+      { userId, type: 'semantic', content: 'Ana is afraid of spiders', importance: 0.2 },
+    ]);
+    await data.memories.remember({ userId: other, type: 'preference', content: 'Bob drinks green tea too', importance: 1 });
+
+    // Provenance of the embedding is recorded on the memory in libSQL.
+    const stored = await data.repos.memories.get(tea!.id);
+    expect(stored?.embeddingModel).toBe(data.vectors!.embedder.modelId);
+    expect(stored?.embeddingDimension).toBe(data.vectors!.embedder.dimension);
+    expect((await data.vectors!.memories.get({ ids: [tea!.id] }))[0]?.text).toBe(tea!.content);
+
+    const hits = await data.memories.recall('which tea does she drink?', { userId, limit: 3 });
+    expect(hits[0]!.item.id).toBe(tea!.id);
+    expect(hits.every((h) => h.item.userId === userId)).toBe(true);
+    for (let i = 1; i < hits.length; i++) expect(hits[i - 1]!.score).toBeGreaterThanOrEqual(hits[i]!.score);
+
+    // Importance alone orders the candidates.
+    const byImportance = await data.memories.recall('Ana', { userId, limit: 3, weights: { vector: 0, keyword: 0, importance: 1 } });
+    expect(byImportance.map((h) => h.item.id)).toEqual([tea!.id, shifts!.id, spiders!.id]);
+
+    expect(await data.memories.forget(tea!.id)).toBe(true);
+    expect(await data.repos.memories.get(tea!.id)).toBeUndefined();
+    expect(await data.vectors!.memories.get({ ids: [tea!.id] })).toEqual([]);
+    expect((await data.repos.memories.getByContext('green tea', { userId })).map((h) => h.item.id)).not.toContain(tea!.id);
+    expect((await data.memories.recall('green tea', { userId })).map((h) => h.item.id)).not.toContain(tea!.id);
+    expect(await data.memories.forget(tea!.id)).toBe(false);
+  });
+
+  it('leaves no memory text in plaintext in the Chroma folder', async () => {
+    const { data, dir, userId } = await open();
+    const canary = 'CANARY-7f3a-memory-text';
+    await data.memories.remember({ userId, type: 'semantic', content: `the secret is ${canary}` });
+    expect((await data.memories.recall('secret', { userId }))[0]?.item.content).toContain(canary);
+    await data.close();
+    expect(existsSync(join(dir, 'chroma'))).toBe(true);
+    expect(filesContaining(join(dir, 'chroma'), canary)).toEqual([]);
+    expect(filesContaining(dir, canary)).toEqual([]);
+  });
+
+  it('runs keyword-only with vectors: false', async () => {
+    const { data, userId } = await open({ vectors: false });
+    expect(data.vectors).toBeUndefined();
+    expect(data.memories.semantic).toBe(false);
+    const m = await data.memories.remember({ userId, type: 'preference', content: 'Ana loves green tea' });
+    expect(m.embeddingModel).toBeNull();
+    expect((await data.memories.recall('green tea', { userId }))[0]?.item.id).toBe(m.id);
+    expect(await data.memories.forget(m.id)).toBe(true);
+    expect(await data.memories.recall('green tea', { userId })).toEqual([]);
+  });
+
+  it('refuses bad arguments with INVALID_ARGUMENT', async () => {
+    const { data, userId } = await open({ vectors: false });
+    await expect(data.memories.remember(null as never)).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
+    await expect(data.memories.rememberMany('x' as never)).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
+    await expect(data.memories.recall('tea', { userId, limit: 0 })).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
+  });
+});

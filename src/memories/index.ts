@@ -1,0 +1,1 @@
+export { SemanticMemory, type MemoryRecallOptions, type SemanticMemoryParts } from './semantic-memory.js';

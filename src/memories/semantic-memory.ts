@@ -1,0 +1,82 @@
+import { createMemory, type ContextOptions, type Memory, type MemoryRepository, type NewMemory, type SearchHit, type UnitOfWork } from '../domain/index.js';
+import { invalidArgument } from '../errors.js';
+import type { MemoryVectorIndex } from '../stores/vectors/memory-index.js';
+import type { RecallWeights } from '../stores/vectors/recall.js';
+import type { Embedder } from '../stores/vectors/embedder.js';
+
+/** Options of {@link SemanticMemory.recall}. */
+export interface MemoryRecallOptions extends ContextOptions {
+  /** How much vector similarity, keyword rank, recency and importance count (defaults 1, 1, 0, 0). */
+  readonly weights?: RecallWeights;
+}
+
+/** What {@link SemanticMemory} is built from (the data layer wires it). */
+export interface SemanticMemoryParts {
+  readonly repository: MemoryRepository;
+  readonly unitOfWork: UnitOfWork;
+  /** The Chroma index, or undefined when the data layer runs without vectors. */
+  readonly index: MemoryVectorIndex | undefined;
+  /** The embedder of the index (its model id and dimension are recorded on each memory). */
+  readonly embedder: () => Embedder | undefined;
+  /** A memory repository whose `getByContext` uses hybrid recall with these weights. */
+  readonly hybrid: ((weights: RecallWeights | undefined) => MemoryRepository) | undefined;
+}
+
+/**
+ * Memories across stores: the text and its facts in libSQL (with the FTS5 index), the
+ * embedding in Chroma. `remember`, `recall` and `forget` keep both sides in step.
+ */
+export class SemanticMemory {
+  readonly #parts: SemanticMemoryParts;
+
+  /** @internal Use `data.memories`. */
+  constructor(parts: SemanticMemoryParts) {
+    this.#parts = parts;
+  }
+
+  /** Whether memories are also embedded into Chroma (false with `vectors: false`). */
+  get semantic(): boolean {
+    return this.#parts.index !== undefined;
+  }
+
+  /** Stores a memory in libSQL, then embeds it into Chroma. Returns the stored memory. */
+  async remember(input: NewMemory): Promise<Memory> {
+    return (await this.rememberMany([input]))[0]!;
+  }
+
+  /** Stores memories in one libSQL transaction, then embeds them in batches. */
+  async rememberMany(inputs: readonly NewMemory[]): Promise<Memory[]> {
+    if (!Array.isArray(inputs)) throw invalidArgument('rememberMany takes an array of memories');
+    const memories = inputs.map((i) => createMemory(this.#withProvenance(i)));
+    await this.#parts.unitOfWork(async (repos) => {
+      for (const m of memories) await repos.memories.save(m);
+    });
+    await this.#parts.index?.upsert(memories);
+    return memories;
+  }
+
+  /**
+   * The user's memories most relevant to `text`, best first: vector similarity and FTS5 keyword
+   * rank fused by reciprocal-rank fusion (keyword only without vectors). Only memories valid at
+   * `at` (default now) are returned.
+   */
+  recall(text: string, options: MemoryRecallOptions): Promise<SearchHit<Memory>[]> {
+    const { weights, ...context } = options ?? ({} as MemoryRecallOptions);
+    const repo = this.#parts.hybrid ? this.#parts.hybrid(weights) : this.#parts.repository;
+    return repo.getByContext(text, context);
+  }
+
+  /** Deletes a memory from libSQL (and its FTS entry) and from Chroma. Returns whether it existed. */
+  async forget(id: string): Promise<boolean> {
+    const existed = await this.#parts.repository.delete(id);
+    await this.#parts.index?.remove([id]);
+    return existed;
+  }
+
+  #withProvenance(input: NewMemory): NewMemory {
+    if (input === null || typeof input !== 'object') throw invalidArgument('a memory must be an object');
+    const embedder = this.#parts.index ? this.#parts.embedder() : undefined;
+    if (!embedder) return input;
+    return { ...input, embeddingModel: embedder.modelId, embeddingDimension: embedder.dimension };
+  }
+}
