@@ -13,6 +13,23 @@ if (['build', 'test', 'check', 'clippy'].includes(args[0]) && !args.some((a) => 
   const host = spawnSync('rustc', ['-vV'], { encoding: 'utf8' }).stdout?.match(/^host: (\S+)$/m)?.[1]
   if (host) args.splice(1, 0, '--target', host)
 }
+// `-p <crate>` alone resolves features differently from the workspace (proc-macro crates pull
+// other `syn` features), which changes build-script fingerprints and rebuilds DuckDB's C++ for
+// 40 minutes. Build and test the whole workspace instead: the binding crate has no tests.
+if (['build', 'test', 'check', 'clippy'].includes(args[0])) {
+  for (let i = 1; i < args.length; i++) {
+    if (args[i] === '-p' || args[i] === '--package') {
+      console.error(`[cargo.mjs] ignoring ${args[i]} ${args[i + 1]}: using --workspace (same features as the addon build, no DuckDB rebuild)`)
+      args.splice(i, 2)
+      i--
+    } else if (args[i].startsWith('--package=') || /^-p\S/.test(args[i])) {
+      console.error(`[cargo.mjs] ignoring ${args[i]}: using --workspace`)
+      args.splice(i, 1)
+      i--
+    }
+  }
+  if (!args.includes('--workspace')) args.splice(1, 0, '--workspace')
+}
 console.error(`[cargo.mjs] CARGO_TARGET_DIR=${env.CARGO_TARGET_DIR} cargo ${args.join(' ')}`)
 const r = spawnSync('cargo', args, { cwd: ROOT, env, stdio: 'inherit' })
 if (r.error) {
