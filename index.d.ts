@@ -55,6 +55,15 @@ export declare class NativeKv {
    * in memory (then call `getAsync`).
    */
   tryGet(ns: string, key: string | Uint8Array): Buffer | undefined | false
+  /**
+   * A plain function `(ns, key, slab, offset) => number | Buffer` bound to this store (no
+   * class-method overhead on the hottest call): `get` into the caller's scratch `slab` at
+   * `offset`. Returns the value's length (its bytes are at `slab[offset..offset + length]`),
+   * -1 when missing or expired, or a Buffer of its own when it does not fit. With `inline`,
+   * it reads from memory only and returns -2 when the value is not in memory (then call
+   * `getAsync`). The TS wrapper hands out views of the slab, as Node's Buffer pool does.
+   */
+  getIntoFn(inline: boolean): (ns: string, key: string | Uint8Array, slab: Buffer, offset: number) => number | Buffer
   has(ns: string, key: string | Uint8Array): boolean
   put(ns: string, key: string | Uint8Array, value: Uint8Array, ttlMs?: number): void
   /**
@@ -65,6 +74,13 @@ export declare class NativeKv {
   delete(ns: string, key: string | Uint8Array): void
   tryDelete(ns: string, key: string | Uint8Array): boolean
   tryGetMany(ns: string, keys: Array<string | Uint8Array>): Array<Buffer | undefined> | false
+  /**
+   * `getMany` with the values packed into one Buffer: `keys.length` little-endian i32
+   * lengths (-1: missing or expired), then the values back to back.
+   */
+  getManyPacked(ns: string, keys: Array<string | Uint8Array>): Buffer
+  /** `getManyPacked` from memory only; `false` when a value is not in memory. */
+  tryGetManyPacked(ns: string, keys: Array<string | Uint8Array>): Buffer | false
   tryPutMany(ns: string, entries: Array<[string | Uint8Array, Uint8Array]>, ttlMs?: number): boolean
   tryWriteBatch(ops: Array<{ type: 'put' | 'del'; ns: string; key: string | Uint8Array; value?: Uint8Array; ttlMs?: number }>): boolean
   getMany(ns: string, keys: Array<string | Uint8Array>): Array<Buffer | undefined>
@@ -107,6 +123,12 @@ export declare class NativeKv {
   deadLetters(topic: string, limit?: number | undefined | null): Array<NativeKvDeadLetter>
   redrive(topic: string): number
   depth(topic: string): NativeKvQueueDepth
+}
+
+/** Progress of a running backup, restore or rotation; poll `snapshot()`. */
+export declare class NativeProgress {
+  constructor()
+  snapshot(): ProgressSnapshot
 }
 
 export declare class NativeSql {
@@ -192,6 +214,22 @@ export interface AnalyticsTableStatusJs {
   watermark: number
 }
 
+/**
+ * Writes an encrypted backup of the folder's open stores to `file` (must not exist).
+ * `manifest` is a JSON object recorded in the backup's manifest.
+ */
+export declare function backupFolder(folder: NativeFolder, file: string, manifest: string, progress: NativeProgress): Promise<BackupResult>
+
+export interface BackupResult {
+  file: string
+  bytes: number
+  files: number
+  keyId: string
+  backupId: string
+  sqlPages: number
+  createdMs: number
+}
+
 export declare function buildInfo(): BuildInfo
 
 export interface BuildInfo {
@@ -204,6 +242,9 @@ export interface BuildInfo {
 
 /** Opens an in-memory DuckDB (offline, no spill) and aggregates a generated range. */
 export declare function duckdbSmoke(rows: number): number
+
+/** The key rotation that opening this folder finished (an earlier run was interrupted). */
+export declare function folderResumedRotation(folder: NativeFolder): RotationResult | null
 
 /** Argon2id cost for a new key file (defaults: 64 MiB, 3 passes, 1 lane). */
 export interface KdfOptions {
@@ -289,8 +330,41 @@ export declare function openKv(folder: NativeFolder, options?: NativeKvOpenOptio
 /** `openKv` off the JS thread (replaying a large write-ahead log can take a while). */
 export declare function openKvAsync(folder: NativeFolder, options?: NativeKvOpenOptions | undefined | null): Promise<NativeKv>
 
+export interface ProgressSnapshot {
+  phase: string
+  done: number
+  total: number
+}
+
+/** Restores the backup `file` into the missing or empty folder `dir`. */
+export declare function restoreBackup(file: string, dir: string, password: string, progress: NativeProgress): Promise<RestoreResult>
+
+export interface RestoreResult {
+  files: number
+  bytes: number
+  keyId: string
+  backupId: string
+  createdMs: number
+  manifest: string
+}
+
 /** Opens RocksDB at `path`, writes and reads back one value, closes it. */
 export declare function rocksdbSmoke(path: string): boolean
+
+/**
+ * Re-encrypts every store of the folder under a new data key. Every store opened from it
+ * must be closed first (`INVALID_ARGUMENT` otherwise).
+ */
+export declare function rotateFolderKeys(folder: NativeFolder, progress: NativeProgress): Promise<RotationResult>
+
+export interface RotationResult {
+  oldKeyId: string
+  newKeyId: string
+  resumed: boolean
+  sqlPages: number
+  kvRecords: number
+  dropped: Array<string>
+}
 
 export interface SnapshotInfoJs {
   bytes: number

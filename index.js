@@ -773,16 +773,21 @@ if (
   }
 }
 
-const { NativeAnalytics, NativeFolder, NativeKv, NativeSql, buildInfo, duckdbSmoke, openAnalytics, openFolder, openKv, openKvAsync, rocksdbSmoke } = nativeBinding
+const { NativeAnalytics, NativeFolder, NativeKv, NativeProgress, NativeSql, backupFolder, buildInfo, duckdbSmoke, folderResumedRotation, openAnalytics, openFolder, openKv, openKvAsync, restoreBackup, rocksdbSmoke, rotateFolderKeys } = nativeBinding
 export { NativeAnalytics }
 export { NativeFolder }
 export { NativeKv }
+export { NativeProgress }
 export { NativeSql }
+export { backupFolder }
 export { buildInfo }
 export { duckdbSmoke }
+export { folderResumedRotation }
 export { openAnalytics }
 export { openFolder }
 export { openKv }
 export { openKvAsync }
+export { restoreBackup }
 export { rocksdbSmoke }
+export { rotateFolderKeys }
 export const __napiBindingTarget = __napiLoadedBindingTarget

@@ -15,6 +15,7 @@ import { ROOT } from './lib.mjs'
 const PROBES = {
   'better-sqlite3': "const D=require('better-sqlite3');const d=new D(':memory:');d.prepare('select 1').get();d.close()",
   libsql: "const D=require('libsql');const d=new D(':memory:');d.prepare('select 1').get();d.close()",
+  'classic-level': "require('classic-level')",
 }
 
 /** Load the package in a child process (a failed native load can't be retried in-process). */
@@ -50,7 +51,10 @@ export function ensureBenchPeers() {
   if (err) {
     throw new Error(`libsql does not load; its prebuilt @libsql/${process.platform}-${process.arch}-* package is missing (re-run npm install):\n${err}`)
   }
-  console.log('[ensure-bench-peers] better-sqlite3 and libsql load')
+  // classic-level (bench/kv's LevelDB peer) ships prebuilt binaries; bench/kv skips it when missing.
+  err = probe('classic-level')
+  if (err) console.log(`[ensure-bench-peers] classic-level does not load (bench/kv runs without its LevelDB peer):\n${err}`)
+  console.log(`[ensure-bench-peers] better-sqlite3 and libsql load${err ? '' : ', classic-level loads'}`)
 }
 
 if (resolve(process.argv[1] ?? '') === fileURLToPath(import.meta.url)) {

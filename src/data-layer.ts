@@ -1,3 +1,5 @@
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { AicoDataError, invalidArgument, native, nativeAsync } from './errors.js';
 import { openFolder, type NativeFolder } from './native/index.js';
 import { createServices, type Repositories, type Services, type UnitOfWork } from './domain/index.js';
@@ -10,6 +12,23 @@ import { DataAccessLayer } from './dal/index.js';
 import { LibsqlKeywordRecall, LibsqlMemoryRepository } from './repositories/libsql/index.js';
 import { SemanticMemory } from './memories/index.js';
 import { createSemanticRecall, MemoryVectorIndex, openVectorStore, type VectorStore, type VectorStoreOptions } from './stores/vectors/index.js';
+import { InProcessBus, startDatabaseServices, type DatabaseServiceOptions, type DatabaseServices, type MessageBus } from './bus/index.js';
+import {
+  createOutboxDispatcher,
+  type ExistingStores,
+  forgetStatus,
+  forgetUser,
+  repairConsistency,
+  verifyConsistency,
+  type ConsistencyReport,
+  type DerivedStores,
+  type ForgetStatus,
+  type OutboxDispatcher,
+  type OutboxOptions,
+  type RepairReport,
+} from './outbox/index.js';
+import { SyncService, type SyncOptions } from './sync/index.js';
+import { resumedRotation, rotateKeys, writeBackup, type BackupOptions, type BackupResult, type RotateKeysOptions, type RotateKeysResult } from './backup/index.js';
 
 /** Argon2id cost for a new key file. Defaults: 64 MiB, 3 passes, 1 lane (the floor). */
 export interface KdfOptions {
@@ -48,6 +67,19 @@ export interface OpenDataLayerOptions {
    * starts lazily, with the first vector operation.
    */
   vectors?: Omit<VectorStoreOptions, 'dir' | 'crypto'> | false;
+  /**
+   * The message bus change events go to (`data/<entity>/<created|updated|deleted>/v1`) and
+   * `serveBus` answers on. Default: a new in-process bus (closed with the layer); pass a
+   * `connectZmqBus(...)` for AICO's ZeroMQ bus (left open on close); `false` for no events.
+   */
+  bus?: MessageBus | false;
+  /**
+   * Outbox dispatcher options, or `false` to not dispatch in this process (rows then wait for
+   * a process that does; memories are written to Chroma directly).
+   */
+  outbox?: OutboxOptions | false;
+  /** Device sync options (`data.sync`); conflicts are published on `bus` unless `publish` is given. */
+  sync?: SyncOptions;
 }
 
 /** Sealing with the folder's keys (XChaCha20-Poly1305 with associated data). */
@@ -111,15 +143,37 @@ export class DataLayer {
   readonly vectors: VectorStore | undefined;
   /** Memories across libSQL (facts, FTS5) and Chroma (embeddings): remember, hybrid recall, forget. */
   readonly memories: SemanticMemory;
+  /** The message bus events are published on (undefined with `bus: false`). */
+  readonly bus: MessageBus | undefined;
+  /** The outbox dispatcher: applies committed changes to Chroma, DuckDB, RocksDB and the bus (undefined with `outbox: false`). */
+  readonly outbox: OutboxDispatcher | undefined;
   /** The data folder. */
   readonly dir: string;
+  /** Federated sync with the user's other devices (created on first use). */
+  get sync(): SyncService {
+    if (this.#closed) throw new AicoDataError('CLOSED', 'the data layer was closed');
+    const bus = this.bus;
+    this.#sync ??= new SyncService(this.sql, this.crypto, {
+      ...(bus ? { publish: (topic: string, payload: unknown) => bus.publish(topic, payload) } : {}),
+      ...this.#syncOptions,
+    });
+    return this.#sync;
+  }
   /** True when this open created the folder. */
   readonly created: boolean;
   /** Public id of the folder's data key (names backups and sync peers; not secret). */
   readonly keyId: string;
 
   readonly #folder: NativeFolder;
+  readonly #derived: DerivedStores;
+  readonly #ownsBus: boolean;
+  readonly #syncOptions: SyncOptions | undefined;
+  #sync: SyncService | undefined;
   #closed = false;
+  /** Set while rotateKeys closes the stores: the folder (the keys) stays open for the rotation. */
+  #rotating = false;
+  /** Backups in flight: a key rotation waits for them before it closes the stores. */
+  readonly #backups = new Set<Promise<unknown>>();
 
   /** @internal Use {@link openDataLayer}. */
   constructor(
@@ -130,7 +184,15 @@ export class DataLayer {
     repositories: LibsqlRepositoriesOptions | undefined,
     kv: KvStoreLike,
     vectors: VectorStore | undefined,
+    wiring: {
+      bus: MessageBus | undefined;
+      ownsBus: boolean;
+      outbox: OutboxOptions | false | undefined;
+      existing?: ExistingStores;
+      sync?: SyncOptions;
+    } = { bus: undefined, ownsBus: false, outbox: false },
   ) {
+    this.#syncOptions = wiring.sync;
     this.kv = kv;
     this.vectors = vectors;
     this.#folder = folder;
@@ -142,10 +204,19 @@ export class DataLayer {
     this.repos = layer.repos;
     this.unitOfWork = layer.unitOfWork;
     const keyword = new LibsqlKeywordRecall(dal);
+    const index = vectors ? new MemoryVectorIndex(vectors.memories) : undefined;
+    this.bus = wiring.bus;
+    this.#ownsBus = wiring.ownsBus;
+    const stores = { sql, repos: layer.repos, index, analytics, kv };
+    this.outbox = wiring.outbox === false ? undefined : createOutboxDispatcher(stores, wiring.bus, wiring.outbox, wiring.existing);
+    this.#derived = { ...stores, dispatcher: this.outbox };
+    const outbox = this.outbox;
     this.memories = new SemanticMemory({
       repository: layer.repos.memories,
       unitOfWork: layer.unitOfWork,
-      index: vectors ? new MemoryVectorIndex(vectors.memories) : undefined,
+      index,
+      // Through the outbox: the commit holds the change, one dispatch pass carries it to Chroma.
+      ...(outbox ? { propagate: (ids: readonly string[]) => outbox.flush(ids) } : {}),
       embedder: () => vectors?.embedder,
       hybrid: vectors ? (weights) => new LibsqlMemoryRepository(dal, createSemanticRecall(vectors, { keyword, ...(weights ? { weights } : {}) })) : undefined,
     });
@@ -176,18 +247,107 @@ export class DataLayer {
     await nativeAsync(() => this.#folder.changePassword(oldPassword, newPassword, kdf));
   }
 
+  /**
+   * Compares Chroma, DuckDB and the RocksDB cache with libSQL: ids missing from or extra in each.
+   * Run it after `outbox.drain()`: pending rows show up as differences until applied.
+   */
+  verifyConsistency(): Promise<ConsistencyReport> {
+    if (this.#closed) throw new AicoDataError('CLOSED', 'the data layer was closed');
+    return verifyConsistency(this.#derived);
+  }
+
+  /** Makes the derived stores match libSQL again (upserts, removals, an analytics sync) and checks again. */
+  repair(): Promise<RepairReport> {
+    if (this.#closed) throw new AicoDataError('CLOSED', 'the data layer was closed');
+    return repairConsistency(this.#derived);
+  }
+
+  /**
+   * Removes a user and everything of theirs from every store, through the outbox (crash-safe:
+   * the next open finishes it), and resolves with what is left ({@link ForgetStatus.clean}).
+   */
+  forgetUser(userId: string): Promise<ForgetStatus> {
+    if (this.#closed) throw new AicoDataError('CLOSED', 'the data layer was closed');
+    return forgetUser(this.#derived, userId);
+  }
+
+  /** What every store still holds of a user (the proof for {@link DataLayer.forgetUser}). */
+  forgetStatus(userId: string): Promise<ForgetStatus> {
+    if (this.#closed) throw new AicoDataError('CLOSED', 'the data layer was closed');
+    return forgetStatus(this.#derived, userId);
+  }
+
+  /** Answers the database request topics (`memory/store/request/v1`, ...) on {@link DataLayer.bus}. */
+  serveBus(options: DatabaseServiceOptions = {}): Promise<DatabaseServices> {
+    if (this.#closed) throw new AicoDataError('CLOSED', 'the data layer was closed');
+    if (!this.bus) throw new AicoDataError('INVALID_ARGUMENT', 'this data layer was opened with bus: false', { field: 'bus' });
+    return startDatabaseServices(this.bus, this, options);
+  }
+
+  /**
+   * Writes one encrypted, authenticated backup file while the data layer stays open and
+   * writable: a consistent copy of libSQL (online backup API, pages stay encrypted), a RocksDB
+   * checkpoint, the key file (the data key wrapped under the password) and a manifest with the
+   * schema versions. Analytics and Chroma are rebuilt from libSQL after a restore. `file` must
+   * not exist. Restore with {@link restoreBackup} and the password of the time of the backup.
+   */
+  backup(file: string, options?: BackupOptions): Promise<BackupResult> {
+    if (this.#closed) throw new AicoDataError('CLOSED', 'the data layer was closed');
+    const running = writeBackup(this.#folder, this.schemas, file, options);
+    const settled = running.catch(() => undefined);
+    this.#backups.add(settled);
+    void settled.finally(() => this.#backups.delete(settled));
+    return running;
+  }
+
+  /**
+   * Re-encrypts every store under a new data key (new key file; the password stays). The stores
+   * must be offline while their files are rewritten, so this closes the data layer: reopen it
+   * with {@link openDataLayer} afterwards. Crash-safe: a rotation interrupted at any point is
+   * finished by the next open ({@link DataLayer.resumedRotation}). Analytics are re-synced at the
+   * next open; Chroma's folder is dropped and refilled from libSQL by {@link DataLayer.repair}.
+   */
+  async rotateKeys(options?: RotateKeysOptions): Promise<RotateKeysResult> {
+    if (this.#closed) throw new AicoDataError('CLOSED', 'the data layer was closed');
+    this.#rotating = true;
+    await Promise.all(this.#backups);
+    await this.close();
+    try {
+      return await rotateKeys(this.#folder, options);
+    } finally {
+      this.#folder.close();
+    }
+  }
+
+  /** The key rotation this open finished because a crash had interrupted it (else undefined). */
+  get resumedRotation(): RotateKeysResult | undefined {
+    if (this.#closed) throw new AicoDataError('CLOSED', 'the data layer was closed');
+    return resumedRotation(this.#folder);
+  }
+
   /** Closes every store and forgets the keys. Idempotent. */
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
+    await this.#sync?.close().catch(() => undefined);
+    // The dispatcher first: its pass in progress uses the stores below. Pending rows stay for the next open.
+    await this.outbox?.close().catch(() => undefined);
+    if (this.#ownsBus) await this.bus?.close().catch(() => undefined);
     // The Chroma server is a child process: stop it before anything else.
     await this.vectors?.close().catch(() => undefined);
     // Analytics next: its snapshot reads the SQL store.
     await this.analytics?.close().catch(() => undefined);
-    // RocksDB must be closed explicitly, never torn down late at process exit.
-    this.kv.close();
+    // RocksDB must be closed explicitly, never torn down late at process exit. A failing close
+    // (RocksDB still in its disk-full error state) must not leave the SQL store and keys open.
+    let kvError: unknown;
+    try {
+      this.kv.close();
+    } catch (e) {
+      kvError = e;
+    }
     this.sql.close();
-    this.#folder.close();
+    if (!this.#rotating) this.#folder.close();
+    if (kvError !== undefined) throw kvError;
   }
 }
 
@@ -210,13 +370,17 @@ export class DataLayer {
  */
 export async function openDataLayer(options: OpenDataLayerOptions): Promise<DataLayer> {
   if (options === null || typeof options !== 'object') throw invalidArgument('openDataLayer takes an options object');
-  const { dir, password, create = true, kdf, sql, schemas, analytics, repositories, kv, vectors } = options;
+  const { dir, password, create = true, kdf, sql, schemas, analytics, repositories, kv, vectors, bus, outbox, sync: syncOptions } = options;
+  if (bus !== undefined && bus !== false && (bus === null || typeof bus !== 'object' || typeof bus.publish !== 'function')) throw invalidArgument('bus must be a MessageBus or false');
+  if (outbox !== undefined && outbox !== false && (outbox === null || typeof outbox !== 'object')) throw invalidArgument('outbox must be an options object or false');
   if (vectors !== undefined && vectors !== false && (vectors === null || typeof vectors !== 'object')) throw invalidArgument('vectors must be an options object or false');
   if (kv !== undefined && kv !== false && (kv === null || typeof kv !== 'object')) throw invalidArgument('kv must be an options object or false');
   if (typeof dir !== 'string' || dir.trim() === '') throw invalidArgument('dir must be a non-empty path');
   if (typeof password !== 'string' || password.length === 0) throw invalidArgument('password must be a non-empty string');
   if (kdf !== undefined && (kdf === null || typeof kdf !== 'object')) throw invalidArgument('kdf must be an object');
   const folder = await nativeAsync(() => openFolder(dir, password, create, kdf));
+  // Which derived stores existed before this open (the outbox replays to them what they miss).
+  const existing = { chroma: existsSync(join(folder.dir, 'chroma')), rocksdb: existsSync(join(folder.dir, 'kv')) };
   let store: SqlStore | undefined;
   let engine: AnalyticsStore | undefined;
   let kvStore: KvStoreLike | undefined;
@@ -228,8 +392,22 @@ export async function openDataLayer(options: OpenDataLayerOptions): Promise<Data
     const manager = await openSchemas(store, schemas);
     if (analytics !== false) engine = await openAnalyticsStore(folder, nativeSql, analytics ?? {});
     kvStore = kv === false ? new MemoryKvStore() : await openKvStore(folder, { onLocked: 'readOnly', ...kv });
-    if (vectors !== false) vectorStore = await openVectorStore({ ...vectors, dir: folder.dir, crypto: cryptoOf(folder) });
-    return new DataLayer(folder, store, manager, engine, repositories, kvStore, vectorStore);
+    // A damaged Chroma index is dropped by the store; the outbox then rebuilds it from libSQL.
+    let rebuildIndex: () => Promise<void> = async () => undefined;
+    if (vectors !== false) {
+      vectorStore = await openVectorStore({ onDataReset: () => rebuildIndex(), ...vectors, dir: folder.dir, crypto: cryptoOf(folder) });
+    }
+    const ownsBus = bus === undefined;
+    const wiring = { bus: bus === false ? undefined : (bus ?? new InProcessBus({ source: 'aico-data' })), ownsBus, outbox, existing, ...(syncOptions ? { sync: syncOptions } : {}) };
+    const layer = new DataLayer(folder, store, manager, engine, repositories, kvStore, vectorStore, wiring);
+    rebuildIndex = async () => {
+      if (!layer.outbox) return;
+      await layer.sql.execute(`INSERT OR IGNORE INTO outbox_skipped (target, seq) VALUES ('chroma', 0)`);
+      layer.outbox.kick();
+    };
+    // Replays what a crash left in the outbox, then keeps applying new rows.
+    layer.outbox?.start();
+    return layer;
   } catch (e) {
     await vectorStore?.close().catch(() => undefined);
     kvStore?.close();

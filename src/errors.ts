@@ -34,6 +34,10 @@ export const ERROR_CODES = [
   'TIMEOUT',
   'CONFLICT',
   'EMBEDDING_MISMATCH',
+  'MALFORMED_MESSAGE',
+  'SYNC_UNTRUSTED',
+  'SYNC_KEY_UNAVAILABLE',
+  'SYNC_PAIRING_REJECTED',
   'INTERNAL',
 ] as const;
 
@@ -69,6 +73,10 @@ export const ERROR_HINTS: Record<AicoErrorCode, string> = {
   TIMEOUT: 'the operation took longer than its timeout',
   CONFLICT: 'a concurrent change conflicts with this one',
   EMBEDDING_MISMATCH: 'the embedder differs from the one the vectors were made with: use the same model or run vectors.reembed(newEmbedder)',
+  MALFORMED_MESSAGE: 'a bus message was not a valid AICO envelope: it was dropped; fix its sender',
+  SYNC_UNTRUSTED: 'the changeset comes from an unknown or revoked device, or its signature is wrong: pair the device first',
+  SYNC_KEY_UNAVAILABLE: 'this device holds no sync key for the changeset (it was revoked, or the key has not reached it yet): pair again',
+  SYNC_PAIRING_REJECTED: 'the pairing code or payload does not match: restart pairing and compare the codes on both devices',
   INTERNAL: 'a bug: please report it with the message',
 };
 
@@ -99,6 +107,9 @@ export function isAicoError(e: unknown, code?: AicoErrorCode): e is AicoDataErro
 
 const NATIVE_PREFIX = /^\[([A-Z_]+)\] ([\s\S]*)$/;
 
+/** napi statuses raised while converting arguments (besides the `*Expected` family). */
+const NAPI_ARGUMENT_STATUS: ReadonlySet<string> = new Set(['InvalidArg']);
+
 /** Converts anything thrown by the native addon (or elsewhere) into an AicoDataError. */
 export function toAicoError(e: unknown): AicoDataError {
   if (e instanceof AicoDataError) return e;
@@ -111,6 +122,10 @@ export function toAicoError(e: unknown): AicoDataError {
     }
     if (code === 'ECONNREFUSED' || code === 'ECONNRESET') {
       return new AicoDataError('UNAVAILABLE', e.message, { errno: code }, { cause: e });
+    }
+    // napi-rs could not convert a JS argument to the Rust type (`NumberExpected`, `StringExpected`...): a wrong argument type.
+    if (typeof code === 'string' && (NAPI_ARGUMENT_STATUS.has(code) || /^[A-Z][a-z]+Expected$/.test(code))) {
+      return new AicoDataError('INVALID_ARGUMENT', e.message, { napi: code }, { cause: e });
     }
     return new AicoDataError('INTERNAL', e.message, undefined, { cause: e });
   }

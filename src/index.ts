@@ -26,3 +26,17 @@ export {
 export * from './schema/index.js';
 export { SemanticMemory, type MemoryRecallOptions } from './memories/index.js';
 export * from './stores/vectors/index.js';
+export * from './bus/index.js';
+export * from './outbox/index.js';
+export * from './sync/index.js';
+export {
+  restoreBackup,
+  type BackupManifest,
+  type BackupOptions,
+  type BackupProgress,
+  type BackupResult,
+  type RestoreBackupOptions,
+  type RestoreBackupResult,
+  type RotateKeysOptions,
+  type RotateKeysResult,
+} from './backup/index.js';

@@ -3,7 +3,6 @@ import { join } from 'node:path';
 import type { RecallStrategy } from '../../src/domain/index.js';
 import { openDataLayer, type DataLayer } from '../../src/index.js';
 import { createLibsqlRepositories, type LibsqlRepositoryLayer } from '../../src/repositories/index.js';
-import { openSchemas } from '../../src/schema/index.js';
 import { tempDir } from '../helpers/folders.js';
 
 export const PASSWORD = 'repositories test password';
@@ -18,10 +17,10 @@ export interface OpenedRepositories extends LibsqlRepositoryLayer {
 export async function openRepositories(options: { recall?: RecallStrategy; dir?: string } = {}): Promise<OpenedRepositories> {
   const t = options.dir ? null : tempDir('aico-repos-');
   const dir = options.dir ?? join(t!.dir, 'data');
-  const data = await openDataLayer({ dir, password: PASSWORD });
+  // No managed vector store: repository tests need no Chroma server, and tests that bring
+  // their own vector store on the folder must be the only one indexing it.
+  const data = await openDataLayer({ dir, password: PASSWORD, vectors: false });
   try {
-    // openDataLayer applies the core schemas once the registry is wired in; until then, here.
-    if (!(data as unknown as { schemas?: unknown }).schemas) await openSchemas(data.sql);
     const layer = createLibsqlRepositories(data.sql, options.recall ? { recall: options.recall } : {});
     return {
       ...layer,

@@ -23,7 +23,9 @@ export interface OpenedVectors {
 export async function openVectors(options: Omit<VectorStoreOptions, 'dir' | 'crypto'> & { dir?: string } = {}): Promise<OpenedVectors> {
   const t = options.dir ? null : tempDir('aico-vectors-');
   const dir = options.dir ?? join(t!.dir, 'data');
-  const data = await openDataLayer({ dir, password: PASSWORD });
+  // The store under test is opened beside the layer: the layer's own vector store and outbox
+  // stay off, so that only one Chroma server (with the test's embedder) runs on the folder.
+  const data = await openDataLayer({ dir, password: PASSWORD, vectors: false, outbox: false });
   let vectors: VectorStore;
   try {
     vectors = await openVectorStore({ ...options, dir, crypto: data.crypto });
@@ -49,25 +51,7 @@ export async function openVectors(options: Omit<VectorStoreOptions, 'dir' | 'cry
   };
 }
 
-/** True while a process with this pid exists. */
-export function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-/** Polls `check` until it is true or `ms` pass. */
-export async function waitFor(check: () => boolean | Promise<boolean>, ms = 15_000): Promise<boolean> {
-  const end = Date.now() + ms;
-  while (Date.now() < end) {
-    if (await check()) return true;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  return check();
-}
+export { alive, waitFor } from '../helpers/processes.js';
 
 /** `open` for a test file: every store it opens is closed (and its folder removed) after each test. */
 export function useVectors(): typeof openVectors {

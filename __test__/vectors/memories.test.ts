@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { openDataLayer, type DataLayer } from '../../src/index.js';
 import { filesContaining, tempDir } from '../helpers/folders.js';
+import { alive } from '../helpers/processes.js';
 
 // data.memories over the real stores: encrypted libSQL (+ FTS5) and a real Chroma server that
 // the data layer starts on first use.
@@ -15,7 +16,7 @@ afterEach(async () => {
   }
 });
 
-async function open(options: { vectors?: false } = {}) {
+async function open(options: { vectors?: false; outbox?: { pollMs: number } } = {}) {
   const t = tempDir('aico-memories-');
   const dir = join(t.dir, 'data');
   const data = await openDataLayer({ dir, password: PASSWORD, analytics: false, kv: false, ...options });
@@ -24,18 +25,11 @@ async function open(options: { vectors?: false } = {}) {
   return { data, dir, userId: user.user.id };
 }
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 describe('data.memories (libSQL + Chroma)', () => {
   it('starts the Chroma server only on first use and stops it on close', async () => {
-    const { data } = await open();
+    // No background dispatch: it would index the onboarding memory and start the server.
+    const { data } = await open({ outbox: { pollMs: 0 } });
     expect(data.vectors).toBeDefined();
     expect(data.vectors!.status().state).toBe('idle');
     expect(data.memories.semantic).toBe(true);
@@ -68,9 +62,11 @@ describe('data.memories (libSQL + Chroma)', () => {
     expect(hits.every((h) => h.item.userId === userId)).toBe(true);
     for (let i = 1; i < hits.length; i++) expect(hits[i - 1]!.score).toBeGreaterThanOrEqual(hits[i]!.score);
 
-    // Importance alone orders the candidates.
-    const byImportance = await data.memories.recall('Ana', { userId, limit: 3, weights: { vector: 0, keyword: 0, importance: 1 } });
-    expect(byImportance.map((h) => h.item.id)).toEqual([tea!.id, shifts!.id, spiders!.id]);
+    // Importance alone orders the candidates. The onboarding memory ("User Ana joined AICO",
+    // importance 0.8) is indexed too: the outbox carries every memory in libSQL to Chroma.
+    const welcome = (await data.repos.memories.getByUser(userId, { type: 'system' })).items[0]!;
+    const byImportance = await data.memories.recall('Ana', { userId, limit: 4, weights: { vector: 0, keyword: 0, importance: 1 } });
+    expect(byImportance.map((h) => h.item.id)).toEqual([tea!.id, welcome.id, shifts!.id, spiders!.id]);
 
     expect(await data.memories.forget(tea!.id)).toBe(true);
     expect(await data.repos.memories.get(tea!.id)).toBeUndefined();

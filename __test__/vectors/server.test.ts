@@ -138,7 +138,7 @@ describe('managed Chroma server', () => {
         script,
         `import { openDataLayer } from ${src('src/index.ts')};
          import { openVectorStore } from ${src('src/stores/vectors/index.ts')};
-         const data = await openDataLayer({ dir: ${JSON.stringify(join(t.dir, 'data'))}, password: ${JSON.stringify(PASSWORD)} });
+         const data = await openDataLayer({ dir: ${JSON.stringify(join(t.dir, 'data'))}, password: ${JSON.stringify(PASSWORD)}, vectors: false, outbox: false });
          const v = await openVectorStore({ dir: data.dir, crypto: data.crypto });
          await v.ready();
          console.log(JSON.stringify(v.status()));

@@ -19,6 +19,7 @@ import { openFolder, type NativeFolder } from '../../src/native/index.js';
 import { openAnalyticsStore } from '../../src/stores/analytics/index.js';
 import { SqlStore } from '../../src/stores/sql/index.js';
 import { measure, report } from '../lib/measure.js';
+import { emit, usPerOp } from '../lib/results.js';
 
 const N = Number(process.env.AICO_BENCH_MESSAGES ?? 1_000_000);
 const MS = Number(process.env.AICO_BENCH_MS ?? 3000);
@@ -140,6 +141,15 @@ async function main(): Promise<void> {
     console.log('|---|---:|---:|');
     console.log(`| aico-data sync (Rust) | ${fmt(ours)} | ${(ours / peer).toFixed(2)}x |`);
     console.log(`| @duckdb/node-api appender fed from JS | ${fmt(peer)} | 1.00x |`);
+    emit({
+      suite: 'analytics',
+      workload: `ETL libSQL -> DuckDB, ${fmt(N)} messages (best of 3)`,
+      unit: 'rows/s',
+      better: 'higher',
+      aico: { name: 'aico-data sync (Rust)', value: ours },
+      peer: { name: '@duckdb/node-api appender fed from JS', value: peer },
+      goal: { on: 'ratio', min: 3 },
+    });
 
     // 2. The seed's daily report
     const analytics = await openAnalyticsStore(folder, nativeSql, MEMORY);
@@ -162,6 +172,17 @@ async function main(): Promise<void> {
       await measure('SQLite (aico-data libSQL) same numbers', () => sql.query(SQLITE_QUERY, [since]), MS, 0),
     ];
     report(`Daily report over ${fmt(N)} messages (the seed's query)`, results, '@duckdb/node-api same query');
+    for (const peerResult of results.slice(1)) {
+      emit({
+        suite: 'analytics',
+        workload: `daily report over ${fmt(N)} messages (the seed's query)`,
+        unit: 'µs/op',
+        better: 'lower',
+        aico: { name: results[0]!.name, value: usPerOp(results[0]!.opsPerSec) },
+        peer: { name: peerResult.name, value: usPerOp(peerResult.opsPerSec) },
+        ...(peerResult === results[1] ? { goal: { on: 'ratio' as const, max: 1.1 } } : {}),
+      });
+    }
     conn.closeSync();
     inst.closeSync();
 

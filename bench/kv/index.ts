@@ -16,7 +16,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openFolder } from '../../src/native/index.js';
 import { openKvStore } from '../../src/stores/kv/index.js';
-import { measure, type CaseResult } from '../lib/measure.js';
+import { bestOf, ROUNDS, type CaseResult } from '../lib/measure.js';
+import { emit, type GoalInput } from '../lib/results.js';
 
 const require = createRequire(import.meta.url);
 const MS = Number(process.env.AICO_BENCH_MS ?? 1500);
@@ -164,6 +165,30 @@ function table(title: string, results: CaseResult[], baselines: string[]): void 
   }
 }
 
+/** Issue 5's goals against classic-level; without classic-level the row compares with better-sqlite3 (no goal). */
+const GOALS: Partial<Record<keyof Peer, GoalInput>> = {
+  get: { on: 'ratio', min: 1.5 },
+  putAwait: { on: 'ratio', min: 3 },
+  putMany100: { on: 'ratio', min: 2 },
+};
+
+function emitRow(method: keyof Peer, title: string, results: CaseResult[]): void {
+  const ours = results.find((r) => r.name.startsWith('aico-data'));
+  const level = results.find((r) => r.name.startsWith('classic-level'));
+  const peer = level ?? results.find((r) => r.name.startsWith('better-sqlite3'));
+  if (!ours || !peer) return;
+  const goal = level ? GOALS[method] : undefined;
+  emit({
+    suite: 'kv',
+    workload: title,
+    unit: 'ops/s',
+    better: 'higher',
+    aico: { name: ours.name, value: ours.opsPerSec },
+    peer: { name: peer.name, value: peer.opsPerSec },
+    ...(goal ? { goal } : {}),
+  });
+}
+
 async function main() {
   const root = mkdtempSync(join(tmpdir(), 'aico-bench-kv-'));
   const peers: Peer[] = [];
@@ -174,15 +199,16 @@ async function main() {
     const sqlite = betterSqlite(root);
     if (sqlite) peers.push(sqlite);
     peers.push(map());
-    console.log(`bench/kv: ${KEYS} keys, ${VALUE.length}-byte values, ${MS} ms per case, node ${process.version}`);
+    console.log(`bench/kv: ${KEYS} keys, ${VALUE.length}-byte values, best of ${ROUNDS} interleaved runs of ${MS} ms per case, node ${process.version}`);
     const baselines = ['classic-level 3 (LevelDB)', 'better-sqlite3 12 (kv table)'];
     for (const [method, title] of CASES) {
-      const results: CaseResult[] = [];
-      for (const p of peers) {
+      const cases = peers.flatMap((p) => {
         const op = p[method] as ((i: number) => unknown) | undefined;
-        if (op) results.push(await measure(p.name, op, MS));
-      }
+        return op ? [[p.name, op] as const] : [];
+      });
+      const results = await bestOf(cases, MS);
       table(title, results, baselines);
+      emitRow(method, title, results);
     }
   } finally {
     for (const p of peers) await p.close();

@@ -16,6 +16,7 @@ import { openDataLayer } from '../../src/index.js';
 import { createLibsqlRepositories } from '../../src/repositories/index.js';
 import { defaultRegistry, openSchemas } from '../../src/schema/index.js';
 import { measure, report, type CaseResult } from '../lib/measure.js';
+import { emit, usPerOp } from '../lib/results.js';
 
 const require = createRequire(import.meta.url);
 const MS = Number(process.env.AICO_BENCH_MS ?? 1500);
@@ -52,6 +53,23 @@ function ratioLine(what: string, repo: CaseResult, raw: CaseResult): void {
   const p50 = repo.p50us / raw.p50us;
   const verdict = r <= 1.2 ? 'met' : 'NOT met';
   console.log(`\n${what}: the repository path takes ${r.toFixed(2)}x the time of raw sql by throughput, ${p50.toFixed(2)}x by p50 latency (goal <= 1.20x) -> ${verdict}`);
+}
+
+/** Report rows: the repository path against raw sql (goal <= 1.2x the time) and against better-sqlite3. */
+function emitRows(what: string, results: CaseResult[]): void {
+  const [repo, raw, better] = results;
+  for (const peer of [raw, better]) {
+    if (!repo || !peer) continue;
+    emit({
+      suite: 'repositories',
+      workload: what,
+      unit: 'µs/op',
+      better: 'lower',
+      aico: { name: repo.name, value: usPerOp(repo.opsPerSec) },
+      peer: { name: peer.name, value: usPerOp(peer.opsPerSec) },
+      ...(peer === raw ? { goal: { on: 'ratio' as const, max: 1.2 } } : {}),
+    });
+  }
 }
 
 async function main() {
@@ -114,6 +132,7 @@ async function main() {
     const save = await bestOf(saveCases);
     report('save one message', save, 'raw: data.sql.execute(INSERT ...)');
     ratioLine('save', save[0]!, save[1]!);
+    emitRows('save one message', save);
 
     const readCases: Case[] = [
       ['repository: conversations.getByUser(user, { limit: 50 })', () => repos.conversations.getByUser(user.id, { limit: PAGE })],
@@ -123,6 +142,7 @@ async function main() {
     const read = await bestOf(readCases);
     report('read the newest page of 50 messages', read, 'raw: data.sql.query(SELECT ... LIMIT 51)');
     ratioLine('getByUser', read[0]!, read[1]!);
+    emitRows('read the newest page of 50 messages', read);
     peer?.close();
   } finally {
     await data.close();

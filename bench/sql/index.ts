@@ -10,7 +10,8 @@ import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openDataLayer } from '../../src/index.js';
-import { measure, report, type CaseResult } from '../lib/measure.js';
+import { bestOf, report, ROUNDS, type CaseResult } from '../lib/measure.js';
+import { emit, type GoalInput } from '../lib/results.js';
 
 const require = createRequire(import.meta.url);
 const MS = Number(process.env.AICO_BENCH_MS ?? 1500);
@@ -107,7 +108,7 @@ async function main() {
   };
   const all = [...peers, aicoSync, aicoAsync];
   const baseline = peers[0]?.name ?? aicoSync.name;
-  console.log(`bench/sql — ${ROWS} rows, ${MS} ms per case, node ${process.version}, ${new Date().toISOString()}`);
+  console.log(`bench/sql — ${ROWS} rows, best of ${ROUNDS} interleaved runs of ${MS} ms per case, node ${process.version}, ${new Date().toISOString()}`);
   const cases: Array<[string, keyof Omit<Peer, 'name' | 'close'>]> = [
     ['point read by primary key', 'pointRead'],
     ['read 100 rows', 'read100'],
@@ -116,14 +117,45 @@ async function main() {
   ];
   const summary: Record<string, CaseResult[]> = {};
   for (const [title, key] of cases) {
-    const results: CaseResult[] = [];
-    for (const p of all) results.push(await measure(p.name, (i) => p[key](i), MS));
+    const results = await bestOf(all.map((p) => [p.name, (i: number) => p[key](i)] as const), MS);
     report(title, results, baseline);
     summary[title] = results;
   }
+  emitRows(summary);
   for (const p of all) await p.close();
   rmSync(root, { recursive: true, force: true });
   if (process.env.AICO_BENCH_JSON) console.log(JSON.stringify(summary));
+}
+
+/** Report rows: each API against plaintext better-sqlite3, and the sync API against libsql-js (issue 1's goals). */
+function emitRows(summary: Record<string, CaseResult[]>): void {
+  const goals: Record<string, GoalInput> = {
+    'point read by primary key': { on: 'ratio', min: 1 },
+    'insert 100 rows in one transaction': { on: 'ratio', min: 1 },
+  };
+  for (const [title, rs] of Object.entries(summary)) {
+    const find = (name: string) => rs.find((r) => r.name === name);
+    const pairs: Array<[string, string]> = [
+      ['aico-data sync (encrypted)', 'better-sqlite3 12 (plaintext)'],
+      ['aico-data async (encrypted)', 'better-sqlite3 12 (plaintext)'],
+      ['aico-data sync (encrypted)', 'libsql-js (encrypted)'],
+    ];
+    for (const [ours, theirs] of pairs) {
+      const a = find(ours);
+      const b = find(theirs);
+      if (!a || !b) continue;
+      const api = ours.includes('async') ? 'async' : 'sync';
+      emit({
+        suite: 'sql',
+        workload: `${title} (${api} API)`,
+        unit: 'ops/s',
+        better: 'higher',
+        aico: { name: ours, value: a.opsPerSec },
+        peer: { name: theirs, value: b.opsPerSec },
+        ...(goals[title] && theirs.startsWith('better-sqlite3') ? { goal: goals[title] } : {}),
+      });
+    }
+  }
 }
 
 main().catch((e) => {

@@ -18,6 +18,8 @@ import { ChromaClient, type Collection } from 'chromadb';
 import { openDataLayer } from '../../src/index.js';
 import { HashingEmbedder, openVectorStore, type VectorStore } from '../../src/stores/vectors/index.js';
 import { report, type CaseResult } from '../lib/measure.js';
+import { emit } from '../lib/results.js';
+import { seededRandom } from '../../src/util/seeded-random.js';
 
 const SIZES = (process.env.AICO_BENCH_SIZES ?? '10000,100000').split(',').map(Number);
 const MS = Number(process.env.AICO_BENCH_MS ?? 6000);
@@ -31,16 +33,7 @@ const RAW = 'chromadb client (plaintext)';
 
 // ---- a deterministic synthetic corpus --------------------------------------------------------
 
-function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const rng = seededRandom;
 const WORDS = {
   who: ['Ana', 'her sister', 'Bob', 'the neighbour', 'Maria', 'her boss', 'the kids', 'grandma', 'Tom', 'a colleague'],
   verb: ['loves', 'hates', 'talked about', 'is worried about', 'wants to try', 'remembers', 'bought', 'lost', 'planned', 'dreams of'],
@@ -111,7 +104,7 @@ async function runSize(n: number): Promise<void> {
   const embedSecs = (performance.now() - te) / 1000;
   console.log(`\n## ${n.toLocaleString('en-US')} memories x ${DIM} dims (HashingEmbedder: ${Math.round(n / embedSecs).toLocaleString('en-US')} texts/s)`);
 
-  const data = await openDataLayer({ dir: join(root, 'data'), password: 'bench password' });
+  const data = await openDataLayer({ dir: join(root, 'data'), password: 'bench password', vectors: false, outbox: false });
   let vectors: VectorStore | undefined;
   try {
     vectors = await openVectorStore({ dir: data.dir, crypto: data.crypto, embedder, batchSize: BATCH });
@@ -140,6 +133,14 @@ async function runSize(n: number): Promise<void> {
     }
     const addResults = [OURS, RAW].map((name) => caseOf(name, lat[name]!, n, total[name]!));
     report(`add ${n.toLocaleString('en-US')} records in batches of ${BATCH} (ops = records; latency per batch)`, addResults, RAW);
+    emit({
+      suite: 'vectors',
+      workload: `add ${n.toLocaleString('en-US')} memories x ${DIM} dims, batches of ${BATCH}`,
+      unit: 'records/s',
+      better: 'higher',
+      aico: { name: OURS, value: addResults[0]!.opsPerSec },
+      peer: { name: RAW, value: addResults[1]!.opsPerSec },
+    });
 
     // Queries: same query vectors for both sides.
     const qr = rng(n + 1);
@@ -166,6 +167,15 @@ async function runSize(n: number): Promise<void> {
     for (const [title, rs] of [['unfiltered', unfiltered], ['filtered', filtered]] as const) {
       const ratio = rs[0]!.p95us / rs[1]!.p95us;
       console.log(`p95 ${title}: aico-data / raw = ${ratio.toFixed(2)}x (goal <= 1.3x)`);
+      emit({
+        suite: 'vectors',
+        workload: `query top-10 over ${n.toLocaleString('en-US')}${title === 'filtered' ? `, filtered on one of ${USERS} users` : ''}: p95 latency`,
+        unit: 'µs p95',
+        better: 'lower',
+        aico: { name: OURS, value: rs[0]!.p95us },
+        peer: { name: RAW, value: rs[1]!.p95us },
+        goal: { on: 'ratio', max: 1.3 },
+      });
     }
 
     // recall@10 against exact search.
@@ -179,6 +189,15 @@ async function runSize(n: number): Promise<void> {
       hitRaw += (theirs.ids[0] ?? []).filter((id) => exact.has(id)).length;
     }
     console.log(`recall@10 vs exact search (${RECALL_QUERIES} queries): aico-data ${(hitOurs / (RECALL_QUERIES * 10)).toFixed(3)}, raw ${(hitRaw / (RECALL_QUERIES * 10)).toFixed(3)} (goal >= 0.95)`);
+    emit({
+      suite: 'vectors',
+      workload: `recall@10 against exact search, ${n.toLocaleString('en-US')} memories (${RECALL_QUERIES} queries)`,
+      unit: 'recall',
+      better: 'higher',
+      aico: { name: OURS, value: hitOurs / (RECALL_QUERIES * 10) },
+      peer: { name: RAW, value: hitRaw / (RECALL_QUERIES * 10) },
+      goal: { on: 'value', min: 0.95 },
+    });
   } finally {
     await vectors?.close();
     await data.close();

@@ -20,6 +20,11 @@ export interface SemanticMemoryParts {
   readonly embedder: () => Embedder | undefined;
   /** A memory repository whose `getByContext` uses hybrid recall with these weights. */
   readonly hybrid: ((weights: RecallWeights | undefined) => MemoryRepository) | undefined;
+  /**
+   * Carries committed changes to Chroma through the transactional outbox (the data layer's
+   * dispatcher). Without it, `remember` and `forget` write the index directly.
+   */
+  readonly propagate?: (memoryIds: readonly string[]) => Promise<void>;
 }
 
 /**
@@ -51,7 +56,8 @@ export class SemanticMemory {
     await this.#parts.unitOfWork(async (repos) => {
       for (const m of memories) await repos.memories.save(m);
     });
-    await this.#parts.index?.upsert(memories);
+    if (this.#parts.propagate) await this.#parts.propagate(memories.map((m) => m.id));
+    else await this.#parts.index?.upsert(memories);
     return memories;
   }
 
@@ -69,7 +75,8 @@ export class SemanticMemory {
   /** Deletes a memory from libSQL (and its FTS entry) and from Chroma. Returns whether it existed. */
   async forget(id: string): Promise<boolean> {
     const existed = await this.#parts.repository.delete(id);
-    await this.#parts.index?.remove([id]);
+    if (this.#parts.propagate) await this.#parts.propagate([id]);
+    else await this.#parts.index?.remove([id]);
     return existed;
   }
 

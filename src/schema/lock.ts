@@ -12,6 +12,7 @@ import { hostname } from 'node:os';
 import { errorCode, schemaError } from './errors.js';
 import { LOCK_TABLE, nowIso } from './tracking.js';
 import type { SchemaExecutor, SchemaStore } from './types.js';
+import { processAlive } from '../util/process-alive.js';
 
 export interface LockOptions {
   /** How long to wait for another process's migration (default 120 s). */
@@ -26,14 +27,6 @@ export function processLabel(): string {
   return `${process.pid}@${hostname()}`;
 }
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
 
 export class MigrationLock {
   readonly owner = randomUUID();
@@ -95,7 +88,7 @@ export class MigrationLock {
         !row ||
         row.owner === this.owner ||
         Number(row.expires_at) < now ||
-        (row.host === hostname() && !alive(Number(row.pid)));
+        (row.host === hostname() && !processAlive(Number(row.pid)));
       if (!free) return { ok: false as const, holder: `${row.pid}@${row.host}` };
       await tx.execute(
         `INSERT INTO ${LOCK_TABLE} (id, owner, pid, host, acquired_at, expires_at) VALUES (1, ?, ?, ?, ?, ?)

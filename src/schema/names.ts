@@ -23,7 +23,7 @@ export function validateComponentName(name: unknown, type: ComponentType): strin
   if (!CORE_NAME.test(name) || RESERVED.test(name)) {
     throw schemaError(
       'INVALID_ARGUMENT',
-      `invalid core schema name ${JSON.stringify(name)}: use lower-case letters, digits and _ (start with a letter; not plugin_/sqlite_)`,
+      `invalid core schema name ${typeof name === 'string' ? JSON.stringify(name) : typeof name}: use lower-case letters, digits and _ (start with a letter; not plugin_/sqlite_)`,
       { name },
     );
   }
@@ -34,7 +34,7 @@ export function validatePluginName(name: unknown): string {
   if (typeof name !== 'string' || !PLUGIN_NAME.test(name)) {
     throw schemaError(
       'INVALID_ARGUMENT',
-      `invalid plugin name ${JSON.stringify(name)}: use 1-32 lower-case letters and digits, starting with a letter`,
+      `invalid plugin name ${typeof name === 'string' ? JSON.stringify(name) : typeof name}: use 1-32 lower-case letters and digits, starting with a letter`,
       { name },
     );
   }

@@ -4,15 +4,20 @@
 //! - [`sql`]: encrypted libSQL (SQLite3MultipleCiphers) with a writer + reader pool.
 //! - [`folder`]: the data folder (key file, store files) and its open/create rules.
 //! - [`analytics`]: DuckDB. [`kv`]: RocksDB.
+//! - [`backup`]: encrypted, authenticated backups of an open folder, and restore.
+//! - [`rotation`]: re-encrypting every store under a new data key, resumable after a crash.
 //!
 //! No N-API here: the `aico-data-node` crate converts types and errors, nothing else.
 
 pub mod analytics;
+pub mod backup;
 pub mod error;
 pub mod folder;
+mod fsutil;
 pub mod keys;
 pub mod kv;
 mod random;
+pub mod rotation;
 pub mod sql;
 
 pub use error::{Error, Result};

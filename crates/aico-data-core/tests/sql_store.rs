@@ -342,3 +342,25 @@ fn sandbox_confines_statements_to_a_prefix() {
     assert!(SandboxPolicy::new("x", true).is_err());
     assert!(SandboxPolicy::new("sqlite_x", true).is_err());
 }
+
+#[test]
+fn a_first_open_that_died_after_the_key_file_is_finished_at_the_next_open() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path().join("data");
+    // The first open wrote the key file and died before creating any store.
+    drop(Folder::open(&d, b"pw", true, None).unwrap());
+    assert!(!d.join("aico.db").exists());
+    let f = Folder::open(&d, b"pw", false, None).unwrap();
+    assert!(f.created(), "a folder with only a key file is still brand new");
+    drop(f);
+    let s = reopen(&d, b"pw").unwrap();
+    s.exec_script("CREATE TABLE t(x); INSERT INTO t VALUES (1);", Wait::Block).unwrap();
+    s.close();
+    assert!(!Folder::open(&d, b"pw", false, None).unwrap().created());
+    assert_eq!(rows(&reopen(&d, b"pw").unwrap(), "SELECT x FROM t", Params::None), vec![vec![Value::Integer(1)]]);
+    // A database that went missing beside other stores is not silently recreated.
+    fs::remove_file(d.join("aico.db")).unwrap();
+    fs::create_dir(d.join("kv")).unwrap();
+    assert!(!Folder::open(&d, b"pw", false, None).unwrap().created());
+    assert!(reopen(&d, b"pw").is_err());
+}

@@ -10,6 +10,7 @@ use napi_derive::napi;
 use parking_lot::Mutex;
 use zeroize::Zeroize;
 
+use crate::backup::OpenStores;
 use crate::error::{invalid, to_napi, OrThrow};
 use crate::sql::NativeSql;
 
@@ -47,7 +48,11 @@ impl Task for OpenFolderTask {
     }
 
     fn resolve(&mut self, _env: Env, folder: Folder) -> Result<NativeFolder> {
-        Ok(NativeFolder { inner: Arc::new(Mutex::new(Some(folder))), keys: Mutex::new(Vec::new()) })
+        Ok(NativeFolder {
+            inner: Arc::new(Mutex::new(Some(folder))),
+            keys: Arc::new(Mutex::new(Vec::new())),
+            stores: Arc::new(Mutex::new(OpenStores::default())),
+        })
     }
 }
 
@@ -73,11 +78,17 @@ pub struct SqlOpenOptions {
 pub struct NativeFolder {
     inner: Arc<Mutex<Option<Folder>>>,
     /// Derived AEAD keys by purpose, so seal/open do not run HKDF per call.
-    keys: Mutex<Vec<(String, StoreKey)>>,
+    pub(crate) keys: Arc<Mutex<Vec<(String, StoreKey)>>>,
+    /// The stores opened from this folder (weakly), for backups and key rotation.
+    pub(crate) stores: Arc<Mutex<OpenStores>>,
 }
 
 impl NativeFolder {
-    fn with<T>(&self, f: impl FnOnce(&Folder) -> Result<T>) -> Result<T> {
+    pub(crate) fn inner(&self) -> Arc<Mutex<Option<Folder>>> {
+        self.inner.clone()
+    }
+
+    pub(crate) fn with<T>(&self, f: impl FnOnce(&Folder) -> Result<T>) -> Result<T> {
         let g = self.inner.lock();
         match g.as_ref() {
             Some(folder) => f(folder),
@@ -171,7 +182,9 @@ impl NativeFolder {
         let store = self.with(|f| {
             SqlStore::open(&f.sql_path(), f.store_key(Store::Libsql), opts, f.created()).or_throw()
         })?;
-        Ok(NativeSql::new(store))
+        let native = NativeSql::new(store);
+        self.stores.lock().add_sql(&native.store());
+        Ok(native)
     }
 
     /// Forgets the data key (zeroized). Stores opened from this folder stay open until closed.

@@ -3,6 +3,7 @@
 //! libuv pool and resolve with the same shapes. Conversions only: the logic is in
 //! `aico_data_core::kv`.
 
+mod fast;
 mod js;
 mod ops;
 
@@ -137,11 +138,13 @@ fn folder_kv(folder: &NativeFolder) -> Result<(PathBuf, StoreKey)> {
 #[napi]
 pub fn open_kv(folder: &NativeFolder, options: Option<NativeKvOpenOptions>) -> Result<NativeKv> {
     let (path, key) = folder_kv(folder)?;
-    let store = KvStore::open(&path, key, kv_options(options)?).or_throw()?;
-    Ok(NativeKv { store: Arc::new(store) })
+    let store = Arc::new(KvStore::open(&path, key, kv_options(options)?).or_throw()?);
+    folder.stores.lock().add_kv(&store);
+    Ok(NativeKv { store })
 }
 
 pub struct OpenKvTask {
+    stores: Arc<parking_lot::Mutex<crate::backup::OpenStores>>,
     path: PathBuf,
     key: Option<StoreKey>,
     opts: Option<KvOptions>,
@@ -157,7 +160,9 @@ impl Task for OpenKvTask {
     }
 
     fn resolve(&mut self, _env: Env, store: KvStore) -> Result<NativeKv> {
-        Ok(NativeKv { store: Arc::new(store) })
+        let store = Arc::new(store);
+        self.stores.lock().add_kv(&store);
+        Ok(NativeKv { store })
     }
 }
 
@@ -165,7 +170,7 @@ impl Task for OpenKvTask {
 #[napi(ts_return_type = "Promise<NativeKv>")]
 pub fn open_kv_async(folder: &NativeFolder, options: Option<NativeKvOpenOptions>) -> Result<AsyncTask<OpenKvTask>> {
     let (path, key) = folder_kv(folder)?;
-    Ok(AsyncTask::new(OpenKvTask { path, key: Some(key), opts: Some(kv_options(options)?) }))
+    Ok(AsyncTask::new(OpenKvTask { stores: folder.stores.clone(), path, key: Some(key), opts: Some(kv_options(options)?) }))
 }
 
 fn unknown<'e>(env: &'e Env, v: napi::sys::napi_value) -> Unknown<'e> {
@@ -195,6 +200,18 @@ impl NativeKv {
     #[napi(ts_args_type = "ns: string, key: string | Uint8Array", ts_return_type = "Buffer | undefined | false")]
     pub fn try_get<'e>(&self, env: &'e Env, ns: Unknown<'_>, key: Unknown<'_>) -> Result<Unknown<'e>> {
         self.get_with(env, ns, key, Wait::Inline)
+    }
+
+    /// A plain function `(ns, key, slab, offset) => number | Buffer` bound to this store (no
+    /// class-method overhead on the hottest call): `get` into the caller's scratch `slab` at
+    /// `offset`. Returns the value's length (its bytes are at `slab[offset..offset + length]`),
+    /// -1 when missing or expired, or a Buffer of its own when it does not fit. With `inline`,
+    /// it reads from memory only and returns -2 when the value is not in memory (then call
+    /// `getAsync`). The TS wrapper hands out views of the slab, as Node's Buffer pool does.
+    #[napi(ts_return_type = "(ns: string, key: string | Uint8Array, slab: Buffer, offset: number) => number | Buffer")]
+    pub fn get_into_fn<'e>(&self, env: &'e Env, inline: bool) -> Result<Unknown<'e>> {
+        let wait = if inline { Wait::Inline } else { Wait::Block };
+        Ok(unknown(env, unsafe { fast::get_into_fn(env.raw(), &self.store, wait)? }))
     }
 
     #[napi(ts_args_type = "ns: string, key: string | Uint8Array")]
@@ -237,10 +254,36 @@ impl NativeKv {
         }
     }
 
+    /// `getMany` with the values packed into one Buffer: `keys.length` little-endian i32
+    /// lengths (-1: missing or expired), then the values back to back.
+    #[napi(ts_args_type = "ns: string, keys: Array<string | Uint8Array>", ts_return_type = "Buffer")]
+    pub fn get_many_packed<'e>(&self, env: &'e Env, ns: String, keys: Unknown<'_>) -> Result<Unknown<'e>> {
+        let e = env.raw();
+        unsafe {
+            let keys = ops::borrowed_keys(e, keys.value().value)?;
+            let values = self.store.get_many(&ns, &keys.keys()).or_throw()?;
+            Ok(unknown(env, ops::packed_values(e, &values)?))
+        }
+    }
+
+    /// `getManyPacked` from memory only; `false` when a value is not in memory.
+    #[napi(ts_args_type = "ns: string, keys: Array<string | Uint8Array>", ts_return_type = "Buffer | false")]
+    pub fn try_get_many_packed<'e>(&self, env: &'e Env, ns: String, keys: Unknown<'_>) -> Result<Unknown<'e>> {
+        let e = env.raw();
+        unsafe {
+            let keys = ops::borrowed_keys(e, keys.value().value)?;
+            let out = match self.store.get_many_as(&ns, &keys.keys(), Wait::Inline).or_throw()? {
+                Some(values) => ops::packed_values(e, &values)?,
+                None => js::boolean(e, false)?,
+            };
+            Ok(unknown(env, out))
+        }
+    }
+
     #[napi(ts_args_type = "ns: string, entries: Array<[string | Uint8Array, Uint8Array]>, ttlMs?: number")]
     pub fn try_put_many(&self, env: &Env, ns: String, entries: Unknown<'_>, ttl_ms: Option<f64>) -> Result<bool> {
-        let entries = unsafe { ops::entries(env.raw(), entries.value().value)? };
-        self.store.put_many_as(&ns, &entries, ttl(ttl_ms)?, Wait::Inline).or_throw()
+        let entries = unsafe { ops::borrowed_entries(env.raw(), entries.value().value)? };
+        self.store.put_many_as(&ns, &entries.pairs(), ttl(ttl_ms)?, Wait::Inline).or_throw()
     }
 
     #[napi(ts_args_type = "ops: Array<{ type: 'put' | 'del'; ns: string; key: string | Uint8Array; value?: Uint8Array; ttlMs?: number }>")]
@@ -259,8 +302,8 @@ impl NativeKv {
 
     #[napi(ts_args_type = "ns: string, entries: Array<[string | Uint8Array, Uint8Array]>, ttlMs?: number")]
     pub fn put_many(&self, env: &Env, ns: String, entries: Unknown<'_>, ttl_ms: Option<f64>) -> Result<()> {
-        let op = KvOp::PutMany(ns, unsafe { ops::entries(env.raw(), entries.value().value)? }, ttl(ttl_ms)?);
-        self.sync(env, op).map(|_| ())
+        let entries = unsafe { ops::borrowed_entries(env.raw(), entries.value().value)? };
+        self.store.put_many(&ns, &entries.pairs(), ttl(ttl_ms)?).or_throw()
     }
 
     #[napi(ts_args_type = "ops: Array<{ type: 'put' | 'del'; ns: string; key: string | Uint8Array; value?: Uint8Array; ttlMs?: number }>")]

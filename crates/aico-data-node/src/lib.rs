@@ -1,6 +1,7 @@
 //! Node-API binding of aico-data-core. Converts types and errors; holds no logic.
 
 mod analytics;
+mod backup;
 mod convert;
 mod engines;
 mod error;
@@ -8,6 +9,7 @@ mod folder;
 mod kv;
 mod sql;
 
+pub use backup::{restore_backup, NativeProgress};
 pub use folder::{open_folder, NativeFolder};
 pub use kv::{open_kv, open_kv_async, NativeKv};
 pub use sql::NativeSql;

@@ -38,7 +38,7 @@ export class LibsqlUserRepository implements UserRepository {
   }
 
   async list(options: { readonly activeOnly?: boolean } = {}): Promise<User[]> {
-    const active = options.activeOnly === true ? ' AND is_active = 1' : '';
+    const active = options?.activeOnly === true ? ' AND is_active = 1' : '';
     const rows = await this.dal.fetchAll(`SELECT ${COLUMNS} FROM users WHERE deleted_at IS NULL${active} ORDER BY created_at, id`);
     return rows.map(toUser);
   }

@@ -20,7 +20,7 @@ export class InMemoryUserRepository implements UserRepository {
   }
 
   async list(options: { readonly activeOnly?: boolean } = {}): Promise<User[]> {
-    const activeOnly = options.activeOnly === true;
+    const activeOnly = options?.activeOnly === true;
     return [...this.session.tables.users.values()]
       .filter((u) => !activeOnly || u.isActive)
       .sort((a, b) => a.createdAt.getTime() - b.createdAt.getTime() || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));

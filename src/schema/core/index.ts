@@ -2,6 +2,7 @@
  * The core schemas of the AI companion. Importing this module registers them in
  * `defaultRegistry` (the decorators run on import).
  */
+export { SealedColumnsSchema } from './sealed-columns.js';
 export { SystemConfigSchema } from './system-config.js';
 export { UsersSchema } from './users.js';
 export { UserPreferencesSchema } from './user-preferences.js';
@@ -10,9 +11,11 @@ export { MemoriesSchema } from './memories.js';
 export { DevicesSchema } from './devices.js';
 export { OutboxSchema } from './outbox.js';
 export { SearchSchema } from './search.js';
+export { SyncSchema } from './sync.js';
 
 /** Names of the core components, in apply order. */
 export const CORE_SCHEMAS = [
+  'sealed_columns',
   'system_config',
   'users',
   'user_preferences',
@@ -21,4 +24,5 @@ export const CORE_SCHEMAS = [
   'devices',
   'outbox',
   'search',
+  'sync',
 ] as const;

@@ -31,7 +31,9 @@ interface ScanPlan {
   stringKeys: boolean;
 }
 
-function plan(options: ScanOptionsAny | undefined): ScanPlan {
+function plan(ns: unknown, options: ScanOptionsAny | undefined): ScanPlan {
+  // Checked here, eagerly: the binding's own conversion error cannot describe every value (a BigInt inside an array).
+  if (typeof ns !== 'string') throw invalidArgument('namespace must be a string');
   const o = options ?? {};
   if (typeof o !== 'object') throw invalidArgument('scan options must be an object');
   const limit = o.limit ?? Infinity;
@@ -103,25 +105,25 @@ export abstract class KvBase implements KvStoreLike {
   entries(ns: string, options?: KvScanOptionsUtf8): AsyncIterableIterator<[string, Buffer]>;
   entries(ns: string, options: KvScanOptionsBuffer): AsyncIterableIterator<[Buffer, Buffer]>;
   entries(ns: string, options?: ScanOptionsAny): AsyncIterableIterator<[string | Buffer, Buffer]> {
-    return this.#scanAsync(ns, plan(options), false) as unknown as AsyncIterableIterator<[string | Buffer, Buffer]>;
+    return this.#scanAsync(ns, plan(ns, options), false) as unknown as AsyncIterableIterator<[string | Buffer, Buffer]>;
   }
 
   keys(ns: string, options?: KvScanOptionsUtf8): AsyncIterableIterator<string>;
   keys(ns: string, options: KvScanOptionsBuffer): AsyncIterableIterator<Buffer>;
   keys(ns: string, options?: ScanOptionsAny): AsyncIterableIterator<string | Buffer> {
-    return this.#scanAsync(ns, plan(options), true) as unknown as AsyncIterableIterator<string | Buffer>;
+    return this.#scanAsync(ns, plan(ns, options), true) as unknown as AsyncIterableIterator<string | Buffer>;
   }
 
   entriesSync(ns: string, options?: KvScanOptionsUtf8): IterableIterator<[string, Buffer]>;
   entriesSync(ns: string, options: KvScanOptionsBuffer): IterableIterator<[Buffer, Buffer]>;
   entriesSync(ns: string, options?: ScanOptionsAny): IterableIterator<[string | Buffer, Buffer]> {
-    return this.#scanSync(ns, plan(options), false) as unknown as IterableIterator<[string | Buffer, Buffer]>;
+    return this.#scanSync(ns, plan(ns, options), false) as unknown as IterableIterator<[string | Buffer, Buffer]>;
   }
 
   keysSync(ns: string, options?: KvScanOptionsUtf8): IterableIterator<string>;
   keysSync(ns: string, options: KvScanOptionsBuffer): IterableIterator<Buffer>;
   keysSync(ns: string, options?: ScanOptionsAny): IterableIterator<string | Buffer> {
-    return this.#scanSync(ns, plan(options), true) as unknown as IterableIterator<string | Buffer>;
+    return this.#scanSync(ns, plan(ns, options), true) as unknown as IterableIterator<string | Buffer>;
   }
 
   *#scanSync(ns: string, p: ScanPlan, keysOnly: boolean): Generator<unknown> {

@@ -69,6 +69,27 @@ function nativeOptions(o: KvOptions): NativeKvOpenOptions {
  * does); a store still open at process exit is closed by an `exit` hook.
  */
 export async function openKvStore(folder: NativeFolder, options: KvOptions = {}): Promise<KvStore> {
-  const n = await nativeAsync(() => openKvAsync(folder, nativeOptions(options)));
-  return new KvStore(n);
+  const native = nativeOptions(options);
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return new KvStore(await nativeAsync(() => openKvAsync(folder, native)));
+    } catch (e) {
+      if (native.onLocked !== 'readOnly' || attempt >= CREATION_RACE_ATTEMPTS || !isCreationRace(e)) throw e;
+      await new Promise((r) => setTimeout(r, 20 * attempt));
+    }
+  }
+}
+
+/** About 4 s of retries in all: creating a store takes milliseconds. */
+const CREATION_RACE_ATTEMPTS = 20;
+
+/**
+ * Several openers of a folder whose store does not exist yet (worker threads opening at once):
+ * the creator holds RocksDB's lock before `CURRENT` exists, so the others see a lock without a
+ * store to follow read-only (`LOCKED`), or a store whose column families are not all created
+ * yet. Both pass once the creator is done, so `onLocked: 'readOnly'` openers retry briefly.
+ */
+function isCreationRace(e: unknown): boolean {
+  const err = e as { code?: string; message?: string };
+  return err.code === 'LOCKED' || (err.code === 'INTERNAL' && /Column family not found/.test(err.message ?? ''));
 }

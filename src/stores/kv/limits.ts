@@ -15,7 +15,7 @@ const NAMESPACE_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
 
 export function checkNamespaceName(name: unknown): string {
   if (typeof name !== 'string' || !NAMESPACE_NAME.test(name)) {
-    throw invalidArgument(`namespace name ${JSON.stringify(name)}: use 1-64 characters of A-Z a-z 0-9 _ . -, starting with a letter or digit`);
+    throw invalidArgument(`namespace name ${typeof name === 'string' ? JSON.stringify(name) : describe(name)}: use 1-64 characters of A-Z a-z 0-9 _ . -, starting with a letter or digit`);
   }
   if (name === 'default') throw invalidArgument('namespace name "default" is reserved for the store\'s metadata');
   return name;

@@ -2,6 +2,7 @@
 import { invalidArgument, toAicoError } from '../../errors.js';
 import type { NativeKv } from '../../native/index.js';
 import { encodeJson, payloadBytes } from './json.js';
+import { checkTopic } from './limits.js';
 import type { DeadLetter, KvEnqueueOptions, KvQueueLike, LeasedMessage, QueueDepth } from './types.js';
 
 /** A positive whole count (`max`, `limit`). */
@@ -12,7 +13,9 @@ export function positiveCount(n: unknown, what: string): number {
 
 /** The delivery id of a message or id. */
 export function deliveryId(m: string | LeasedMessage): string {
-  return typeof m === 'string' ? m : m?.id;
+  const id: unknown = typeof m === 'string' ? m : m?.id;
+  if (typeof id !== 'string') throw invalidArgument('a delivery id (string) or a leased message is required');
+  return id;
 }
 
 export class KvQueue implements KvQueueLike {
@@ -33,7 +36,7 @@ export class KvQueue implements KvQueueLike {
 
   enqueueMany(topic: string, payloads: ReadonlyArray<Uint8Array | string>, options?: KvEnqueueOptions): number[] {
     try {
-      return this.#n.enqueue(topic, payloads.map(payloadBytes), options);
+      return this.#n.enqueue(checkTopic(topic), payloads.map(payloadBytes), options);
     } catch (e) {
       throw toAicoError(e);
     }
@@ -41,7 +44,7 @@ export class KvQueue implements KvQueueLike {
 
   async enqueueManyAsync(topic: string, payloads: ReadonlyArray<Uint8Array | string>, options?: KvEnqueueOptions): Promise<number[]> {
     try {
-      return (await this.#n.enqueueAsync(topic, payloads.map(payloadBytes), options)) as number[];
+      return (await this.#n.enqueueAsync(checkTopic(topic), payloads.map(payloadBytes), options)) as number[];
     } catch (e) {
       throw toAicoError(e);
     }
@@ -53,7 +56,7 @@ export class KvQueue implements KvQueueLike {
 
   lease(topic: string, max: number, visibilityMs: number): LeasedMessage[] {
     try {
-      return this.#n.lease(topic, positiveCount(max, 'max'), visibilityMs) as LeasedMessage[];
+      return this.#n.lease(checkTopic(topic), positiveCount(max, 'max'), visibilityMs) as LeasedMessage[];
     } catch (e) {
       throw toAicoError(e);
     }
@@ -61,7 +64,7 @@ export class KvQueue implements KvQueueLike {
 
   async leaseAsync(topic: string, max: number, visibilityMs: number): Promise<LeasedMessage[]> {
     try {
-      return (await this.#n.leaseAsync(topic, positiveCount(max, 'max'), visibilityMs)) as LeasedMessage[];
+      return (await this.#n.leaseAsync(checkTopic(topic), positiveCount(max, 'max'), visibilityMs)) as LeasedMessage[];
     } catch (e) {
       throw toAicoError(e);
     }
@@ -97,7 +100,7 @@ export class KvQueue implements KvQueueLike {
 
   deadLetters(topic: string, limit?: number): DeadLetter[] {
     try {
-      return this.#n.deadLetters(topic, limit === undefined ? undefined : positiveCount(limit, 'limit'));
+      return this.#n.deadLetters(checkTopic(topic), limit === undefined ? undefined : positiveCount(limit, 'limit'));
     } catch (e) {
       throw toAicoError(e);
     }
@@ -105,7 +108,7 @@ export class KvQueue implements KvQueueLike {
 
   redrive(topic: string): number {
     try {
-      return this.#n.redrive(topic);
+      return this.#n.redrive(checkTopic(topic));
     } catch (e) {
       throw toAicoError(e);
     }
@@ -113,7 +116,7 @@ export class KvQueue implements KvQueueLike {
 
   depth(topic: string): QueueDepth {
     try {
-      return this.#n.depth(topic);
+      return this.#n.depth(checkTopic(topic));
     } catch (e) {
       throw toAicoError(e);
     }

@@ -1,5 +1,5 @@
 /** The encrypted RocksDB key-value store of a data folder. */
-import { toAicoError } from '../../errors.js';
+import { invalidArgument, toAicoError } from '../../errors.js';
 import type { NativeKv } from '../../native/index.js';
 import { KvBase } from './base.js';
 import { closeAtExit, forgetAtExit } from './exit.js';
@@ -13,6 +13,52 @@ import type {
   KvScanPage,
   KvWriteOp,
 } from './types.js';
+
+/*
+ * Point reads return views of a shared slab instead of one native Buffer each (creating a
+ * Buffer from native code, and freeing its backing store later, cost more than the read),
+ * the way Node's own Buffer pool serves small allocations: the native side writes the opened
+ * value at `slabUsed` and returns its length. The slab is zero-filled when allocated and
+ * holds only values this process has read; values larger than `SLAB_MAX_VALUE` come back as
+ * Buffers of their own.
+ */
+const SLAB_BYTES = 16 * 1024;
+const SLAB_MAX_VALUE = 4 * 1024;
+let slab = Buffer.alloc(SLAB_BYTES);
+let slabUsed = 0;
+
+function slabFor(): Buffer {
+  if (slabUsed > SLAB_BYTES - SLAB_MAX_VALUE) {
+    slab = Buffer.alloc(SLAB_BYTES);
+    slabUsed = 0;
+  }
+  return slab;
+}
+
+/** `getInto`'s result: a length in the slab, -1 (missing), or a Buffer of its own. */
+function fromSlab(r: number | Buffer): Buffer | undefined {
+  if (typeof r !== 'number') return r;
+  if (r < 0) return undefined;
+  const v = slab.subarray(slabUsed, slabUsed + r);
+  slabUsed += (r + 7) & ~7;
+  return v;
+}
+
+/** `getManyPacked`'s Buffer: `n` i32 lengths (-1: missing), then the values back to back. */
+function unpack(packed: Buffer, n: number): Array<Buffer | undefined> {
+  const out: Array<Buffer | undefined> = new Array(n);
+  let at = n * 4;
+  for (let i = 0; i < n; i++) {
+    const len = packed.readInt32LE(i * 4);
+    if (len < 0) {
+      out[i] = undefined;
+    } else {
+      out[i] = packed.subarray(at, at + len);
+      at += len;
+    }
+  }
+  return out;
+}
 
 function entryArray(entries: Iterable<readonly [KvKey, Uint8Array]>): Array<[KvKey, Uint8Array]> {
   return (Array.isArray(entries) ? entries : Array.from(entries)) as Array<[KvKey, Uint8Array]>;
@@ -45,11 +91,16 @@ export class KvStore extends KvBase {
   readonly persistent = true;
   readonly queue: KvQueue;
   readonly #n: NativeKv;
+  /** `getInto` / `tryGetInto` bound to the store: plain functions, cheaper to call than methods. */
+  readonly #getInto: (ns: string, key: KvKey, slab: Buffer, offset: number) => number | Buffer;
+  readonly #tryGetInto: (ns: string, key: KvKey, slab: Buffer, offset: number) => number | Buffer;
 
   /** @internal Use `openKvStore`. */
   constructor(n: NativeKv) {
     super();
     this.#n = n;
+    this.#getInto = n.getIntoFn(false);
+    this.#tryGetInto = n.getIntoFn(true);
     this.queue = new KvQueue(n);
     closeAtExit(this);
   }
@@ -69,7 +120,7 @@ export class KvStore extends KvBase {
 
   get(ns: string, key: KvKey): Buffer | undefined {
     try {
-      return this.#n.get(ns, key);
+      return fromSlab(this.#getInto(ns, key, slabFor(), slabUsed));
     } catch (e) {
       throw toAicoError(e);
     }
@@ -77,8 +128,8 @@ export class KvStore extends KvBase {
 
   async getAsync(ns: string, key: KvKey): Promise<Buffer | undefined> {
     try {
-      const v = this.#n.tryGet(ns, key);
-      return v !== false ? v : await this.#n.getAsync(ns, key);
+      const v = this.#tryGetInto(ns, key, slabFor(), slabUsed);
+      return v !== -2 ? fromSlab(v) : await this.#n.getAsync(ns, key);
     } catch (e) {
       throw toAicoError(e);
     }
@@ -126,7 +177,7 @@ export class KvStore extends KvBase {
 
   getMany(ns: string, keys: readonly KvKey[]): Array<Buffer | undefined> {
     try {
-      return this.#n.getMany(ns, keys as KvKey[]);
+      return unpack(this.#n.getManyPacked(ns, keys as KvKey[]), keys.length);
     } catch (e) {
       throw toAicoError(e);
     }
@@ -134,8 +185,8 @@ export class KvStore extends KvBase {
 
   async getManyAsync(ns: string, keys: readonly KvKey[]): Promise<Array<Buffer | undefined>> {
     try {
-      const v = this.#n.tryGetMany(ns, keys as KvKey[]);
-      return v !== false ? v : await this.#n.getManyAsync(ns, keys as KvKey[]);
+      const v = this.#n.tryGetManyPacked(ns, keys as KvKey[]);
+      return v !== false ? unpack(v, keys.length) : await this.#n.getManyAsync(ns, keys as KvKey[]);
     } catch (e) {
       throw toAicoError(e);
     }
@@ -192,6 +243,9 @@ export class KvStore extends KvBase {
 
   defineNamespace(name: string, options?: KvNamespaceOptions): void {
     try {
+      // Type-checked here: the binding's own conversion error cannot describe every value (a BigInt inside an object).
+      if (typeof name !== 'string') throw invalidArgument('namespace name must be a string');
+      if (options !== undefined && (options === null || typeof options !== 'object')) throw invalidArgument('namespace options must be an object');
       this.#n.defineNamespace(name, options);
     } catch (e) {
       throw toAicoError(e);

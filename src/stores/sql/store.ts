@@ -1,6 +1,7 @@
 import { native, nativeAsync } from '../../errors.js';
 import type { NativeSql } from '../../native/index.js';
 import { checkSql, toNativeBatch } from './check.js';
+import { withWriterFtsVerdicts } from './fts-recheck.js';
 import { sandboxedExecutor, type SandboxedExecutor, type SandboxPolicy } from './sandbox.js';
 import { Transaction, TransactionSync } from './transaction.js';
 import type {
@@ -143,7 +144,11 @@ export class SqlStore implements SqlExecutor, SqlExecutorSync {
 
   /** `PRAGMA quick_check` (or `integrity_check` with `full`); returns the problems, [] = ok. */
   integrityCheck(full = false): string[] {
-    return native(() => this.#n.integrityCheck(full));
+    const problems = native(() => this.#n.integrityCheck(full));
+    return withWriterFtsVerdicts(problems, {
+      ftsTables: () => (this.#n.query("SELECT name FROM sqlite_master WHERE type = 'table' AND sql LIKE 'CREATE VIRTUAL TABLE%USING fts5%'", undefined, false, false) as Array<{ name: string }>).map((r) => r.name),
+      runOnWriter: (sql) => this.#n.run(sql, undefined),
+    });
   }
 
   /** Pings idle pooled connections and replaces broken ones; returns how many were replaced. */

@@ -83,6 +83,7 @@ export class VectorCollection {
   readonly #codec: RecordCodec;
   #active: PhysicalCollection | undefined;
   #resolving: Promise<PhysicalCollection> | undefined;
+  #epoch = 0;
   #building: Building | undefined;
   #embedder: Embedder | undefined;
   readonly #inflight = new Set<Promise<unknown>>();
@@ -323,6 +324,11 @@ export class VectorCollection {
   }
 
   #resolve(): Promise<PhysicalCollection> {
+    // The server's data was dropped (a damaged index): the cached collection id is void.
+    if (this.#epoch !== this.#ctx.conn.dataEpoch) {
+      this.#active = undefined;
+      this.#epoch = this.#ctx.conn.dataEpoch;
+    }
     if (this.#active) return Promise.resolve(this.#active);
     this.#resolving ??= this.#resolveOnce().finally(() => (this.#resolving = undefined));
     return this.#resolving;

@@ -22,28 +22,76 @@ export class ChromaConnection {
   #client: ChromaClient | undefined;
   #clientGeneration = -1;
   #maxBatch: number | undefined;
+  #dataEpoch = 0;
+  readonly #onDataReset: (() => void | Promise<void>) | undefined;
 
-  constructor(server: ChromaServer) {
+  /** `onDataReset`: called after a damaged index was dropped, so that its owner rebuilds it. */
+  constructor(server: ChromaServer, onDataReset?: () => void | Promise<void>) {
     this.server = server;
+    this.#onDataReset = onDataReset;
+  }
+
+  /** Increases when the server's data was dropped: cached collection ids are void. */
+  get dataEpoch(): number {
+    return this.#dataEpoch;
   }
 
   /** Runs `fn` with a client of the running server (starting it if needed), retrying once after a crash. */
   async call<T>(fn: (client: ChromaClient) => Promise<T>): Promise<T> {
     await this.server.ensure();
-    try {
-      return await fn(this.#clientFor());
-    } catch (e) {
-      if (!isConnectionFailure(e)) throw chromaError(e);
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return this.#healthy(await fn(this.#clientFor()));
+      } catch (e) {
+        // Chroma 1.0 answers a query that races the first flush of a new collection's index
+        // with "Nothing found on disk"; it passes once the flush is done.
+        if (isIndexNotYetWritten(e) && attempt < 20) {
+          await new Promise((r) => setTimeout(r, 50 * (attempt + 1)));
+          continue;
+        }
+        if (isDamagedIndex(e)) return this.#damaged(e, 'the server cannot load it');
+        if (!isConnectionFailure(e)) throw chromaError(e);
+        break;
+      }
     }
     await this.server.recover();
     try {
-      return await fn(this.#clientFor());
+      return this.#healthy(await fn(this.#clientFor()));
     } catch (e) {
-      if (isConnectionFailure(e)) {
-        throw new AicoDataError('UNAVAILABLE', 'the Chroma server stopped answering and a restart did not help', { store: 'chroma' }, { cause: e });
-      }
-      throw chromaError(e);
+      if (isDamagedIndex(e)) return this.#damaged(e, 'the server cannot load it');
+      if (!isConnectionFailure(e)) throw chromaError(e);
+      // The same request crashed the server twice (a segfault, not a kill from outside).
+      // A connection reset can be seen before the process's exit: give the exit a moment.
+      await this.server.settle(2000);
+      if (this.server.crashStreak >= 2) return this.#damaged(e, 'the server crashed loading it');
+      throw new AicoDataError('UNAVAILABLE', 'the Chroma server stopped answering and a restart did not help', { store: 'chroma' }, { cause: e });
     }
+  }
+
+  /**
+   * The server's files are damaged (e.g. a kill while it saved an index segment). The index is
+   * derived data, sealed: drop it and let the owner rebuild it from libSQL, rather than stay
+   * unavailable for good. Without an owner to rebuild it, the damage is reported (`CORRUPT`).
+   */
+  async #damaged(cause: unknown, why: string): Promise<never> {
+    if (!this.#onDataReset) {
+      throw new AicoDataError('CORRUPT', `the Chroma index is damaged (${why}); drop the chroma folder and rebuild it from libSQL (data.repair())`, { store: 'chroma' }, { cause });
+    }
+    await this.server.wipeData();
+    this.#dataEpoch++;
+    this.#maxBatch = undefined;
+    await this.#onDataReset();
+    throw new AicoDataError(
+      'UNAVAILABLE',
+      `the Chroma index was damaged (${why}): it was dropped and is being rebuilt from libSQL; retry shortly`,
+      { store: 'chroma', reset: true },
+      { cause },
+    );
+  }
+
+  #healthy<T>(v: T): T {
+    this.server.markHealthy();
+    return v;
   }
 
   /** The server's largest accepted batch (Chroma reports it; SQLite's variable limit sets it). */
@@ -71,6 +119,16 @@ export class ChromaConnection {
     }
     return this.#client;
   }
+}
+
+function isIndexNotYetWritten(e: unknown): boolean {
+  return e instanceof Error && /hnsw segment reader: Nothing found on disk/i.test(e.message);
+}
+
+/** Chroma's own report that it cannot read its index files. */
+function isDamagedIndex(e: unknown): boolean {
+  const message = e instanceof Error ? e.message : '';
+  return /error loading hnsw index|database disk image is malformed|file is not a database/i.test(message);
 }
 
 function isConnectionFailure(e: unknown): boolean {

@@ -26,6 +26,12 @@ export interface VectorStoreOptions {
   collections?: readonly CollectionSpec[];
   /** Records per Chroma request (default 1000; capped by the server's own limit). */
   batchSize?: number;
+  /**
+   * Called when the server kept crashing on its own files and the managed Chroma folder was
+   * dropped: the owner refills it (the data layer rebuilds memories from libSQL through the
+   * outbox). Without it a damaged folder is left alone and stays `UNAVAILABLE`.
+   */
+  onDataReset?: () => void | Promise<void>;
 }
 
 /** Where the store's server is and what it runs on. */
@@ -65,7 +71,7 @@ export class VectorStore {
     provenanceOf(this.#embedder);
     this.#persistDir = join(options.dir, 'chroma');
     this.#server = new ChromaServer(this.#persistDir, options.server);
-    const conn = new ChromaConnection(this.#server);
+    const conn = new ChromaConnection(this.#server, options.onDataReset);
     this.#catalog = new CollectionCatalog(conn);
     const requested = options.batchSize ?? 1000;
     if (!Number.isInteger(requested) || requested < 1) throw invalidArgument('batchSize must be a positive integer');

@@ -69,15 +69,37 @@ impl KeyFile {
     fn wrap(dek: &[u8; 32], key_id: [u8; 16], password: &[u8], params: KdfParams) -> Result<KeyFile> {
         let mut salt = [0u8; 16];
         crate::random::fill(&mut salt)?;
+        let kek = params.derive(password, &salt)?;
+        KeyFile::wrap_with_kek(dek, key_id, &kek, params, salt)
+    }
+
+    /// Wraps `dek` under an already derived KEK (same password, salt and parameters as an
+    /// existing key file, fresh nonce): how key rotation writes the next key file without
+    /// asking for the password again.
+    pub(crate) fn wrap_with_kek(
+        dek: &[u8; 32],
+        key_id: [u8; 16],
+        kek: &[u8; 32],
+        params: KdfParams,
+        salt: [u8; 16],
+    ) -> Result<KeyFile> {
         let mut nonce = [0u8; NONCE_LEN];
         crate::random::fill(&mut nonce)?;
         let mut kf = KeyFile { params, salt, key_id, nonce, wrapped: [0u8; 48] };
-        let kek = params.derive(password, &salt)?;
         let header = kf.to_bytes();
-        let sealed = aead::seal_with_nonce(&kek, &nonce, dek, &header[..AAD_END])?;
+        let sealed = aead::seal_with_nonce(kek, &nonce, dek, &header[..AAD_END])?;
         // seal_with_nonce prefixes version + nonce; the key file stores them separately.
         kf.wrapped.copy_from_slice(&sealed[1 + NONCE_LEN..]);
         Ok(kf)
+    }
+
+    /// Derives this key file's KEK from `password` (Argon2id with the stored salt and cost).
+    pub(crate) fn derive_kek(&self, password: &[u8]) -> Result<Zeroizing<[u8; 32]>> {
+        self.params.derive(password, &self.salt)
+    }
+
+    pub(crate) fn salt(&self) -> [u8; 16] {
+        self.salt
     }
 
     /// Reads and validates a key file. Truncated, oversized or altered files give `CORRUPT`.
@@ -143,13 +165,18 @@ impl KeyFile {
 
     /// Unwraps the data key. A wrong password gives `WRONG_PASSWORD`; nothing is written.
     pub fn unlock(&self, password: &[u8]) -> Result<DataKey> {
-        let kek = self.params.derive(password, &self.salt)?;
+        let kek = self.derive_kek(password)?;
+        self.unlock_with_kek(&kek)
+    }
+
+    /// Unwraps the data key with a derived KEK; `WRONG_PASSWORD` when it does not fit.
+    pub(crate) fn unlock_with_kek(&self, kek: &[u8; 32]) -> Result<DataKey> {
         let header = self.to_bytes();
         let mut sealed = Vec::with_capacity(1 + NONCE_LEN + 48);
         sealed.push(1);
         sealed.extend_from_slice(&self.nonce);
         sealed.extend_from_slice(&self.wrapped);
-        let dek = aead::open(&kek, &sealed, &header[..AAD_END]).map_err(|_| Error::WrongPassword)?;
+        let dek = aead::open(kek, &sealed, &header[..AAD_END]).map_err(|_| Error::WrongPassword)?;
         let dek = Zeroizing::new(dek);
         let key: [u8; 32] = dek.as_slice().try_into().map_err(|_| Error::Corrupt("wrapped key length".into()))?;
         Ok(DataKey::from_parts(key, self.key_id))

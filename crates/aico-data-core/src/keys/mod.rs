@@ -8,6 +8,7 @@ pub mod aead;
 pub mod kdf;
 pub mod keyfile;
 pub mod store_keys;
+pub(crate) mod xchacha;
 
 pub use aead::{hmac_sha256, open, seal, KEY_LEN};
 pub use kdf::KdfParams;

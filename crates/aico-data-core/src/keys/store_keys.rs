@@ -72,6 +72,12 @@ impl DataKey {
         self.derive(&format!("sub/{purpose}"))
     }
 
+    /// The key of one backup file: a label of its own (never a store or sub-purpose label)
+    /// plus the backup's random id, so every backup has an independent key.
+    pub fn backup_key(&self, backup_id: &[u8; 16]) -> StoreKey {
+        self.derive(&format!("backup/{}", hex::encode(backup_id))).expect("HKDF output of 32 bytes is always valid")
+    }
+
     fn derive(&self, label: &str) -> Result<StoreKey> {
         let hk = Hkdf::<Sha256>::new(Some(&self.key_id), &self.key);
         let mut out = Zeroizing::new([0u8; 32]);

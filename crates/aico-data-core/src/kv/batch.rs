@@ -3,7 +3,7 @@
 use rocksdb::WriteBatch;
 
 use super::errors::{check_key, check_value, map_rocks};
-use super::seal::Unsealed;
+use super::seal::{Unsealed, FORMAT_VALUE};
 use super::store::{with_read_options, KvStore, Wait, INLINE_MAX_BYTES};
 use super::ttl::{now_ms, Ttl};
 use crate::error::{Error, Result};
@@ -75,8 +75,10 @@ impl KvStore {
             let (cf, opts) = o.user_cf(ns)?;
             let expiry = ttl.expiry(opts.ttl_ms, now_ms());
             let mut batch = WriteBatch::default();
+            let mut record = Vec::new();
             for (k, v) in entries {
-                batch.put_cf(cf, k.as_ref(), self.seal_value(ns, k.as_ref(), v.as_ref(), expiry)?);
+                self.sealer.seal_into(&mut record, FORMAT_VALUE, expiry, ns, k.as_ref(), &[v.as_ref()]);
+                batch.put_cf(cf, k.as_ref(), &record);
             }
             self.write(o, batch, wait)
         })

@@ -25,6 +25,7 @@
 //! payloads are never on disk in plaintext. Do not put secrets in keys: use an opaque id
 //! (or an HMAC of the secret, see `NativeFolder.hmac`) as the key instead.
 
+pub mod backup;
 pub mod batch;
 mod errors;
 pub mod iter;
@@ -44,7 +45,7 @@ pub use options::{
 };
 pub use queue::{DeadLetter, EnqueueOptions, Leased, MessageId, QueueDepth, Settle};
 pub use seal::Unsealed;
-pub use store::{Access, KvStore, NamespaceInfo, Wait, INLINE_MAX_BYTES, KV_DIR};
+pub use store::{Access, KvStore, NamespaceInfo, ReadInto, Wait, INLINE_MAX_BYTES, KV_DIR};
 pub use ttl::{now_ms, Ttl};
 
 /// Opens a store at `path` under a throwaway key, writes and reads back one value, closes

@@ -25,8 +25,8 @@
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use crate::error::{Error, Result};
-use crate::keys::aead::{seal_with_nonce, NONCE_LEN};
-use crate::keys::{self, StoreKey};
+use crate::keys::xchacha::{self, NONCE_LEN, TAG_LEN};
+use crate::keys::StoreKey;
 
 /// A KV value; `time` is its expiry.
 pub(crate) const FORMAT_VALUE: u8 = 1;
@@ -34,6 +34,9 @@ pub(crate) const FORMAT_VALUE: u8 = 1;
 pub(crate) const FORMAT_QUEUE: u8 = 2;
 pub(crate) const HEADER_LEN: usize = 9;
 const TIME_LEN: usize = 8;
+/// First byte of the sealed part: the envelope version of `keys::seal` (1), whose layout
+/// `version || nonce || ciphertext || tag` records keep.
+const SEALED_VERSION: u8 = 1;
 
 /// Reads the plaintext header `(format, time)` without opening the record.
 pub(crate) fn header(stored: &[u8]) -> Result<(u8, u64)> {
@@ -42,14 +45,6 @@ pub(crate) fn header(stored: &[u8]) -> Result<(u8, u64)> {
     }
     let time = u64::from_be_bytes(stored[1..HEADER_LEN].try_into().expect("8 bytes"));
     Ok((stored[0], time))
-}
-
-pub(crate) fn aad(namespace: &str, key: &[u8]) -> Vec<u8> {
-    let mut aad = Vec::with_capacity(namespace.len() + 1 + key.len());
-    aad.extend_from_slice(namespace.as_bytes());
-    aad.push(0);
-    aad.extend_from_slice(key);
-    aad
 }
 
 /// An opened record: the sealed plaintext `time || body`. Zeroized on drop.
@@ -109,41 +104,91 @@ impl Sealer {
         nonce
     }
 
-    /// Seals `body` (given in parts, concatenated) as a record of `format` with `time`.
+    /// Seals `body` (given in parts, concatenated) as a record of `format` with `time`. One
+    /// allocation: the plaintext is written into the output and encrypted in place.
     pub(crate) fn seal(&self, format: u8, time: u64, namespace: &str, key: &[u8], body: &[&[u8]]) -> Result<Vec<u8>> {
-        let len = TIME_LEN + body.iter().map(|p| p.len()).sum::<usize>();
-        let mut inner = Vec::with_capacity(len);
-        inner.extend_from_slice(&time.to_be_bytes());
-        for part in body {
-            inner.extend_from_slice(part);
-        }
-        let sealed = seal_with_nonce(self.key.bytes(), &self.next_nonce(), &inner, &aad(namespace, key));
-        zeroize::Zeroize::zeroize(&mut inner);
-        let sealed = sealed?;
-        let mut out = Vec::with_capacity(HEADER_LEN + sealed.len());
+        let mut out = Vec::new();
+        self.seal_into(&mut out, format, time, namespace, key, body);
+        Ok(out)
+    }
+
+    /// `seal` into `out` (cleared first): lets a batch reuse one buffer for every record.
+    pub(crate) fn seal_into(&self, out: &mut Vec<u8>, format: u8, time: u64, namespace: &str, key: &[u8], body: &[&[u8]]) {
+        let ct_len = TIME_LEN + body.iter().map(|p| p.len()).sum::<usize>();
+        let nonce = self.next_nonce();
+        out.clear();
+        out.reserve(HEADER_LEN + 1 + NONCE_LEN + ct_len + TAG_LEN);
         out.push(format);
         out.extend_from_slice(&time.to_be_bytes());
-        out.extend_from_slice(&sealed);
-        Ok(out)
+        out.push(SEALED_VERSION);
+        out.extend_from_slice(&nonce);
+        let start = out.len();
+        out.extend_from_slice(&time.to_be_bytes());
+        for part in body {
+            out.extend_from_slice(part);
+        }
+        let tag = xchacha::seal_in_place(self.key.bytes(), &nonce, &[namespace.as_bytes(), &[0], key], &mut out[start..]);
+        out.extend_from_slice(&tag);
     }
 
     /// Opens a record stored under `namespace`/`key`. Tampered bytes, a record moved from
     /// another key, or a plaintext time that disagrees with the sealed one: `CORRUPT`.
     pub(crate) fn open(&self, stored: &[u8], namespace: &str, key: &[u8]) -> Result<(u8, Unsealed)> {
         let (format, time) = header(stored)?;
-        let inner = keys::open(self.key.bytes(), &stored[HEADER_LEN..], &aad(namespace, key)).map_err(|_| {
+        let sealed = &stored[HEADER_LEN..];
+        let failed = || {
             Error::Corrupt(format!(
                 "the value of {namespace}/{} failed authentication (tampered, moved from another key, or written under another key)",
                 printable(key)
             ))
-        })?;
-        if inner.len() < TIME_LEN || inner[..TIME_LEN] != time.to_be_bytes() {
+        };
+        if sealed.len() < 1 + NONCE_LEN + TAG_LEN || sealed[0] != SEALED_VERSION {
+            return Err(failed());
+        }
+        let nonce: &[u8; NONCE_LEN] = sealed[1..1 + NONCE_LEN].try_into().expect("length checked");
+        let (ct, tag) = sealed[1 + NONCE_LEN..].split_at(sealed.len() - 1 - NONCE_LEN - TAG_LEN);
+        let mut inner = Unsealed { inner: ct.to_vec() };
+        if !xchacha::open_in_place(self.key.bytes(), nonce, &[namespace.as_bytes(), &[0], key], &mut inner.inner, tag) {
+            return Err(failed());
+        }
+        if inner.inner.len() < TIME_LEN || inner.inner[..TIME_LEN] != time.to_be_bytes() {
             return Err(Error::Corrupt(format!(
                 "the plaintext expiry of {namespace}/{} was altered on disk",
                 printable(key)
             )));
         }
-        Ok((format, Unsealed { inner }))
+        Ok((format, inner))
+    }
+}
+
+impl Sealer {
+    /// `open` into the caller's buffer instead of a new allocation: the value (the record's
+    /// body, without its time) lands at `out[..n]` and `Some(n)` comes back; `None` (nothing
+    /// written) when it does not fit. The caller checks the format and the expiry first.
+    pub(crate) fn open_into(&self, stored: &[u8], namespace: &str, key: &[u8], out: &mut [u8]) -> Result<Option<usize>> {
+        let (_, time) = header(stored)?;
+        let sealed = &stored[HEADER_LEN..];
+        if sealed.len() < 1 + NONCE_LEN + TAG_LEN + TIME_LEN || sealed[0] != SEALED_VERSION {
+            return self.open(stored, namespace, key).map(|_| None); // the detailed error
+        }
+        let nonce: &[u8; NONCE_LEN] = sealed[1..1 + NONCE_LEN].try_into().expect("length checked");
+        let (ct, tag) = sealed[1 + NONCE_LEN..].split_at(sealed.len() - 1 - NONCE_LEN - TAG_LEN);
+        let Some(buf) = out.get_mut(..ct.len()) else { return Ok(None) };
+        buf.copy_from_slice(ct);
+        if !xchacha::open_in_place(self.key.bytes(), nonce, &[namespace.as_bytes(), &[0], key], buf, tag) {
+            return self.open(stored, namespace, key).map(|_| None); // the detailed error
+        }
+        if buf[..TIME_LEN] != time.to_be_bytes() {
+            zeroize::Zeroize::zeroize(buf);
+            return Err(Error::Corrupt(format!(
+                "the plaintext expiry of {namespace}/{} was altered on disk",
+                printable(key)
+            )));
+        }
+        let n = ct.len() - TIME_LEN;
+        buf.copy_within(TIME_LEN.., 0);
+        zeroize::Zeroize::zeroize(&mut buf[n..]);
+        Ok(Some(n))
     }
 }
 
@@ -189,6 +234,38 @@ mod tests {
         // nonces differ between seals
         let again = s.seal(FORMAT_VALUE, 1234, "cache", b"k", &[b"hello"]).unwrap();
         assert_ne!(rec, again);
+    }
+
+    /// Records keep the `keys::seal` envelope: both implementations open each other's.
+    #[test]
+    fn same_envelope_as_keys_seal() {
+        let s = sealer();
+        let rec = s.seal(FORMAT_VALUE, 77, "cache", b"k", &[b"hello"]).unwrap();
+        let inner = crate::keys::open(s.key.bytes(), &rec[HEADER_LEN..], b"cache\0k").unwrap();
+        assert_eq!(inner, [&77u64.to_be_bytes()[..], b"hello"].concat());
+        let nonce = [5u8; NONCE_LEN];
+        let plain = [&9u64.to_be_bytes()[..], b"old"].concat();
+        let sealed = crate::keys::aead::seal_with_nonce(s.key.bytes(), &nonce, &plain, b"cache\0k").unwrap();
+        let old = [&[FORMAT_VALUE][..], &9u64.to_be_bytes(), &sealed].concat();
+        let (_, o) = s.open(&old, "cache", b"k").unwrap();
+        assert_eq!((o.time(), o.bytes()), (9, &b"old"[..]));
+        assert_eq!(s.open(&old[..HEADER_LEN + 20], "cache", b"k").unwrap_err().code(), "CORRUPT");
+    }
+
+    #[test]
+    fn open_into_a_buffer() {
+        let s = sealer();
+        let rec = s.seal(FORMAT_VALUE, 5, "cache", b"k", &[b"hello"]).unwrap();
+        let mut out = [0xaau8; 16];
+        assert_eq!(s.open_into(&rec, "cache", b"k", &mut out).unwrap(), Some(5));
+        assert_eq!(&out[..5], b"hello");
+        assert_eq!(&out[5..13], &[0u8; 8], "the shifted tail is wiped");
+        assert_eq!(s.open_into(&rec, "cache", b"k", &mut [0u8; 12]).unwrap(), None, "13 bytes needed");
+        assert_eq!(s.open_into(&rec, "cache", b"x", &mut out).unwrap_err().code(), "CORRUPT");
+        let mut t = rec.clone();
+        t[8] ^= 1;
+        assert_eq!(s.open_into(&t, "cache", b"k", &mut out).unwrap_err().code(), "CORRUPT");
+        assert_eq!(s.open_into(&rec[..HEADER_LEN + 30], "cache", b"k", &mut out).unwrap_err().code(), "CORRUPT");
     }
 
     #[test]

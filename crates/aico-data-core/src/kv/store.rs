@@ -60,6 +60,19 @@ pub(crate) fn with_read_options<T>(wait: Wait, f: impl FnOnce(&rocksdb::ReadOpti
     }
 }
 
+/// What [`KvStore::get_into`] found.
+#[derive(Debug)]
+pub enum ReadInto {
+    /// Missing or expired.
+    Missing,
+    /// `Wait::Inline` only: the value is not in memory (nothing read).
+    NotInMemory,
+    /// The value is in `out[..n]`.
+    Written(usize),
+    /// The value, which did not fit in `out`.
+    Value(Unsealed),
+}
+
 /// A namespace as listed by [`KvStore::namespaces`].
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NamespaceInfo {
@@ -293,6 +306,33 @@ impl KvStore {
                 Ok(None) => Ok(Some(None)),
                 Err(e) if e.kind() == rocksdb::ErrorKind::Incomplete => Ok(None),
                 Err(e) => Err(map_rocks(e)),
+            }
+        })
+    }
+
+    /// `get_as` into the caller's buffer (the JS binding's slab), sparing an allocation and
+    /// a copy per read. See [`ReadInto`].
+    pub fn get_into(&self, ns: &str, key: &[u8], wait: Wait, out: &mut [u8]) -> Result<ReadInto> {
+        check_key(key)?;
+        self.with(|o| {
+            let (cf, _) = o.user_cf(ns)?;
+            let stored = match with_read_options(wait, |ro| o.db.get_pinned_cf_opt(cf, key, ro)) {
+                Ok(Some(stored)) if wait == Wait::Inline && stored.len() > INLINE_MAX_BYTES => return Ok(ReadInto::NotInMemory),
+                Ok(Some(stored)) => stored,
+                Ok(None) => return Ok(ReadInto::Missing),
+                Err(e) if e.kind() == rocksdb::ErrorKind::Incomplete => return Ok(ReadInto::NotInMemory),
+                Err(e) => return Err(map_rocks(e)),
+            };
+            let (format, expiry) = header(&stored)?;
+            if format != FORMAT_VALUE {
+                return Err(Error::Corrupt(format!("record of {ns} has format {format}, not a value")));
+            }
+            if is_expired(expiry, now_ms()) {
+                return Ok(ReadInto::Missing);
+            }
+            match self.sealer.open_into(&stored, ns, key, out)? {
+                Some(n) => Ok(ReadInto::Written(n)),
+                None => Ok(ReadInto::Value(self.sealer.open(&stored, ns, key)?.1)),
             }
         })
     }

@@ -1,8 +1,9 @@
 //! Encrypted libSQL store: one writer plus a pool of readers, prepared-statement caches,
 //! transactions, and an authorizer that keeps SQL away from the file system.
 
+pub(crate) mod backup;
 mod connection;
-mod errors;
+pub(crate) mod errors;
 mod options;
 mod pool;
 mod sandbox;

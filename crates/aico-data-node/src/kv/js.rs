@@ -96,16 +96,76 @@ unsafe fn utf8<'a>(env: napi_env, v: napi_value) -> napi::Result<Bytes<'a>> {
 
 /// A key: a string (its UTF-8 bytes) or a Buffer/Uint8Array.
 pub unsafe fn key<'a>(env: napi_env, v: napi_value, what: &str) -> napi::Result<Bytes<'a>> {
-    let t = type_of(env, v)?;
-    if t == ValueType::napi_string {
-        return utf8(env, v);
+    // Strings first, without a typeof: reading anything else as a string fails with
+    // `napi_string_expected` (no exception), and keys are usually strings.
+    let mut inline = [0u8; INLINE];
+    let mut len = 0usize;
+    match sys::napi_get_value_string_utf8(env, v, inline.as_mut_ptr() as *mut c_char, INLINE, &mut len) {
+        sys::Status::napi_ok if len < INLINE - 1 => return Ok(Bytes::Inline(inline, len)),
+        sys::Status::napi_ok => return utf8(env, v),
+        sys::Status::napi_string_expected => {}
+        _ => status(sys::Status::napi_generic_failure, "string")?,
     }
+    let t = type_of(env, v)?;
     if t == ValueType::napi_object {
         if let Some(b) = binary(env, v)? {
             return Ok(Bytes::Borrowed(b));
         }
     }
     Err(invalid(format!("{what} must be a string, Buffer or Uint8Array, not {}", type_name(t))))
+}
+
+/// Where [`key_into`] left a key.
+pub enum KeyRef<'a> {
+    /// A Buffer/Uint8Array's bytes (valid during the call).
+    Bytes(&'a [u8]),
+    /// A string's UTF-8, appended to the arena at `(start, len)`.
+    Span(usize, usize),
+}
+
+/// A key without allocating per key: bytes are borrowed, a string's UTF-8 is appended to
+/// `arena`. `None` when `v` is neither (the caller builds the error message).
+pub unsafe fn key_into<'a>(env: napi_env, v: napi_value, arena: &mut Vec<u8>) -> napi::Result<Option<KeyRef<'a>>> {
+    let t = type_of(env, v)?;
+    if t == ValueType::napi_string {
+        let start = arena.len();
+        arena.reserve(INLINE);
+        let cap = arena.capacity() - start;
+        let mut len = 0usize;
+        status(sys::napi_get_value_string_utf8(env, v, arena.as_mut_ptr().add(start) as *mut c_char, cap, &mut len), "string")?;
+        if len + 1 >= cap {
+            status(sys::napi_get_value_string_utf8(env, v, ptr::null_mut(), 0, &mut len), "string length")?;
+            arena.reserve(len + 1);
+            let cap = arena.capacity() - start;
+            status(sys::napi_get_value_string_utf8(env, v, arena.as_mut_ptr().add(start) as *mut c_char, cap, &mut len), "string")?;
+        }
+        arena.set_len(start + len);
+        return Ok(Some(KeyRef::Span(start, len)));
+    }
+    if t == ValueType::napi_object {
+        if let Some(b) = binary(env, v)? {
+            return Ok(Some(KeyRef::Bytes(b)));
+        }
+    }
+    Ok(None)
+}
+
+/// `[a, b]`: the two elements of a 2-element array, or `None` when `v` is not one.
+pub unsafe fn pair(env: napi_env, v: napi_value) -> napi::Result<Option<(napi_value, napi_value)>> {
+    let mut is_array = false;
+    status(sys::napi_is_array(env, v, &mut is_array), "is_array")?;
+    if !is_array {
+        return Ok(None);
+    }
+    let mut len = 0u32;
+    status(sys::napi_get_array_length(env, v, &mut len), "array length")?;
+    if len != 2 {
+        return Ok(None);
+    }
+    let (mut a, mut b) = (ptr::null_mut(), ptr::null_mut());
+    status(sys::napi_get_element(env, v, 0, &mut a), "array element")?;
+    status(sys::napi_get_element(env, v, 1, &mut b), "array element")?;
+    Ok(Some((a, b)))
 }
 
 /// A value: a Buffer or Uint8Array (strings and objects go through the JSON layer).
@@ -117,6 +177,14 @@ pub unsafe fn value<'a>(env: napi_env, v: napi_value, what: &str) -> napi::Resul
         }
     }
     Err(invalid(format!("{what} must be a Buffer or Uint8Array, not {} (use the JSON methods for other values)", type_name(t))))
+}
+
+/// A caller's scratch Buffer, written in place (valid during the call).
+pub unsafe fn slab<'a>(env: napi_env, v: napi_value) -> napi::Result<&'a mut [u8]> {
+    match binary(env, v)? {
+        Some(b) => Ok(if b.is_empty() { &mut [] } else { std::slice::from_raw_parts_mut(b.as_ptr() as *mut u8, b.len()) }),
+        None => Err(invalid("slab must be a Buffer")),
+    }
 }
 
 pub unsafe fn string(env: napi_env, v: napi_value, what: &str) -> napi::Result<String> {
@@ -142,12 +210,14 @@ impl Deref for Name {
 }
 
 pub unsafe fn namespace(env: napi_env, v: napi_value) -> napi::Result<Name> {
-    let t = type_of(env, v)?;
-    if t != ValueType::napi_string {
-        return Err(invalid(format!("namespace must be a string, not {}", type_name(t))));
-    }
     let mut name = Name { buf: [0u8; 72], len: 0 };
-    status(sys::napi_get_value_string_utf8(env, v, name.buf.as_mut_ptr() as *mut c_char, 72, &mut name.len), "namespace")?;
+    match sys::napi_get_value_string_utf8(env, v, name.buf.as_mut_ptr() as *mut c_char, 72, &mut name.len) {
+        sys::Status::napi_ok => {}
+        sys::Status::napi_string_expected => {
+            return Err(invalid(format!("namespace must be a string, not {}", type_name(type_of(env, v)?))))
+        }
+        s => status(s, "namespace")?,
+    }
     if name.len > 64 || std::str::from_utf8(&name.buf[..name.len]).is_err() {
         return Err(invalid("namespace name is longer than 64 bytes"));
     }
@@ -206,6 +276,14 @@ pub unsafe fn buffer(env: napi_env, bytes: &[u8]) -> napi::Result<napi_value> {
     let mut data = ptr::null_mut();
     status(sys::napi_create_buffer_copy(env, bytes.len(), bytes.as_ptr().cast(), &mut data, &mut out), "create buffer")?;
     Ok(out)
+}
+
+/// A new Buffer of `len` bytes to fill (its memory is valid until the call returns).
+pub unsafe fn buffer_uninit<'a>(env: napi_env, len: usize) -> napi::Result<(napi_value, &'a mut [u8])> {
+    let mut out = ptr::null_mut();
+    let mut data = ptr::null_mut();
+    status(sys::napi_create_buffer(env, len, &mut data, &mut out), "create buffer")?;
+    Ok((out, if len == 0 { &mut [] } else { std::slice::from_raw_parts_mut(data as *mut u8, len) }))
 }
 
 pub unsafe fn text(env: napi_env, bytes: &[u8]) -> napi::Result<napi_value> {

@@ -89,25 +89,115 @@ pub unsafe fn owned_key(env: napi_env, v: napi_value, what: &str) -> Result<Vec<
 }
 
 pub unsafe fn keys(env: napi_env, list: napi_value) -> Result<Vec<Vec<u8>>> {
-    js::array_items(env, list, "keys")?
-        .into_iter()
-        .enumerate()
-        .map(|(i, k)| owned_key(env, k, &format!("key {}", i + 1)))
-        .collect()
+    let b = borrowed_keys(env, list)?;
+    Ok(b.keys().into_iter().map(<[u8]>::to_vec).collect())
 }
 
-/// `[[key, value], ...]`
+/// `[key, ...]` borrowed for a call on the JS thread (string keys in one arena).
+pub struct BorrowedKeys<'a> {
+    arena: Vec<u8>,
+    items: Vec<KeyAt<'a>>,
+}
+
+impl BorrowedKeys<'_> {
+    pub fn keys(&self) -> Vec<&[u8]> {
+        self.items
+            .iter()
+            .map(|k| match k {
+                KeyAt::Arena(at, len) => &self.arena[*at..*at + *len],
+                KeyAt::Bytes(b) => *b,
+            })
+            .collect()
+    }
+}
+
+pub unsafe fn borrowed_keys<'a>(env: napi_env, list: napi_value) -> Result<BorrowedKeys<'a>> {
+    let items = js::array_items(env, list, "keys")?;
+    let mut out = BorrowedKeys { arena: Vec::with_capacity(items.len() * 24), items: Vec::with_capacity(items.len()) };
+    for (i, k) in items.into_iter().enumerate() {
+        out.items.push(match js::key_into(env, k, &mut out.arena)? {
+            Some(js::KeyRef::Bytes(b)) => KeyAt::Bytes(b),
+            Some(js::KeyRef::Span(at, len)) => KeyAt::Arena(at, len),
+            None => return Err(js::key(env, k, &format!("key {}", i + 1)).err().unwrap_or_else(|| invalid("bad key"))),
+        });
+    }
+    Ok(out)
+}
+
+/// Values packed into one Buffer: `n` little-endian i32 lengths (-1: missing or expired),
+/// then the values back to back. One Buffer for the whole batch instead of one per value.
+pub unsafe fn packed_values(env: napi_env, values: &[Option<Unsealed>]) -> Result<napi_value> {
+    let total: usize = values.iter().map(|v| v.as_ref().map_or(0, |v| v.bytes().len())).sum();
+    let head = values.len() * 4;
+    let (out, dst) = js::buffer_uninit(env, head + total)?;
+    let mut at = head;
+    for (i, v) in values.iter().enumerate() {
+        let len: i32 = match v {
+            Some(v) => {
+                let b = v.bytes();
+                dst[at..at + b.len()].copy_from_slice(b);
+                at += b.len();
+                b.len() as i32
+            }
+            None => -1,
+        };
+        dst[4 * i..4 * i + 4].copy_from_slice(&len.to_le_bytes());
+    }
+    Ok(out)
+}
+
+/// `[[key, value], ...]`, copied (for the libuv pool).
 pub unsafe fn entries(env: napi_env, list: napi_value) -> Result<Vec<(Vec<u8>, Vec<u8>)>> {
+    let b = borrowed_entries(env, list)?;
+    Ok(b.pairs().into_iter().map(|(k, v)| (k.to_vec(), v.to_vec())).collect())
+}
+
+/// `[[key, value], ...]` borrowed for a call that runs on the JS thread: values stay in their
+/// Buffers, string keys are written one after another into one arena. No per-entry
+/// allocation (error messages are formatted only on error).
+pub struct BorrowedEntries<'a> {
+    arena: Vec<u8>,
+    items: Vec<(KeyAt<'a>, &'a [u8])>,
+}
+
+enum KeyAt<'a> {
+    Arena(usize, usize),
+    Bytes(&'a [u8]),
+}
+
+impl BorrowedEntries<'_> {
+    pub fn pairs(&self) -> Vec<(&[u8], &[u8])> {
+        self.items
+            .iter()
+            .map(|(k, v)| {
+                let k: &[u8] = match k {
+                    KeyAt::Arena(at, len) => &self.arena[*at..*at + *len],
+                    KeyAt::Bytes(b) => b,
+                };
+                (k, *v)
+            })
+            .collect()
+    }
+}
+
+pub unsafe fn borrowed_entries<'a>(env: napi_env, list: napi_value) -> Result<BorrowedEntries<'a>> {
     let items = js::array_items(env, list, "entries")?;
-    let mut out = Vec::with_capacity(items.len());
+    let mut out = BorrowedEntries { arena: Vec::with_capacity(items.len() * 24), items: Vec::with_capacity(items.len()) };
     for (i, pair) in items.into_iter().enumerate() {
-        let kv = js::array_items(env, pair, &format!("entry {}", i + 1))?;
-        if kv.len() != 2 {
-            return Err(invalid(format!("entry {} must be a [key, value] pair", i + 1)));
-        }
-        let k = owned_key(env, kv[0], &format!("entry {} key", i + 1))?;
-        let v = js::value(env, kv[1], &format!("entry {} value", i + 1))?.to_vec();
-        out.push((k, v));
+        let (k, v) = match js::pair(env, pair)? {
+            Some(kv) => kv,
+            None => return Err(invalid(format!("entry {} must be a [key, value] pair", i + 1))),
+        };
+        let key = match js::key_into(env, k, &mut out.arena)? {
+            Some(js::KeyRef::Bytes(b)) => KeyAt::Bytes(b),
+            Some(js::KeyRef::Span(at, len)) => KeyAt::Arena(at, len),
+            None => return Err(js::key(env, k, &format!("entry {} key", i + 1)).err().unwrap_or_else(|| invalid("bad key"))),
+        };
+        let value = match js::value(env, v, "value") {
+            Ok(b) => b,
+            Err(_) => return Err(js::value(env, v, &format!("entry {} value", i + 1)).err().unwrap_or_else(|| invalid("bad value"))),
+        };
+        out.items.push((key, value));
     }
     Ok(out)
 }

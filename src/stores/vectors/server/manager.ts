@@ -1,9 +1,10 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, rmSync } from 'node:fs';
 import { AicoDataError } from '../../../errors.js';
 import { describeSource, discoverServers, type ServerDiscoveryOptions, type ServerSource } from './discovery.js';
 import { freePort, portIsFree } from './free-port.js';
 import { SERVER_MAIN_SOURCE } from './server-main.js';
+import { forgetServer, reapStaleServer, recordServer } from './stale-server.js';
 
 /** Options of the managed Chroma server. */
 export interface ChromaServerOptions extends ServerDiscoveryOptions {
@@ -26,6 +27,9 @@ const FIX =
 
 type State = 'idle' | 'starting' | 'running' | 'down' | 'stopped';
 
+/** Exit signals of a server that failed on its own (not killed from outside). */
+const CRASH_SIGNALS = new Set(['SIGSEGV', 'SIGBUS', 'SIGABRT', 'SIGILL', 'SIGFPE']);
+
 /**
  * A Chroma server the data layer owns: started on a free port of 127.0.0.1 with its data under
  * `persistDir`, watched, restarted when it dies, stopped on {@link stop}. With `url` configured it
@@ -44,6 +48,8 @@ export class ChromaServer {
   #generation = 0;
   #lastError: AicoDataError | undefined;
   #stderr = '';
+  #crashStreak = 0;
+  #wiping = false;
 
   constructor(persistDir: string, options: ChromaServerOptions = {}) {
     this.#persistDir = persistDir;
@@ -68,6 +74,45 @@ export class ChromaServer {
   }
   get state(): State {
     return this.#state;
+  }
+  /**
+   * Server exits by a crash signal (segfault, abort) since the last request that succeeded. An
+   * external kill (SIGKILL, SIGTERM) does not count: only the server failing on its own data does.
+   */
+  get crashStreak(): number {
+    return this.#crashStreak;
+  }
+  /** Waits (at most `ms`) for a server that just failed a request to be seen exiting. */
+  async settle(ms: number): Promise<void> {
+    const child = this.#child;
+    if (!child || child.exitCode !== null || child.signalCode !== null) return;
+    await Promise.race([this.#exited, sleep(ms)]);
+  }
+  /** A request succeeded: the server works on its data. */
+  markHealthy(): void {
+    this.#crashStreak = 0;
+  }
+
+  /**
+   * Stops the server and deletes everything under the persist folder, so the next start begins
+   * empty. For a derived index the server cannot load any more (its files crash it at every
+   * load); the caller rebuilds the contents from libSQL.
+   */
+  async wipeData(): Promise<void> {
+    if (this.#state === 'stopped') throw new AicoDataError('CLOSED', 'the vector store was closed');
+    if (this.#options.url !== undefined) throw new AicoDataError('UNAVAILABLE', 'the Chroma server is the caller\'s own: its data is not ours to reset', { store: 'chroma' });
+    this.#wiping = true;
+    try {
+      await this.#starting?.catch(() => undefined);
+      await this.#kill();
+      rmSync(this.#persistDir, { recursive: true, force: true });
+      this.#url = undefined;
+      this.#crashStreak = 0;
+      this.#restarts = [];
+      if ((this.#state as State) !== 'stopped') this.#state = 'idle';
+    } finally {
+      this.#wiping = false;
+    }
   }
 
   /** Starts the server if needed and returns its URL; `UNAVAILABLE` if it cannot run. */
@@ -169,6 +214,8 @@ export class ChromaServer {
     const ordered = this.#source ? [this.#source, ...candidates.filter((c) => describeSource(c) !== describeSource(this.#source!))] : candidates;
     const failures: string[] = [];
     mkdirSync(this.#persistDir, { recursive: true, mode: 0o700 });
+    // A server orphaned by a crashed data layer may still hold the folder: stop it first.
+    await reapStaleServer(this.#persistDir);
     const previousPort = this.#url ? Number(new URL(this.#url).port) : undefined;
     for (const source of ordered) {
       if (source.kind === 'url') continue;
@@ -176,6 +223,7 @@ export class ChromaServer {
         const port = attempt === 0 && previousPort && (await portIsFree(previousPort)) ? previousPort : await freePort(HOST);
         const outcome = await this.#spawnAndWait(source, port);
         if (outcome.ok) {
+          recordServer(this.#persistDir, this.#child!.pid!, port);
           this.#source = source;
           return `http://${HOST}:${port}`;
         }
@@ -220,8 +268,9 @@ export class ChromaServer {
     this.#child = child;
     let exited = false;
     this.#exited = new Promise((resolve) => {
-      child.once('exit', () => {
+      child.once('exit', (code, signal) => {
         exited = true;
+        if (CRASH_SIGNALS.has(signal ?? '') || code === 134 || code === 139) this.#crashStreak++;
         if (this.#child === child) this.#onExit();
         resolve();
       });
@@ -250,7 +299,7 @@ export class ChromaServer {
   #onExit(): void {
     const wasRunning = this.#state === 'running';
     this.#child = undefined;
-    if (this.#state === 'stopped' || this.#state === 'starting') return;
+    if (this.#state === 'stopped' || this.#state === 'starting' || this.#wiping) return;
     this.#state = 'down';
     this.#lastError = new AicoDataError('UNAVAILABLE', `the Chroma server (${this.#source ? describeSource(this.#source) : '?'}) exited${lastLines(this.#stderr) ? `: ${lastLines(this.#stderr)}` : ''}`, { store: 'chroma' });
     if (wasRunning && this.#mayRestart()) {
@@ -260,6 +309,7 @@ export class ChromaServer {
 
   async #kill(): Promise<void> {
     const child = this.#child;
+    forgetServer(this.#persistDir, child?.pid);
     if (!child || child.exitCode !== null || child.signalCode !== null) return;
     child.kill('SIGTERM');
     const grace = this.#options.stopGraceMs ?? 5000;

@@ -1,0 +1,22 @@
+/**
+ * The message bus: AICO envelopes and topics, an in-process bus (the default) and the ZeroMQ
+ * adapter with a small broker.
+ */
+export type { MessageBus, MessageHandler, RequestHandler, Subscription, PublishOptions, RequestOptions, BusStats, BusLogger } from './message-bus.js';
+export type { BusOptions } from './base-bus.js';
+export {
+  createEnvelope,
+  encodeEnvelope,
+  decodeEnvelope,
+  correlationIdOf,
+  ENVELOPE_VERSION,
+  MAX_ENVELOPE_BYTES,
+  type BusEnvelope,
+  type EnvelopeMetadata,
+  type EnvelopeInit,
+} from './envelope.js';
+export { topic, isTopic, parseTopic, requireTopic, responseTopicOf, compilePattern, type TopicParts, type TopicPattern } from './topics.js';
+export { InProcessBus, InProcessHub, type InProcessBusOptions } from './in-process-bus.js';
+export { ZmqBus, connectZmqBus, type ZmqBusOptions } from './zmq-bus.js';
+export { startZmqBroker, type ZmqBroker, type ZmqBrokerOptions } from './zmq-broker.js';
+export { startDatabaseServices, DATABASE_TOPICS, type DatabaseServices, type DatabaseServiceDeps, type DatabaseServiceOptions } from './services/database-services.js';
