@@ -267,7 +267,8 @@ describe('three devices converge', () => {
     const needles = [Buffer.from(CANARY), Buffer.from(CANARY, 'utf16le'), Buffer.from(Buffer.from(CANARY).toString('base64').slice(0, 16))];
     const carried = Buffer.concat(hub.carried);
     for (const n of needles) expect(carried.includes(n)).toBe(false);
-    for (const n of ['jazz', 'piano', 'garden']) expect(carried.includes(Buffer.from(n))).toBe(false);
+    // (Not short words such as 'jazz': the changeset headers carry base64url key wraps, in
+    // which any 4-letter word turns up by chance in about one run in fifty.)
 
     const totalOps = Object.values(stats.ops).reduce((x, y) => x + y, 0);
     expect(totalOps).toBe(OPS * 3);
