@@ -84,12 +84,18 @@ export async function openKvStore(folder: NativeFolder, options: KvOptions = {})
 const CREATION_RACE_ATTEMPTS = 20;
 
 /**
- * Several openers of a folder whose store does not exist yet (worker threads opening at once):
+ * Several openers at once (worker threads, processes). Of a folder whose store does not exist yet:
  * the creator holds RocksDB's lock before `CURRENT` exists, so the others see a lock without a
  * store to follow read-only (`LOCKED`), or a store whose column families are not all created
  * yet. Both pass once the creator is done, so `onLocked: 'readOnly'` openers retry briefly.
  */
 function isCreationRace(e: unknown): boolean {
   const err = e as { code?: string; message?: string };
-  return err.code === 'LOCKED' || (err.code === 'INTERNAL' && /Column family not found/.test(err.message ?? ''));
+  return (
+    err.code === 'LOCKED' ||
+    (err.code === 'INTERNAL' && /Column family not found/.test(err.message ?? '')) ||
+    // RocksDB rotates and prunes its info LOG files while opening, before it takes the lock:
+    // two openers at once can both prune the same old LOG file, and the loser's open fails.
+    (err.code === 'IO' && /unlink\(\) file: .*LOG\.old/.test(err.message ?? ''))
+  );
 }
