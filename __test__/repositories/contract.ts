@@ -302,7 +302,10 @@ export function repositoryContract(name: string, open: OpenSubject): void {
         expect(await repos.memories.get(m.id)).toEqual({ ...edited, createdAt: m.createdAt });
         expect((await repos.memories.getByContext('Paris', { userId: alice.id, at: at(30) })).map((h) => h.item.id)).toEqual([m.id]);
         expect(await repos.memories.getByContext('Lyon', { userId: alice.id, at: at(30) })).toEqual([]);
+        expect((await repos.memories.getMany([m.id, 'no-such-memory', m.id])).map((x) => x.id)).toEqual([m.id]);
+        await expect(repos.memories.getMany(Array.from({ length: 1001 }, (_, i) => `m${i}`))).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
         expect(await repos.memories.delete(m.id)).toBe(true);
+        expect(await repos.memories.getMany([m.id])).toEqual([]);
         expect(await repos.memories.delete(m.id)).toBe(false);
         expect(await repos.memories.get(m.id)).toBeUndefined();
       });

@@ -44,6 +44,8 @@ describe('VectorStore: records', () => {
     const { vectors } = await open({ embedder: new HashingEmbedder() });
     await vectors.memories.add(memories);
     expect(await vectors.memories.count()).toBe(4);
+    expect((await vectors.memories.ids()).sort()).toEqual(['m1', 'm2', 'm3', 'm4']);
+    expect((await vectors.memories.ids({ where: { userId: 'ana' } })).sort()).toEqual(['m1', 'm2', 'm3']);
 
     const got = await vectors.memories.get({ ids: ['m4', 'm1', 'nope'] });
     expect(got.map((r) => r.id)).toEqual(['m4', 'm1']);

@@ -116,14 +116,14 @@ export async function repairConsistency(s: DerivedStores): Promise<RepairReport>
     if (st.store === 'chroma' && s.index) {
       const missing = st.missing.memories ?? [];
       const extra = st.extra.memories ?? [];
-      const live = [];
-      for (const id of missing) {
-        const m = await s.repos.memories.get(id);
-        if (m) live.push(m);
+      let written = 0;
+      for (let i = 0; i < missing.length; i += 500) {
+        const live = await s.repos.memories.getMany(missing.slice(i, i + 500));
+        await s.index.upsert(live);
+        written += live.length;
       }
-      await s.index.upsert(live);
       await s.index.remove(extra);
-      fixed.chroma = live.length + extra.length;
+      fixed.chroma = written + extra.length;
     } else if (st.store === 'duckdb' && s.analytics) {
       const n = Object.values(st.missing).reduce((a, l) => a + l.length, 0) + Object.values(st.extra).reduce((a, l) => a + l.length, 0);
       if (n > 0) {

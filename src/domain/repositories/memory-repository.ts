@@ -21,6 +21,8 @@ export interface MemoryRepository {
   /** Creates the memory, or replaces it when one with its id exists. The user must exist (`CONSTRAINT`). */
   save(memory: Memory): Promise<void>;
   get(id: string): Promise<Memory | undefined>;
+  /** The memories with these ids (at most 1000); unknown and deleted ids are left out. Order not kept. */
+  getMany(ids: readonly string[]): Promise<Memory[]>;
   /** The user's memories, newest first. */
   getByUser(userId: string, page?: MemoryPageRequest): Promise<Page<Memory>>;
   /**

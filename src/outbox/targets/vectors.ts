@@ -36,14 +36,7 @@ export class VectorOutboxTarget implements OutboxTarget {
     const live = new Set((await this.sql.queryRaw(`SELECT id FROM memories WHERE deleted_at IS NULL`)).map((r) => String(r[0])));
     const have = new Set(await this.index.ids());
     const missing = [...live].filter((id) => !have.has(id));
-    for (let i = 0; i < missing.length; i += 500) {
-      const batch = [];
-      for (const id of missing.slice(i, i + 500)) {
-        const m = await this.memories.get(id);
-        if (m) batch.push(m);
-      }
-      await this.index.upsert(batch);
-    }
+    for (let i = 0; i < missing.length; i += 500) await this.index.upsert(await this.memories.getMany(missing.slice(i, i + 500)));
     await this.index.remove([...have].filter((id) => !live.has(id)));
   }
 
@@ -54,15 +47,12 @@ export class VectorOutboxTarget implements OutboxTarget {
       if (r.aggregateType === 'memory' && r.aggregateId) ids.add(r.aggregateId);
       else if (r.aggregateType === 'user' && r.aggregateId && r.topic.includes('/deleted/')) goneUsers.add(r.aggregateId);
     }
-    if (ids.size > 0) {
-      const live = [];
-      const gone: string[] = [];
-      for (const id of ids) {
-        const m = await this.memories.get(id);
-        if (m) live.push(m);
-        else gone.push(id);
-      }
-      await this.index.remove(gone);
+    const all = [...ids];
+    for (let i = 0; i < all.length; i += 500) {
+      const batch = all.slice(i, i + 500);
+      const live = await this.memories.getMany(batch);
+      const liveIds = new Set(live.map((m) => m.id));
+      await this.index.remove(batch.filter((id) => !liveIds.has(id)));
       await this.index.upsert(live);
     }
     for (const userId of goneUsers) {

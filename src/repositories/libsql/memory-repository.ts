@@ -94,6 +94,15 @@ export class LibsqlMemoryRepository implements MemoryRepository {
     return row && toMemory(row);
   }
 
+  async getMany(ids: readonly string[]): Promise<Memory[]> {
+    const list = requireIds(ids);
+    if (list.length === 0) return [];
+    const rows = await this.dal.fetchAll(`SELECT ${COLUMNS} FROM memories WHERE id IN (SELECT value FROM json_each(?)) AND deleted_at IS NULL`, [
+      JSON.stringify(list),
+    ]);
+    return rows.map(toMemory);
+  }
+
   async getByUser(userId: string, page?: MemoryPageRequest): Promise<Page<Memory>> {
     const params: SqlValue[] = [requireId(userId, 'userId')];
     const q = toMemoryPageQuery(page);
@@ -107,13 +116,7 @@ export class LibsqlMemoryRepository implements MemoryRepository {
   }
 
   async getByContext(text: string, options: ContextOptions): Promise<SearchHit<Memory>[]> {
-    return recallByContext(this.#recall, text, options, async (ids) =>
-      (
-        await this.dal.fetchAll(`SELECT ${COLUMNS} FROM memories WHERE id IN (SELECT value FROM json_each(?)) AND deleted_at IS NULL`, [
-          JSON.stringify(ids),
-        ])
-      ).map(toMemory),
-    );
+    return recallByContext(this.#recall, text, options, (ids) => this.getMany(ids));
   }
 
   async recordAccess(ids: readonly string[], at?: Date): Promise<void> {

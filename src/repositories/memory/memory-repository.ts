@@ -46,6 +46,13 @@ export class InMemoryMemoryRepository implements MemoryRepository {
     return this.session.tables.memories.get(requireId(id, 'id'));
   }
 
+  async getMany(ids: readonly string[]): Promise<Memory[]> {
+    const t = this.session.tables.memories;
+    return requireIds(ids)
+      .map((id) => t.get(id))
+      .filter((m): m is Memory => m !== undefined);
+  }
+
   async getByUser(userId: string, page?: MemoryPageRequest): Promise<Page<Memory>> {
     requireId(userId, 'userId');
     const q = toMemoryPageQuery(page);
@@ -53,10 +60,7 @@ export class InMemoryMemoryRepository implements MemoryRepository {
   }
 
   async getByContext(text: string, options: ContextOptions): Promise<SearchHit<Memory>[]> {
-    return recallByContext(this.#recall, text, options, async (ids) => {
-      const t = this.session.tables.memories;
-      return ids.map((id) => t.get(id)).filter((m): m is Memory => m !== undefined);
-    });
+    return recallByContext(this.#recall, text, options, (ids) => this.getMany(ids));
   }
 
   async recordAccess(ids: readonly string[], at?: Date): Promise<void> {

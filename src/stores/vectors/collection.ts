@@ -145,6 +145,14 @@ export class VectorCollection {
     return rows.slice(from, limit === undefined ? undefined : from + limit);
   }
 
+  /** Ids of the records matching `where` (all without it), without fetching or opening their documents. */
+  async ids(options: { where?: Where } = {}): Promise<string[]> {
+    const target = await this.#target();
+    const chromaWhere = options.where === undefined ? undefined : this.#where(options.where);
+    const res = await this.#ctx.conn.call((c) => this.#handle(c, target).get({ where: chromaWhere, include: [] }));
+    return res.ids;
+  }
+
   /** The `nResults` records closest to `embedding` (or to `text`, embedded), matching `where`. */
   async query(q: VectorQuery): Promise<VectorHit[]> {
     if (q === null || typeof q !== 'object') throw invalidArgument('query takes { embedding | text, where, nResults }');

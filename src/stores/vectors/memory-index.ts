@@ -23,8 +23,7 @@ export class MemoryVectorIndex {
 
   /** Ids of the indexed memories (of one user when given), for consistency checks. */
   async ids(userId?: string): Promise<string[]> {
-    const rows = await this.collection.get(userId === undefined ? {} : { where: { userId } });
-    return rows.map((r) => r.id);
+    return this.collection.ids(userId === undefined ? {} : { where: { userId } });
   }
 }
 
