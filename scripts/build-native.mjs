@@ -18,6 +18,8 @@ import { existsSync, readdirSync, statSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import { dirname, join } from 'node:path'
 import { ROOT, cargoEnv, hostPlatformSuffix } from './lib.mjs'
+import { hostTriple, useZig, zigTarget } from './toolchain.mjs'
+import { ensurePrereqsOrExit } from './prereqs.mjs'
 
 const BINARY_NAME = 'aico-data'
 let extra = process.argv.slice(2)
@@ -54,6 +56,10 @@ if (!force && extra.length === 0) {
 const require = createRequire(import.meta.url)
 const cliPkgPath = require.resolve('@napi-rs/cli/package.json')
 const napiCli = join(dirname(cliPkgPath), require(cliPkgPath).bin.napi)
+// Linux: zig against the glibc baseline (toolchain.mjs), the way the shipped binary is built.
+if (useZig() && !extra.some((a) => a === '--target' || a.startsWith('--target=') || a === '-t')) {
+  extra = ['-x', '--target', zigTarget(hostTriple()), ...extra]
+}
 const args = [
   'build',
   '--platform',
@@ -64,7 +70,8 @@ const args = [
   '--dts', 'index.d.ts',
   ...extra,
 ]
-const env = cargoEnv()
+// Fail early with a one-line fix when cmake, libclang, a C++20 compiler or zig is missing.
+const env = { ...cargoEnv(), ...ensurePrereqsOrExit() }
 console.log(`[build-native] CARGO_TARGET_DIR=${env.CARGO_TARGET_DIR} napi ${args.join(' ')}`)
 const started = Date.now()
 const r = spawnSync(process.execPath, [napiCli, ...args], { cwd: ROOT, env, stdio: 'inherit' })

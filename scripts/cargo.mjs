@@ -3,15 +3,18 @@
 // CARGO_TARGET_DIR default ($HOME/.cache/aico-data/target) and inherited stdio.
 import { spawnSync } from 'node:child_process'
 import { ROOT, cargoEnv } from './lib.mjs'
+import { hostTriple, useZig, zigTarget } from './toolchain.mjs'
+import { ensurePrereqsOrExit } from './prereqs.mjs'
 
 const env = cargoEnv()
+Object.assign(env, ensurePrereqsOrExit({ env }))
 const args = process.argv.slice(2)
 // `napi build` always passes `--target <host triple>`, which puts artifacts in
 // target/<triple>/ and builds build scripts separately; cargo commands here do the same so
 // that they reuse the addon's build of DuckDB, RocksDB and SQLite3MultipleCiphers.
 if (['build', 'test', 'check', 'clippy'].includes(args[0]) && !args.some((a) => a === '--target' || a.startsWith('--target='))) {
-  const host = spawnSync('rustc', ['-vV'], { encoding: 'utf8' }).stdout?.match(/^host: (\S+)$/m)?.[1]
-  if (host) args.splice(1, 0, '--target', host)
+  const host = hostTriple()
+  if (host) args.splice(1, 0, '--target', useZig(env) ? zigTarget(host) : host)
 }
 // `-p <crate>` alone resolves features differently from the workspace (proc-macro crates pull
 // other `syn` features), which changes build-script fingerprints and rebuilds DuckDB's C++ for
@@ -30,8 +33,13 @@ if (['build', 'test', 'check', 'clippy'].includes(args[0])) {
   }
   if (!args.includes('--workspace')) args.splice(1, 0, '--workspace')
 }
-console.error(`[cargo.mjs] CARGO_TARGET_DIR=${env.CARGO_TARGET_DIR} cargo ${args.join(' ')}`)
-const r = spawnSync('cargo', args, { cwd: ROOT, env, stdio: 'inherit' })
+// Under zig (see toolchain.mjs) `cargo-zigbuild <cmd>` wraps cargo with zig as C/C++ compiler and
+// linker, exactly as `napi build -x` does for the addon, so tests reuse the addon's engine build.
+const zig = useZig(env) && ['build', 'test', 'check', 'clippy', 'run'].includes(args[0])
+const program = zig ? 'cargo-zigbuild' : 'cargo'
+if (zig && args[0] === 'build') args[0] = 'zigbuild'
+console.error(`[cargo.mjs] CARGO_TARGET_DIR=${env.CARGO_TARGET_DIR} ${program} ${args.join(' ')}`)
+const r = spawnSync(program, args, { cwd: ROOT, env, stdio: 'inherit' })
 if (r.error) {
   console.error(`[cargo.mjs] cannot run cargo: ${r.error.message} (is Rust installed and ~/.cargo/bin on PATH?)`)
   process.exit(127)

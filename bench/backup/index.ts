@@ -9,6 +9,7 @@
  *
  *   npx tsx bench/backup/index.ts      (AICO_BENCH_ROUNDS=5 for more rounds; median is reported)
  */
+import { requirePeer } from '../peers.js';
 import { copyFileSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
@@ -50,7 +51,7 @@ async function main(): Promise<void> {
     const dbBytes = sizeOf(join(dir, 'aico.db')) + sizeOf(join(dir, 'kv'));
 
     // Peer database: the same rows, plaintext SQLite, WAL.
-    const Database = require('better-sqlite3');
+    const Database = requirePeer('better-sqlite3');
     const peer = new Database(join(root, 'peer.db'));
     peer.pragma('journal_mode = WAL');
     peer.exec('CREATE TABLE bench_rows(id INTEGER PRIMARY KEY, body TEXT NOT NULL); CREATE TABLE kv(k TEXT PRIMARY KEY, v BLOB) WITHOUT ROWID');

@@ -10,6 +10,7 @@
  *
  *   npx tsx bench/kv/index.ts        (AICO_BENCH_MS=3000 for longer runs)
  */
+import { requirePeer } from '../peers.js';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
@@ -70,7 +71,7 @@ async function aico(root: string): Promise<Peer> {
 async function classicLevel(root: string): Promise<Peer | undefined> {
   let ClassicLevel: any;
   try {
-    ({ ClassicLevel } = require('classic-level'));
+    ({ ClassicLevel } = requirePeer('classic-level'));
   } catch {
     console.log('classic-level not installed: skipped (npm i -D classic-level@3 to compare against LevelDB)');
     return undefined;
@@ -99,7 +100,7 @@ async function classicLevel(root: string): Promise<Peer | undefined> {
 function betterSqlite(root: string): Peer | undefined {
   let Database: any;
   try {
-    Database = require('better-sqlite3');
+    Database = requirePeer('better-sqlite3');
   } catch (e) {
     console.log(`better-sqlite3 unavailable: ${(e as Error).message}`);
     return undefined;

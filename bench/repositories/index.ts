@@ -7,6 +7,7 @@
  *
  * Goal (issue 4): repository save and getByUser at most 1.2x the time of raw `sql` calls.
  */
+import { requirePeer } from '../peers.js';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
@@ -91,7 +92,7 @@ async function main() {
     // better-sqlite3 peer: same core schema (statements taken from the registry), same rows.
     let peer: { save: () => unknown; page: () => unknown; close: () => void } | null = null;
     try {
-      const Better = require('better-sqlite3');
+      const Better = requirePeer('better-sqlite3');
       const db = new Better(join(root, 'better.db'));
       db.pragma('journal_mode = WAL');
       db.pragma('synchronous = NORMAL');

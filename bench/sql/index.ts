@@ -5,6 +5,7 @@
  *
  *   npm run bench:sql            (AICO_BENCH_MS=3000 for longer runs)
  */
+import { requirePeer } from '../peers.js';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
@@ -64,7 +65,7 @@ async function main() {
   const root = mkdtempSync(join(tmpdir(), 'aico-bench-sql-'));
   const peers: Peer[] = [];
   try {
-    const Better = require('better-sqlite3');
+    const Better = requirePeer('better-sqlite3');
     const b = new Better(join(root, 'better.db'));
     b.pragma('journal_mode = WAL');
     b.pragma('synchronous = NORMAL');
