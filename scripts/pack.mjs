@@ -57,6 +57,9 @@ function strip(src, dest, suffix) {
   // Debian's binutils strip only knows the host's ELF machine; cross binaries use the cross one.
   const prefix = suffix.startsWith('linux-arm64') && process.arch !== 'arm64' ? 'aarch64-linux-gnu-' : ''
   const debug = join(ARTIFACTS, `aico-data.${suffix}.node.debug`)
+  // zig's linker already leaves debug sections out: then there is nothing to keep or strip.
+  const sections = spawnSync(`${prefix}readelf`, ['-S', '-W', dest], { encoding: 'utf8', maxBuffer: 64 << 20 }).stdout ?? ''
+  if (!/\.debug_info|\.symtab/.test(sections)) return null
   const keep = spawnSync(`${prefix}objcopy`, ['--only-keep-debug', dest, debug], { stdio: 'inherit' })
   const s = spawnSync(`${prefix}strip`, ['--strip-unneeded', dest], { stdio: 'inherit' })
   if (keep.status !== 0 || s.status !== 0) throw new Error(`${prefix}strip/objcopy failed on ${dest} (install binutils${prefix ? '-aarch64-linux-gnu' : ''})`)

@@ -12,7 +12,7 @@ import { join } from 'node:path'
 const { openDataLayer, isAicoError, AicoDataError } = await import('aico-data')
 const dir = mkdtempSync(join(tmpdir(), 'aico-smoke-'))
 const password = 'smoke password'
-const kdf = { memoryKib: 8192, iterations: 1, parallelism: 1 }
+const kdf = { memoryKib: 65536, iterations: 3, parallelism: 1 }
 let passed = 0
 let failed = 0
 async function check(name, fn) {
@@ -69,9 +69,11 @@ try {
     await check('DuckDB: analytics report', async () => {
       const { user } = await data.services.onboarding.onboardNewUser({ name: 'Ada' })
       assert(user?.id, 'user created')
+      await data.memories.remember({ userId: user.id, type: 'preference', content: 'Ada loves green tea' })
       await data.analytics.sync()
-      const rows = await data.analytics.query('SELECT count(*) AS n FROM users')
-      assert(Number(rows[0]?.n) === 1, `users in DuckDB: ${JSON.stringify(rows)}`)
+      const rows = await data.analytics.query('SELECT count(*) AS n FROM memories')
+      const inSql = (await data.sql.queryOne('SELECT count(*) AS n FROM memories')).n
+      assert(inSql >= 1 && Number(rows[0]?.n) === inSql, `memories: DuckDB ${JSON.stringify(rows)}, libSQL ${inSql}`)
       const daily = await data.analytics.reports.dailyMetrics({ days: 30 })
       assert(Array.isArray(daily), 'dailyMetrics returns rows')
     })
