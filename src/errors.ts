@@ -38,6 +38,7 @@ export const ERROR_CODES = [
   'SYNC_UNTRUSTED',
   'SYNC_KEY_UNAVAILABLE',
   'SYNC_PAIRING_REJECTED',
+  'SYNC_CLOCK_SKEW',
   'INTERNAL',
 ] as const;
 
@@ -77,6 +78,7 @@ export const ERROR_HINTS: Record<AicoErrorCode, string> = {
   SYNC_UNTRUSTED: 'the changeset comes from an unknown or revoked device, or its signature is wrong: pair the device first',
   SYNC_KEY_UNAVAILABLE: 'this device holds no sync key for the changeset (it was revoked, or the key has not reached it yet): pair again',
   SYNC_PAIRING_REJECTED: 'the pairing code or payload does not match: restart pairing and compare the codes on both devices',
+  SYNC_CLOCK_SKEW: "a change is stamped more than 24 h ahead of this device's clock: it was kept aside, not applied; fix the clock of the device that made it",
   INTERNAL: 'a bug: please report it with the message',
 };
 

@@ -30,13 +30,25 @@ describe('aico-data sync', () => {
     for (const d of [a, b]) expect((await runCli(['init', '--dir', d], { env })).code).toBe(0);
     const aId = json<{ id: string }>(await cli(a, 'enable', '--name', 'desktop', '--json')).id;
     const bId = json<{ id: string }>(await cli(b, 'enable', '--name', 'phone', '--json')).id;
-    const offer = json<{ payload: string; code: string }>(await cli(b, 'offer', '--json'));
-    const wrong = await runCli(['sync', 'pair', offer.payload, '--code', offer.code === '111111' ? '222222' : '111111', '--dir', a], { env });
-    expect(wrong.code).not.toBe(0);
-    expect(wrong.stderr).toContain('SYNC_PAIRING_REJECTED');
-    const paired = json<{ payload: string; code: string; device: string }>(await cli(a, 'pair', offer.payload, '--code', offer.code, '--json'));
-    expect(paired.device).toBe(bId);
-    expect(json<{ code: string }>(await cli(b, 'complete', paired.payload, '--json')).code).toBe(paired.code);
+    type Step = { step: string; payload: string; code: string; device: string };
+    // A wrong code ends a session: the first pairing is refused, the second one succeeds.
+    const pairing = async (typo: boolean) => {
+      const offer = json<{ payload: string }>(await cli(b, 'offer', '--json'));
+      const answer = json<Step>(await cli(a, 'pair', offer.payload, '--json'));
+      const reveal = json<Step>(await cli(b, 'complete', answer.payload, '--json'));
+      expect(reveal.code).toMatch(/^\d{6}$/);
+      if (typo) {
+        const wrong = await runCli(['sync', 'pair', reveal.payload, '--code', reveal.code === '111111' ? '222222' : '111111', '--dir', a], { env });
+        expect(wrong.code).not.toBe(0);
+        expect(wrong.stderr).toContain('SYNC_PAIRING_REJECTED');
+        return;
+      }
+      const paired = json<Step>(await cli(a, 'pair', reveal.payload, '--code', reveal.code, '--json'));
+      expect(paired.device).toBe(bId);
+      expect(json<Step>(await cli(b, 'complete', paired.payload, '--json')).code).toBe(reveal.code);
+    };
+    await pairing(true);
+    await pairing(false);
 
     // Data written by the app on a travels to b on a stick.
     const data = await openDevice('a', a);

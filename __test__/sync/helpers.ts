@@ -24,12 +24,17 @@ export async function cleanupDevices(): Promise<void> {
   for (const c of cleanups.splice(0)) await c();
 }
 
-/** Pairs `joiner` into the group of `approver` with the full three-step flow. */
+/**
+ * Pairs `joiner` into the group of `approver` with the full flow: offer, answer, reveal (the
+ * joiner shows the code), the code typed on the approver, confirmation.
+ */
 export async function pairDevices(approver: DataLayer, joiner: DataLayer): Promise<void> {
   const offer = await joiner.sync.createPairingOffer();
-  const accepted = await approver.sync.pair(offer.payload, offer.code);
-  const done = await joiner.sync.completePairing(accepted.payload);
-  if (done.code !== accepted.code) throw new Error('pairing codes differ');
+  const answer = await approver.sync.pair(offer.payload);
+  const reveal = await joiner.sync.completePairing(answer.payload!);
+  const confirm = await approver.sync.pair(reveal.payload!, reveal.code);
+  const done = await joiner.sync.completePairing(confirm.payload!);
+  if (done.code !== confirm.code || done.code !== reveal.code) throw new Error('pairing codes differ');
 }
 
 /** Every synced row of the user-visible tables, in a stable order, local rowids left out. */

@@ -61,38 +61,52 @@ describe('device identity', () => {
 });
 
 describe('pairing', () => {
-  it('needs the code shown on the new device: a wrong code or a tampered offer is rejected and changes nothing', async () => {
+  it('needs the code the new device shows: a wrong code, a tampered payload or a reused session is rejected and trusts nothing', async () => {
     const a = await openDevice('a');
     const b = await openDevice('b');
     await a.sync.enable({ name: 'desktop' });
     await b.sync.enable({ name: 'phone' });
     const offer = await b.sync.createPairingOffer();
-    expect(offer.code).toMatch(/^\d{6}$/);
-    expect(offer.payload.startsWith('AICO-PAIR1:')).toBe(true);
-    const wrong = offer.code === '000000' ? '000001' : '000000';
-    await expectCode(a.sync.pair(offer.payload, wrong), 'SYNC_PAIRING_REJECTED');
-    // A swapped key in the offer changes its code.
-    const json = JSON.parse(Buffer.from(offer.payload.slice('AICO-PAIR1:'.length), 'base64url').toString()) as Record<string, string>;
-    const evil = 'AICO-PAIR1:' + Buffer.from(JSON.stringify({ ...json, kex: Buffer.alloc(32, 7).toString('base64url') })).toString('base64url');
-    await expectCode(a.sync.pair(evil, offer.code), 'SYNC_PAIRING_REJECTED');
-    await expectCode(a.sync.pair('AICO-PAIR1:!!', offer.code), 'SYNC_PAIRING_REJECTED');
-    expect(await a.sync.devices()).toHaveLength(1);
+    expect(offer.payload.startsWith('AICO-PAIR2:')).toBe(true);
+    await expectCode(a.sync.pair('AICO-PAIR2:!!'), 'SYNC_PAIRING_REJECTED');
+    await expectCode(a.sync.pair('AICO-PAIR1:e30'), 'SYNC_PAIRING_REJECTED');
+    // A swapped key in the offer breaks the card's self-signature.
+    const json = JSON.parse(Buffer.from(offer.payload.slice('AICO-PAIR2:'.length), 'base64url').toString()) as { card: Record<string, string> };
+    const evil = 'AICO-PAIR2:' + Buffer.from(JSON.stringify({ ...json, card: { ...json.card, kex: Buffer.alloc(32, 7).toString('base64url') } })).toString('base64url');
+    await expectCode(a.sync.pair(evil), 'SYNC_PAIRING_REJECTED');
 
-    const accepted = await a.sync.pair(offer.payload, offer.code);
-    expect(accepted.device).toMatchObject({ name: 'phone', trustLevel: 'trusted' });
-    // The acceptance is signed: altering it breaks the signature.
-    const [body, sig] = accepted.payload.slice('AICO-PAIRED1:'.length).split('.');
-    const forged = JSON.parse(Buffer.from(body!, 'base64url').toString()) as Record<string, string>;
-    await expectCode(b.sync.completePairing(`AICO-PAIRED1:${Buffer.from(JSON.stringify({ ...forged, name: 'evil' })).toString('base64url')}.${sig}`), 'SYNC_PAIRING_REJECTED');
-    const done = await b.sync.completePairing(accepted.payload);
-    expect(done.code).toBe(accepted.code);
-    expect(done.device).toMatchObject({ name: 'desktop', trustLevel: 'trusted' });
-    // The offer was used up.
-    await expectCode(b.sync.completePairing(accepted.payload), 'SYNC_PAIRING_REJECTED');
-    // A third device cannot complete with an acceptance made for b.
+    const answer = await a.sync.pair(offer.payload);
+    expect(answer.step).toBe('answer');
+    await expectCode(a.sync.pair(offer.payload), 'SYNC_PAIRING_REJECTED'); // one answer per offer
+    const reveal = await b.sync.completePairing(answer.payload!);
+    expect(reveal).toMatchObject({ step: 'reveal', device: { name: 'desktop' } });
+    expect(reveal.code).toMatch(/^\d{6}$/);
+    await expectCode(b.sync.completePairing(answer.payload!), 'SYNC_PAIRING_REJECTED'); // the answer is used up
+    // Nothing is trusted before the code is typed.
+    expect(await a.sync.devices()).toHaveLength(1);
+    await expectCode(a.sync.pair(reveal.payload!), 'INVALID_ARGUMENT'); // no code: the session is kept
+    const confirm = await a.sync.pair(reveal.payload!, reveal.code);
+    expect(confirm).toMatchObject({ step: 'confirm', code: reveal.code, device: { name: 'phone', trustLevel: 'trusted' } });
+    await expectCode(a.sync.pair(reveal.payload!, reveal.code), 'SYNC_PAIRING_REJECTED'); // used once
+    const done = await b.sync.completePairing(confirm.payload!);
+    expect(done).toMatchObject({ step: 'done', code: reveal.code, device: { name: 'desktop', trustLevel: 'trusted' } });
+    await expectCode(b.sync.completePairing(confirm.payload!), 'SYNC_PAIRING_REJECTED'); // used once
+    // A third device cannot complete with a confirmation made for b.
     const c = await openDevice('c');
     await c.sync.enable();
-    await expectCode(c.sync.completePairing(accepted.payload), 'SYNC_PAIRING_REJECTED');
+    await expectCode(c.sync.completePairing(confirm.payload!), 'SYNC_PAIRING_REJECTED');
+  });
+
+  it('a wrong code ends the session: no second guess', async () => {
+    const a = await openDevice('a');
+    const b = await openDevice('b');
+    for (const d of [a, b]) await d.sync.enable();
+    const offer = await b.sync.createPairingOffer();
+    const reveal = await b.sync.completePairing((await a.sync.pair(offer.payload)).payload!);
+    const wrong = reveal.code === '000000' ? '000001' : '000000';
+    await expectCode(a.sync.pair(reveal.payload!, wrong), 'SYNC_PAIRING_REJECTED');
+    await expectCode(a.sync.pair(reveal.payload!, reveal.code), 'SYNC_PAIRING_REJECTED');
+    expect(await a.sync.devices()).toHaveLength(1);
   });
 
   it('refuses changesets from unknown devices, forged signatures and damaged bytes', async () => {
@@ -154,10 +168,12 @@ describe('revocation', () => {
     // What b sends to a before the revocation, the revoked device could read (same group key)...
     const oldForA = await b.sync.exportChanges(aId);
 
-    const keyBefore = await a.sql.queryOne<{ key_id: string }>(`SELECT key_id FROM sync_keys WHERE retired_at IS NULL ORDER BY created_hlc DESC LIMIT 1`);
+    // The key a seals under: its own newest one (keys.ts).
+    const ownKey = `SELECT key_id FROM sync_keys WHERE retired_at IS NULL AND origin = ? ORDER BY rowid DESC LIMIT 1`;
+    const keyBefore = await a.sql.queryOne<{ key_id: string }>(ownKey, [aId]);
     await a.sync.revoke(rId);
     await a.sync.revoke(rId); // idempotent
-    const keyAfter = await a.sql.queryOne<{ key_id: string }>(`SELECT key_id FROM sync_keys WHERE retired_at IS NULL ORDER BY created_hlc DESC LIMIT 1`);
+    const keyAfter = await a.sql.queryOne<{ key_id: string }>(ownKey, [aId]);
     expect(keyAfter!.key_id).not.toBe(keyBefore!.key_id);
     await expectCode(a.sync.revoke(aId), 'INVALID_ARGUMENT');
 
@@ -184,7 +200,7 @@ describe('revocation', () => {
     expect(await a.sql.queryOne(`SELECT name FROM users WHERE id = 'u2'`)).toEqual({ name: 'renamed on b' });
     // Pairing the revoked identity again is refused.
     const offer = await r.sync.createPairingOffer();
-    await expectCode(a.sync.pair(offer.payload, offer.code), 'SYNC_PAIRING_REJECTED');
+    await expectCode(a.sync.pair(offer.payload), 'SYNC_PAIRING_REJECTED');
   });
 
   it('a revocation through the device repository also rotates the key before the next changeset', async () => {

@@ -40,7 +40,8 @@ async function main(): Promise<void> {
     await a.sync.enable({ name: 'a' });
     await b.sync.enable({ name: 'b' });
     const offer = await b.sync.createPairingOffer();
-    await b.sync.completePairing((await a.sync.pair(offer.payload, offer.code)).payload);
+    const reveal = await b.sync.completePairing((await a.sync.pair(offer.payload)).payload!);
+    await b.sync.completePairing((await a.sync.pair(reveal.payload!, reveal.code)).payload!);
     const [aId, bId] = [await a.sync.deviceId(), await b.sync.deviceId()];
     await b.sync.importChanges(await a.sync.exportChanges(bId));
     await a.sync.importChanges(await b.sync.exportChanges(aId));

@@ -14,10 +14,16 @@
  * whose parent is missing (foreign key) waits in `sync_pending_rows` and is retried.
  */
 import { createHash } from 'node:crypto';
-import { isAicoError } from '../errors.js';
+import { AicoDataError, isAicoError } from '../errors.js';
 import type { SqlExecutor, SqlValue } from '../stores/sql/index.js';
 import { syncImageSql } from '../schema/core/sync.js';
 import { decodeValue, parseImage, sameValue, specOf, STICKY_COLUMNS, SYNC_TABLES, type Image, type SyncTableSpec } from './tables.js';
+import { checkChange } from './validate.js';
+
+/** At most this many refused changes are kept for inspection (the oldest go first). */
+export const MAX_REJECTED_KEPT = 10_000;
+/** A changeset with more refused changes than this is refused whole (`CORRUPT`): no flood of records. */
+export const MAX_REJECTED_PER_CHANGESET = 1_000;
 
 /** One change as it travels: `[hlc, origin, table, pk, op, base, cols, data, schemaVersion]`. */
 export type WireChange = [string, string, string, string, 'I' | 'U' | 'D', string | null, string | null, string | null, number];
@@ -47,6 +53,10 @@ export interface ApplyResult {
   /** Devices whose revocation this application revealed, with the revocation stamp. */
   revoked: { deviceId: string; hlc: string }[];
   maxHlc: string;
+  /** Changes now held (new or duplicates): only these may advance the version vector. */
+  held: { hlc: string; origin: string }[];
+  /** Changes refused alone (typed: `CORRUPT`, `SYNC_CLOCK_SKEW`), kept in `sync_rejected_changes`. */
+  rejected: { hlc: string | null; origin: string | null; error: AicoDataError }[];
 }
 
 interface LogRow {
@@ -187,11 +197,42 @@ export function sameImage(spec: SyncTableSpec, a: string, b: string): boolean {
 }
 
 /**
- * Applies `changes` (from another device) inside the caller's transaction, with capture
- * suppressed (`applying = 1`) so that the remote change, not a new local one, is logged.
+ * Applies `changes` (from another device, as decrypted: not yet checked) inside the caller's
+ * transaction, with capture suppressed (`applying = 1`) so that the remote change, not a new
+ * local one, is logged. Each change is checked alone first ({@link checkChange}): a malformed
+ * or far-future one is refused and recorded, the others apply.
  */
-export async function applyChanges(tx: SqlExecutor, self: string, changes: readonly WireChange[]): Promise<ApplyResult> {
-  const result: ApplyResult = { applied: 0, duplicates: 0, rowsWritten: 0, pending: 0, conflicts: [], revoked: [], maxHlc: '' };
+export async function applyChanges(tx: SqlExecutor, self: string, raw: readonly unknown[], sender = ''): Promise<ApplyResult> {
+  const result: ApplyResult = { applied: 0, duplicates: 0, rowsWritten: 0, pending: 0, conflicts: [], revoked: [], maxHlc: '', held: [], rejected: [] };
+  const now = Date.now();
+  const changes: WireChange[] = [];
+  for (const c of raw) {
+    const r = checkChange(c, now);
+    if (r.ok) {
+      changes.push(r.change);
+      continue;
+    }
+    result.rejected.push({ hlc: r.hlc, origin: r.origin, error: r.error });
+    if (result.rejected.length > MAX_REJECTED_PER_CHANGESET) {
+      throw new AicoDataError('CORRUPT', `not a valid sync changeset: more than ${MAX_REJECTED_PER_CHANGESET} malformed or far-future changes`, { sender });
+    }
+    let text: string;
+    try {
+      text = JSON.stringify(c) ?? 'null';
+    } catch {
+      text = 'null';
+    }
+    await tx.execute(
+      `INSERT OR IGNORE INTO sync_rejected_changes (id, sender, hlc, origin, tbl, code, reason, change) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+      [createHash('sha256').update(text).digest('hex').slice(0, 32), sender, r.hlc, r.origin, r.table, r.error.code, r.error.message.slice(0, 300), text],
+    );
+  }
+  if (result.rejected.length > 0) {
+    await tx.execute(
+      `DELETE FROM sync_rejected_changes WHERE id NOT IN (SELECT id FROM sync_rejected_changes ORDER BY received_at DESC, id LIMIT ${MAX_REJECTED_KEPT})`,
+    );
+  }
+  const hadRejected = (await tx.queryOne<{ n: number }>(`SELECT count(*) AS n FROM sync_rejected_changes`))!.n > 0;
   await tx.execute(`UPDATE sync_clock SET applying = 1 WHERE id = 1`);
   const touched = new Map<string, Set<string>>();
   const arrivals = new Map<string, string[]>();
@@ -201,6 +242,9 @@ export async function applyChanges(tx: SqlExecutor, self: string, changes: reado
     const spec = specOf(tbl);
     if (!spec || origin === self) continue;
     if (hlc > result.maxHlc) result.maxHlc = hlc;
+    result.held.push({ hlc, origin });
+    // Refused once (e.g. while its stamp was too far ahead), accepted now.
+    if (hadRejected) await tx.execute(`DELETE FROM sync_rejected_changes WHERE hlc = ?`, [hlc]);
     const key = `${tbl}\u0000${pk}`;
     if (tbl === 'devices' && !revokedBefore.has(pk)) {
       const d = await tx.queryOne<{ r: string | null }>(`SELECT revoked_at AS r FROM devices WHERE id = ?`, [pk]);

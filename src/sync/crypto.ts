@@ -112,11 +112,35 @@ export function decrypt(key: Uint8Array, sealed: Uint8Array, aad: Uint8Array): B
 /**
  * The pairwise wrapping key of two devices: X25519(own private, peer public) through
  * HKDF-SHA256 bound to both device ids (sorted, so both sides derive the same key).
+ *
+ * The peer key comes from the synced registry, so it may be anything: not 32 bytes, or a
+ * low-order point (all-zero shared secret, which OpenSSL refuses). Either gives
+ * `SYNC_UNTRUSTED` naming the device (`b`), never a raw OpenSSL error.
  */
-export function pairwiseKey(ownKex: KeyObject, peerKexPublic: Uint8Array, a: string, b: string): Buffer {
-  const shared = diffieHellman({ privateKey: ownKex, publicKey: publicKey(peerKexPublic, 'X25519') });
+export function pairwiseKey(ownKex: KeyObject, peerKexPublic: Uint8Array | null | undefined, a: string, b: string): Buffer {
+  const unusable = (why: string, cause?: unknown) =>
+    new AicoDataError('SYNC_UNTRUSTED', `device ${b} has no usable X25519 key in the registry: ${why}`, { deviceId: b, reason: 'invalid_kex_key' }, { cause });
+  if (!(peerKexPublic instanceof Uint8Array) || peerKexPublic.length !== 32) throw unusable(`${peerKexPublic instanceof Uint8Array ? peerKexPublic.length : 0} bytes, not 32`);
+  let shared: Buffer;
+  try {
+    shared = diffieHellman({ privateKey: ownKex, publicKey: publicKey(peerKexPublic, 'X25519') });
+  } catch (e) {
+    throw unusable('not a valid X25519 point (low order)', e);
+  }
+  // Defence in depth: an all-zero secret would be a key anyone can compute.
+  if (shared.every((x) => x === 0)) throw unusable('not a valid X25519 point (low order)');
   const [x, y] = a < b ? [a, b] : [b, a];
   return Buffer.from(hkdfSync('sha256', shared, Buffer.from('aico-sync/pairwise/v1'), Buffer.from(`${x}|${y}`), 32));
+}
+
+/** True when `raw` is a usable X25519 public key (see {@link pairwiseKey}). */
+export function usableKexKey(ownKex: KeyObject, raw: Uint8Array | null | undefined): boolean {
+  try {
+    pairwiseKey(ownKex, raw, '', '');
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 export function randomKey(): Buffer {

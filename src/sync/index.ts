@@ -15,8 +15,9 @@ export {
 } from './service.js';
 export type { VersionVector } from './collect.js';
 export { CRITICALITY, DEFAULT_POLICIES, LOCAL_ONLY, SYNC_TABLES, SYNC_MODES, type DeviceSyncPolicy, type SyncMode } from './tables.js';
-export { pairingCode } from './pairing.js';
+export { sasCode, PAIRING_TTL_MS } from './pairing.js';
+export type { PairingStep } from './service.js';
 export type { SyncTransport } from './transports/types.js';
 export { InProcessSyncHub } from './transports/in-process.js';
-export { FileTransport } from './transports/files.js';
+export { FileTransport, type FileTransportOptions, type FileTransportRejection } from './transports/files.js';
 export { ZmqTransport, type ZmqTransportOptions } from './transports/zmq.js';

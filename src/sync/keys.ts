@@ -1,9 +1,15 @@
 /**
  * The shared sync keys. Changeset bodies are encrypted under the sender's current sync key; the
  * header carries that key wrapped for every trusted device (pairwise X25519 + HKDF keys), so a
- * device learns a key only while it is trusted. Revoking a device retires every key created
- * before the revocation, so the next changeset is sealed under a fresh key the revoked device
- * never receives. Keys are stored sealed under the data key (`sync/group`).
+ * device learns a key only while it is trusted. Keys are stored sealed under the data key
+ * (`sync/group`).
+ *
+ * Which key seals: always one this device created itself, the newest by local insertion order
+ * (a local, monotone epoch), never one learned from a peer and never ordered by a stamp a peer
+ * chose. Keys learned from peers only open their changesets. When this device learns of a
+ * revocation it retires its own keys, so its next changeset is sealed under a fresh key that is
+ * wrapped only for the remaining members: nothing a revoked device planted (a key stamped far in
+ * the future, say) can stay current.
  */
 import type { SqlExecutor } from '../stores/sql/index.js';
 import { randomId, randomKey } from './crypto.js';
@@ -22,10 +28,11 @@ function aadOf(keyId: string, createdHlc: string): Buffer {
   return Buffer.from(`${keyId}|${createdHlc}`);
 }
 
-/** The newest key not retired, creating one when there is none. */
+/** This device's newest own key not retired (local order), creating one when there is none. */
 export async function currentKey(tx: SqlExecutor, sealer: Sealer, self: string): Promise<SyncKey> {
   const row = await tx.queryOne<{ key_id: string; created_hlc: string; sealed: Uint8Array }>(
-    `SELECT key_id, created_hlc, sealed FROM sync_keys WHERE retired_at IS NULL ORDER BY created_hlc DESC LIMIT 1`,
+    `SELECT key_id, created_hlc, sealed FROM sync_keys WHERE retired_at IS NULL AND origin = ? ORDER BY rowid DESC LIMIT 1`,
+    [self],
   );
   if (row) return { keyId: row.key_id, createdHlc: row.created_hlc, key: sealer.open(PURPOSE, row.sealed, aadOf(row.key_id, row.created_hlc)) };
   const k: SyncKey = { keyId: randomId(), createdHlc: await tick(tx), key: randomKey() };
@@ -47,8 +54,8 @@ export async function storeKey(tx: SqlExecutor, sealer: Sealer, k: SyncKey, orig
   );
 }
 
-/** Retires every key created before `hlc` (a revocation's stamp). Returns how many. */
-export async function retireKeysBefore(tx: SqlExecutor, hlc: string): Promise<number> {
-  const r = await tx.execute(`UPDATE sync_keys SET retired_at = ? WHERE retired_at IS NULL AND created_hlc < ?`, [new Date().toISOString(), hlc]);
+/** Retires every own key (a revocation became known): the next changeset gets a fresh one. */
+export async function retireOwnKeys(tx: SqlExecutor, self: string): Promise<number> {
+  const r = await tx.execute(`UPDATE sync_keys SET retired_at = ? WHERE retired_at IS NULL AND origin = ?`, [new Date().toISOString(), self]);
   return r.changes;
 }

@@ -4,18 +4,39 @@
  * one data folder.
  */
 import { randomUUID } from 'node:crypto';
-import { deflateRawSync, inflateRawSync } from 'node:zlib';
+import { deflateRawSync } from 'node:zlib';
 import { AicoDataError, invalidArgument, isAicoError } from '../errors.js';
 import type { SqlExecutor, SqlStore, SqlValue } from '../stores/sql/index.js';
 import { syncImageSql } from '../schema/core/sync.js';
 import { applyChanges, sameImage, upsertImage, type DetectedConflict, type WireChange } from './apply.js';
-import { collectChanges, ownVector, peerVector, type ChangesetBody, type VersionVector } from './collect.js';
-import { b64u, decrypt, encrypt, fromB64u, pairwiseKey, randomId, rawPrivate, signBytes, verifyBytes } from './crypto.js';
-import { bodyAad, encodeChangeset, parseChangeset, type ChangesetHeader } from './envelope.js';
+import { advanceVector, collectChanges, ownVector, peerVector, type ChangesetBody, type VersionVector } from './collect.js';
+import { b64u, decrypt, encrypt, fromB64u, pairwiseKey, randomId, rawPrivate, signBytes, usableKexKey, verifyBytes } from './crypto.js';
+import { bodyAad, encodeChangeset, openBody, parseChangeset, type ChangesetHeader } from './envelope.js';
 import { isHlc, receiveClock } from './hlc.js';
 import { createIdentity, loadIdentity, type Identity, type Sealer } from './identity.js';
-import { currentKey, keyById, retireKeysBefore, storeKey, type SyncKey } from './keys.js';
-import { decodeAcceptance, decodeOffer, encodeAcceptance, encodeOffer, pairingCode, type DeviceCard } from './pairing.js';
+import { currentKey, keyById, retireOwnKeys, storeKey, type SyncKey } from './keys.js';
+import {
+  commitment,
+  decodeAnswer,
+  decodeConfirm,
+  decodeOffer,
+  decodeReveal,
+  encodeAnswer,
+  encodeConfirm,
+  encodeOffer,
+  encodeReveal,
+  newNonce,
+  offerHash,
+  PAIRING_TTL_MS,
+  payloadKind,
+  rejected,
+  sameCode,
+  sasCode,
+  signPublicOf,
+  transcriptHash,
+  type Transcript,
+} from './pairing.js';
+import { addOwnOp, isRevocationStamp, loadTrust, mergeOps, ownCard, wireOps, type SignedCard, type Trust } from './registry.js';
 import {
   CRITICALITY,
   DEFAULT_POLICIES,
@@ -46,6 +67,26 @@ export interface SyncOptions {
   readonly publish?: (topic: string, payload: Readonly<Record<string, unknown>>) => unknown;
   /** Pending `batch` changes that make a sync due (default 100). */
   readonly batchSize?: number;
+  /** Receives warnings (a device skipped for an unusable registry key...), ids and codes only. Default: `console.warn`. */
+  readonly logger?: { warn(message: string, details: Readonly<Record<string, unknown>>): void };
+  /** Wall clock in ms for pairing expiry (default `Date.now`); tests inject one instead of sleeping. */
+  readonly now?: () => number;
+}
+
+/**
+ * One step of pairing (see `src/sync/pairing.ts`). On the new device: `createPairingOffer` ->
+ * `completePairing(answer)` gives `step: 'reveal'` with the code to show -> `completePairing(confirm)`
+ * gives `step: 'done'`. On the trusted device: `pair(offer)` gives `step: 'answer'` ->
+ * `pair(reveal, code)` with the code the new device shows gives `step: 'confirm'`.
+ */
+export interface PairingStep {
+  readonly step: 'answer' | 'reveal' | 'confirm' | 'done';
+  /** The payload to carry to the other device (none after `done`). */
+  readonly payload?: string;
+  /** The 6-digit code (from `reveal` on). */
+  readonly code?: string;
+  /** The other device (at `confirm` and `done`; at `reveal` as announced, not yet trusted). */
+  readonly device?: SyncDevice | { readonly id: string; readonly name: string };
 }
 
 /** How this device describes itself to its peers. */
@@ -80,6 +121,11 @@ export interface ImportResult {
   readonly rowsWritten: number;
   readonly pending: number;
   readonly conflicts: number;
+  /**
+   * Changes refused alone, each a typed error (`CORRUPT`: malformed; `SYNC_CLOCK_SKEW`: stamped
+   * too far ahead) with `details.hlc/origin/table`; kept in `sync_rejected_changes`, the rest applied.
+   */
+  readonly rejected: readonly AicoDataError[];
 }
 
 /** Options of {@link SyncService.exportChanges}. */
@@ -134,6 +180,8 @@ export interface SyncStatus {
     readonly lastExportAt: string | null;
   }[];
   readonly quarantined: number;
+  /** Single changes refused on import (`CORRUPT`, `SYNC_CLOCK_SKEW`), kept in `sync_rejected_changes`. */
+  readonly rejectedChanges: number;
   readonly pendingRows: number;
   readonly openConflicts: number;
   readonly policies: Readonly<Record<string, SyncMode>>;
@@ -158,6 +206,8 @@ function checkDeviceId(id: unknown, what = 'deviceId'): string {
   if (typeof id !== 'string' || !DEVICE_ID.test(id)) throw invalidArgument(`${what} must be a device id (32 hex characters)`);
   return id;
 }
+
+const consoleLogger = { warn: (message: string, details: Readonly<Record<string, unknown>>) => console.warn(`[aico-data] ${message}`, details) };
 
 function untrusted(message: string, details?: Record<string, unknown>): AicoDataError {
   return new AicoDataError('SYNC_UNTRUSTED', message, details);
@@ -208,6 +258,7 @@ export class SyncService {
       this.#schemaVersion = rows.reduce((n, r) => n + Number(r.current_version), 0);
       await this.#sql.execute(`UPDATE sync_clock SET schema_version = ? WHERE id = 1 AND schema_version != ?`, [this.#schemaVersion, this.#schemaVersion]);
       this.#identity = await loadIdentity(this.#sql, this.#sealer);
+      if (this.#identity) await this.#ensureRegistry(this.#identity);
     })();
     try {
       await this.#ready;
@@ -276,6 +327,7 @@ export class SyncService {
         );
         return id;
       });
+      await this.#ensureRegistry(this.#identity);
     }
     return (await this.devices()).find((d) => d.self)!;
   }
@@ -321,73 +373,239 @@ export class SyncService {
     }));
   }
 
-  async #card(tx: SqlExecutor, me: Identity): Promise<DeviceCard> {
-    const r = await tx.queryOne<DeviceRow>(`SELECT name, type, platform FROM devices WHERE id = ?`, [me.deviceId]);
-    return { id: me.deviceId, name: r?.name ?? 'device', type: r?.type ?? 'other', platform: r?.platform ?? process.platform, signPublic: me.signPublic, kexPublic: me.kexPublic };
+  #now(): number {
+    return this.#options.now?.() ?? Date.now();
+  }
+
+  async #ownCard(sql: SqlExecutor, me: Identity): Promise<SignedCard> {
+    const r = await sql.queryOne<DeviceRow>(`SELECT name, type, platform FROM devices WHERE id = ?`, [me.deviceId]);
+    return ownCard(me, { name: r?.name ?? 'device', type: r?.type ?? 'other', platform: r?.platform ?? process.platform });
   }
 
   /**
-   * Step 1, on the new device: a pairing offer to carry to a trusted device (text or QR), and
-   * the 6-digit code to show; the user types that code on the trusted device.
+   * Makes sure the signed registry holds this device's own card. A folder paired before the
+   * signed registry (`sync` schema version 4) vouches, once, for what its registry trusted then:
+   * any device with a non-null `revoked_at` (even `''`) counts as revoked.
    */
-  async createPairingOffer(): Promise<{ payload: string; code: string }> {
-    const me = await this.#me();
-    const nonce = randomId(16);
-    const payload = encodeOffer(await this.#card(this.#sql, me), nonce);
-    await this.#sql.execute(`INSERT INTO sync_pairing (nonce, offer) VALUES (?, ?)`, [nonce, payload]);
-    return { payload, code: pairingCode(payload) };
-  }
-
-  /**
-   * Step 2, on a trusted device: approves an offer. `code` is the code the new device shows,
-   * typed by the user: the explicit approval. A wrong code gives `SYNC_PAIRING_REJECTED` and
-   * changes nothing. Returns the acceptance to carry back, and its code to compare.
-   */
-  async pair(offerPayload: string, code: string): Promise<{ payload: string; code: string; device: SyncDevice }> {
-    const me = await this.#me();
-    const offer = decodeOffer(offerPayload);
-    if (typeof code !== 'string' || code.trim() !== pairingCode(offerPayload)) {
-      throw new AicoDataError('SYNC_PAIRING_REJECTED', 'pairing rejected: the code does not match the offer (compare the codes shown on both devices)');
-    }
-    if (offer.id === me.deviceId) throw new AicoDataError('SYNC_PAIRING_REJECTED', 'pairing rejected: a device cannot pair with itself');
-    const payload = await this.#sql.transaction(async (tx) => {
-      const known = await tx.queryOne<DeviceRow>(`SELECT id, revoked_at FROM devices WHERE id = ?`, [offer.id]);
-      if (known?.revoked_at) throw new AicoDataError('SYNC_PAIRING_REJECTED', 'pairing rejected: this device was revoked; it must reset its sync identity', { deviceId: offer.id });
-      await tx.execute(
-        `INSERT INTO devices (id, name, type, platform, public_key, kex_public_key, trust_level) VALUES (?, ?, ?, ?, ?, ?, 'trusted')
-         ON CONFLICT (id) DO UPDATE SET trust_level = 'trusted'`,
-        [offer.id, offer.name, offer.type, offer.platform, offer.signPublic, offer.kexPublic],
-      );
-      return encodeAcceptance(me, await this.#card(tx, me), offer);
-    });
-    const device = (await this.devices()).find((d) => d.id === offer.id)!;
-    return { payload, code: pairingCode(payload), device };
-  }
-
-  /** Step 3, on the new device: completes pairing with the trusted device's acceptance. */
-  async completePairing(acceptancePayload: string): Promise<{ device: SyncDevice; code: string }> {
-    const me = await this.#me();
-    const acc = decodeAcceptance(acceptancePayload);
-    if (acc.approved !== me.deviceId) throw new AicoDataError('SYNC_PAIRING_REJECTED', 'pairing rejected: the acceptance is for another device');
+  async #ensureRegistry(me: Identity): Promise<void> {
+    const has = await this.#sql.queryOne(`SELECT 1 AS ok FROM sync_registry_ops WHERE kind = 'add' AND subject = ? AND signer = ?`, [me.deviceId, me.deviceId]);
+    if (has) return;
     await this.#sql.transaction(async (tx) => {
-      const pending = await tx.queryOne(`SELECT nonce FROM sync_pairing WHERE nonce = ?`, [acc.nonce]);
-      if (!pending) throw new AicoDataError('SYNC_PAIRING_REJECTED', 'pairing rejected: no pending offer of this device matches the acceptance');
-      const known = await tx.queryOne<DeviceRow>(`SELECT revoked_at FROM devices WHERE id = ?`, [acc.id]);
-      if (known?.revoked_at) throw new AicoDataError('SYNC_PAIRING_REJECTED', 'pairing rejected: the approving device was revoked');
-      await tx.execute(
-        `INSERT INTO devices (id, name, type, platform, public_key, kex_public_key, trust_level) VALUES (?, ?, ?, ?, ?, ?, 'trusted')
-         ON CONFLICT (id) DO UPDATE SET trust_level = 'trusted'`,
-        [acc.id, acc.name, acc.type, acc.platform, acc.signPublic, acc.kexPublic],
-      );
-      await tx.execute(`DELETE FROM sync_pairing WHERE nonce = ?`, [acc.nonce]);
+      const legacy = Number((await tx.queryOne<{ n: number }>(`SELECT count(*) AS n FROM sync_registry_ops`))?.n ?? 0) === 0;
+      await addOwnOp(tx, me, 'add', me.deviceId, await this.#ownCard(tx, me));
+      if (!legacy) return;
+      for (const d of await tx.query<DeviceRow>(`SELECT id, name, type, platform, public_key, kex_public_key, revoked_at FROM devices WHERE id != ?`, [me.deviceId])) {
+        if (d.revoked_at !== null) {
+          await addOwnOp(tx, me, 'revoke', d.id, undefined, isRevocationStamp(d.revoked_at) ? d.revoked_at : undefined);
+        } else if (d.public_key && d.kex_public_key && d.kex_public_key.length === 32 && d.public_key.length === 32) {
+          const card = { id: d.id, name: d.name, type: d.type, platform: d.platform, sign: b64u(d.public_key), kex: b64u(d.kex_public_key) };
+          await addOwnOp(tx, me, 'add', d.id, card);
+        }
+      }
     });
-    return { device: (await this.devices()).find((d) => d.id === acc.id)!, code: pairingCode(acceptancePayload) };
   }
 
   /**
-   * Revokes a device: it is marked revoked (the revocation syncs to the other devices, which
-   * then refuse its changesets), every sync key it could know is retired and a fresh key is
-   * created, so it cannot decrypt any later changeset. Idempotent.
+   * A revocation written on this device by SQL or the device repository (`revoked_at` set by a
+   * local change) is signed here, and rotates the own key: only local changes count, never a
+   * remote device's edit of the synced column.
+   */
+  async #localRevocations(tx: SqlExecutor, me: Identity, trust: Trust): Promise<Trust> {
+    const rows = await tx.query<{ pk: string; data: string | null }>(
+      `SELECT pk, data FROM sync_changes WHERE tbl = 'devices' AND origin = ? AND op = 'U' AND cols LIKE '%|revoked_at|%' ORDER BY hlc`,
+      [me.deviceId],
+    );
+    let changed = false;
+    for (const r of rows) {
+      if (r.pk === me.deviceId || trust.revoked.has(r.pk)) continue;
+      let v: unknown;
+      try {
+        v = (JSON.parse(r.data ?? '{}') as Record<string, unknown>).revoked_at;
+      } catch {
+        continue;
+      }
+      if (!isRevocationStamp(v)) continue;
+      await addOwnOp(tx, me, 'revoke', r.pk, undefined, v);
+      changed = true;
+    }
+    if (!changed) return trust;
+    await retireOwnKeys(tx, me.deviceId);
+    return loadTrust(tx, me);
+  }
+
+  /** Merges received registry operations; a newly known revocation rotates the own key. */
+  async #mergeRegistry(tx: SqlExecutor, me: Identity, before: Trust, ops: unknown): Promise<Trust> {
+    if ((await mergeOps(tx, me, ops)) === 0) return before;
+    const after = await loadTrust(tx, me);
+    if ([...after.revoked].some((id) => !before.revoked.has(id))) await retireOwnKeys(tx, me.deviceId);
+    return after;
+  }
+
+  /**
+   * Shows every revocation of the signed registry in the display column `devices.revoked_at`
+   * when the synced value is missing or not a date (`''` planted by the revoked device), without
+   * capture (a local correction, not a change to relay).
+   */
+  async #projectRevocations(tx: SqlExecutor, trust: Trust): Promise<void> {
+    for (const [id, at] of trust.revokedAt) {
+      const d = await tx.queryOne<{ r: unknown }>(`SELECT revoked_at AS r FROM devices WHERE id = ?`, [id]);
+      if (!d || isRevocationStamp(d.r)) continue;
+      await tx.execute(`UPDATE sync_clock SET applying = 1 WHERE id = 1`);
+      await tx.execute(`UPDATE devices SET revoked_at = ? WHERE id = ?`, [isRevocationStamp(at) ? at : new Date().toISOString(), id]);
+      await tx.execute(`UPDATE sync_clock SET applying = 0 WHERE id = 1`);
+    }
+  }
+
+  async #pending(key: string): Promise<{ raw: string; st: Record<string, unknown> } | undefined> {
+    const row = await this.#sql.queryOne<{ offer: string }>(`SELECT offer FROM sync_pairing WHERE nonce = ?`, [key]);
+    if (!row) return undefined;
+    try {
+      return { raw: row.offer, st: JSON.parse(row.offer) as Record<string, unknown> };
+    } catch {
+      return undefined;
+    }
+  }
+
+  /** Moves a session to its next stage, once (compare-and-set): a second use finds it gone. */
+  async #advance(key: string, from: { raw: string }, next: Record<string, unknown>, tx: SqlExecutor = this.#sql): Promise<void> {
+    const r = await tx.execute(`UPDATE sync_pairing SET offer = ? WHERE nonce = ? AND offer = ?`, [JSON.stringify(next), key, from.raw]);
+    if (r.changes === 0) throw rejected('this pairing session was already used');
+  }
+
+  async #trustCard(tx: SqlExecutor, me: Identity, c: SignedCard): Promise<void> {
+    await tx.execute(
+      `INSERT INTO devices (id, name, type, platform, public_key, kex_public_key, trust_level) VALUES (?, ?, ?, ?, ?, ?, 'trusted')
+       ON CONFLICT (id) DO UPDATE SET trust_level = 'trusted'`,
+      [c.id, c.name, c.type, c.platform, fromB64u(c.sign, 'sign'), fromB64u(c.kex, 'kex')],
+    );
+    await addOwnOp(tx, me, 'add', c.id, c);
+  }
+
+  /**
+   * Step 1, on the new device: a pairing offer to carry to a trusted device. It commits to this
+   * device's card and a secret nonce; no code exists yet (the code depends on both devices'
+   * nonces, so nobody can choose it). Expires after 10 minutes.
+   */
+  async createPairingOffer(): Promise<{ payload: string; expiresAt: string }> {
+    const me = await this.#me();
+    const s = randomId(16);
+    const nJ = newNonce();
+    const card = await this.#ownCard(this.#sql, me);
+    const exp = this.#now() + PAIRING_TTL_MS;
+    const payload = encodeOffer(card, s, nJ, exp);
+    await this.#sql.execute(`INSERT INTO sync_pairing (nonce, offer) VALUES (?, ?)`, [`j:${s}`, JSON.stringify({ stage: 'offered', nJ, card, exp, offer: offerHash(payload) })]);
+    return { payload, expiresAt: new Date(exp).toISOString() };
+  }
+
+  /**
+   * On the trusted device. With an offer (step 2): answers it with this device's card and a
+   * fresh nonce (`step: 'answer'`). With the new device's reveal and the `code` it shows (step
+   * 4): checks the commitment and the code; on a match the device is trusted and the
+   * confirmation to carry back is returned (`step: 'confirm'`). A wrong code, an expired or a
+   * used session gives `SYNC_PAIRING_REJECTED`, and ends the session (one guess).
+   */
+  async pair(payload: string, code?: string): Promise<PairingStep> {
+    const me = await this.#me();
+    const kind = payloadKind(payload);
+    if (kind === 'offer') return this.#answer(me, payload);
+    if (kind === 'reveal') return this.#confirm(me, payload, code);
+    throw rejected('pair takes an offer (AICO-PAIR2:...) or a reveal (AICO-PAIRR2:...)');
+  }
+
+  async #answer(me: Identity, payload: string): Promise<PairingStep> {
+    const offer = decodeOffer(payload);
+    if (offer.card.id === me.deviceId) throw rejected('a device cannot pair with itself');
+    // A low-order or malformed X25519 key would break every later key wrap for this device.
+    if (!usableKexKey(me.kexPrivate, fromB64u(offer.card.kex, 'kex'))) throw rejected('the offer carries an unusable X25519 key');
+    const now = this.#now();
+    if (offer.exp <= now) throw rejected('the offer expired: make a new one', { expiredAt: new Date(offer.exp).toISOString() });
+    if ((await loadTrust(this.#sql, me)).revoked.has(offer.card.id)) throw rejected('this device was revoked; it must reset its sync identity', { deviceId: offer.card.id });
+    const nA = newNonce();
+    const approver = await this.#ownCard(this.#sql, me);
+    const st = { stage: 'answered', joiner: offer.card, commit: offer.commit, nA, approver, exp: now + PAIRING_TTL_MS };
+    // One answer per offer, ever: a replayed offer finds its session taken.
+    const r = await this.#sql.execute(`INSERT OR IGNORE INTO sync_pairing (nonce, offer) VALUES (?, ?)`, [`a:${offer.s}`, JSON.stringify(st)]);
+    if (r.changes === 0) throw rejected('this offer was already answered: make a new one');
+    return { step: 'answer', payload: encodeAnswer(me, approver, offer.s, nA, payload), device: { id: offer.card.id, name: offer.card.name } };
+  }
+
+  async #confirm(me: Identity, payload: string, code: string | undefined): Promise<PairingStep> {
+    const rv = decodeReveal(payload);
+    if (typeof code !== 'string' || !/^\d{6}$/.test(code.trim())) throw invalidArgument('type the 6-digit code the new device shows');
+    const key = `a:${rv.s}`;
+    const p = await this.#pending(key);
+    if (!p || p.st.stage !== 'answered') throw rejected(p ? 'this pairing session was already used' : 'no pairing session of this device matches the reveal');
+    // Burnt before anything is checked: whatever happens below, the session gives no second guess.
+    await this.#advance(key, p, { stage: 'used' });
+    const st = p.st as { joiner: SignedCard; commit: string; nA: string; approver: SignedCard; exp: number };
+    if (this.#now() > st.exp) throw rejected('the pairing session expired: start again');
+    if (commitment(rv.s, st.joiner, rv.nJ) !== st.commit) throw rejected('the reveal does not match the offer it committed to');
+    const t: Transcript = { s: rv.s, joiner: st.joiner, approver: st.approver, nA: st.nA, nJ: rv.nJ };
+    if (!sameCode(code, sasCode(t))) throw rejected('the code does not match (compare the codes shown on both devices); start again');
+    await this.#sql.transaction(async (tx) => {
+      if ((await loadTrust(tx, me)).revoked.has(st.joiner.id)) throw rejected('this device was revoked; it must reset its sync identity', { deviceId: st.joiner.id });
+      await this.#trustCard(tx, me, st.joiner);
+    });
+    const device = (await this.devices()).find((d) => d.id === st.joiner.id)!;
+    return { step: 'confirm', payload: encodeConfirm(me, rv.s, transcriptHash(t)), code: sasCode(t), device };
+  }
+
+  /**
+   * On the new device. With the answer (step 3): returns the reveal to carry back and the code
+   * to show (`step: 'reveal'`); type that code on the trusted device. With the confirmation
+   * (step 5): trusts the approving device (`step: 'done'`), but only if the confirmation is
+   * signed by the very key bound into the code, for this device's own pending, unexpired session.
+   */
+  async completePairing(payload: string): Promise<PairingStep> {
+    const me = await this.#me();
+    const kind = payloadKind(payload);
+    if (kind === 'answer') return this.#reveal(me, payload);
+    if (kind === 'confirm') return this.#complete(me, payload);
+    throw rejected('completePairing takes an answer (AICO-PAIRA2:...) or a confirmation (AICO-PAIRC2:...)');
+  }
+
+  async #reveal(me: Identity, payload: string): Promise<PairingStep> {
+    const ans = decodeAnswer(payload);
+    const key = `j:${ans.s}`;
+    const p = await this.#pending(key);
+    if (!p || p.st.stage !== 'offered') throw rejected(p ? 'this pairing session was already used' : 'no pending offer of this device matches the answer');
+    const st = p.st as { nJ: string; card: SignedCard; exp: number; offer: string };
+    if (this.#now() > st.exp) {
+      await this.#advance(key, p, { stage: 'expired' });
+      throw rejected('the offer expired: make a new one');
+    }
+    if (ans.card.id === me.deviceId) throw rejected('a device cannot pair with itself');
+    if (!usableKexKey(me.kexPrivate, fromB64u(ans.card.kex, 'kex'))) throw rejected('the answer carries an unusable X25519 key');
+    if (ans.offer !== st.offer) throw rejected('the answer is for another offer');
+    await this.#advance(key, p, { stage: 'revealed', nJ: st.nJ, card: st.card, exp: st.exp, approver: ans.card, nA: ans.nA });
+    const t: Transcript = { s: ans.s, joiner: st.card, approver: ans.card, nA: ans.nA, nJ: st.nJ };
+    return { step: 'reveal', payload: encodeReveal(ans.s, st.nJ), code: sasCode(t), device: { id: ans.card.id, name: ans.card.name } };
+  }
+
+  async #complete(me: Identity, payload: string): Promise<PairingStep> {
+    const pre = decodeConfirm(payload);
+    const key = `j:${pre.s}`;
+    const p = await this.#pending(key);
+    if (!p || p.st.stage !== 'revealed') throw rejected(p ? 'this pairing session was already used' : 'no pending pairing of this device matches the confirmation');
+    const st = p.st as { nJ: string; card: SignedCard; exp: number; approver: SignedCard; nA: string };
+    await this.#advance(key, p, { stage: 'used' });
+    if (this.#now() > st.exp) throw rejected('the pairing session expired: start again');
+    const t: Transcript = { s: pre.s, joiner: st.card, approver: st.approver, nA: st.nA, nJ: st.nJ };
+    // Verified under the approver key this device bound into the code, not a key the payload carries.
+    const c = decodeConfirm(payload, signPublicOf(st.approver));
+    if (!c.verified || c.t !== transcriptHash(t)) throw rejected('the confirmation is not from the device whose code was compared');
+    await this.#sql.transaction(async (tx) => {
+      if ((await loadTrust(tx, me)).revoked.has(st.approver.id)) throw rejected('the approving device was revoked');
+      await this.#trustCard(tx, me, st.approver);
+    });
+    return { step: 'done', code: sasCode(t), device: (await this.devices()).find((d) => d.id === st.approver.id)! };
+  }
+
+  /**
+   * Revokes a device: a signed, monotone `revoke` operation joins the registry (it travels with
+   * every changeset; peers then refuse the device's changesets and stop relaying its changes),
+   * and this device retires its own sync keys, so every changeset it makes from now on is sealed
+   * under a fresh key wrapped only for the remaining members. Idempotent.
    */
   async revoke(deviceId: string): Promise<void> {
     const me = await this.#me();
@@ -395,12 +613,15 @@ export class SyncService {
     if (deviceId === me.deviceId) throw invalidArgument('a device cannot revoke itself');
     await this.#sql.transaction(async (tx) => {
       const row = await tx.queryOne<DeviceRow>(`SELECT revoked_at FROM devices WHERE id = ?`, [deviceId]);
-      if (!row) throw new AicoDataError('NOT_FOUND', `no device ${deviceId} in the registry`, { deviceId });
-      if (row.revoked_at) return;
-      const now = new Date().toISOString();
-      await tx.execute(`UPDATE devices SET revoked_at = ?, updated_at = ? WHERE id = ?`, [now, now, deviceId]);
-      const at = await tx.queryOne<{ h: string }>(`SELECT max(hlc) AS h FROM sync_changes WHERE tbl = 'devices' AND pk = ?`, [deviceId]);
-      await retireKeysBefore(tx, at!.h);
+      const trust = await loadTrust(tx, me);
+      if (!row && !trust.members.has(deviceId) && !trust.revoked.has(deviceId)) throw new AicoDataError('NOT_FOUND', `no device ${deviceId} in the registry`, { deviceId });
+      const now = new Date(this.#now()).toISOString();
+      if (!trust.revoked.has(deviceId)) {
+        await addOwnOp(tx, me, 'revoke', deviceId, undefined, now);
+        await retireOwnKeys(tx, me.deviceId);
+      }
+      // The display column follows (and syncs); trust never reads it.
+      if (row && !isRevocationStamp(row.revoked_at)) await tx.execute(`UPDATE devices SET revoked_at = ?, updated_at = ? WHERE id = ?`, [now, now, deviceId]);
       await currentKey(tx, this.#sealer, me.deviceId);
     });
   }
@@ -419,12 +640,15 @@ export class SyncService {
     if (since !== undefined && typeof since !== 'string' && (since === null || typeof since !== 'object')) throw invalidArgument('since must be a stamp or a version vector');
     if (typeof since === 'string' && since !== '' && !isHlc(since)) throw invalidArgument('since must be an HLC stamp');
     return this.#sql.transaction(async (tx) => {
-      const self = await tx.queryOne<DeviceRow>(`SELECT revoked_at FROM devices WHERE id = ?`, [me.deviceId]);
-      if (self?.revoked_at) throw untrusted('this device was revoked: it can no longer sync');
-      const peer = await tx.queryOne<DeviceRow & { sync_policy: DeviceSyncPolicy }>(`SELECT id, revoked_at, kex_public_key, sync_policy FROM devices WHERE id = ?`, [forDevice]);
-      if (!peer || peer.revoked_at || !peer.kex_public_key) {
-        throw untrusted(`device ${forDevice} is ${peer?.revoked_at ? 'revoked' : 'not a paired device'}`, { deviceId: forDevice });
+      // Trust comes from the signed registry, never from the synced devices columns.
+      const trust = await this.#localRevocations(tx, me, await loadTrust(tx, me));
+      if (trust.revoked.has(me.deviceId)) throw untrusted('this device was revoked: it can no longer sync');
+      const member = trust.members.get(forDevice);
+      if (!member || !member.kex) {
+        throw untrusted(`device ${forDevice} is ${trust.revoked.has(forDevice) ? 'revoked' : 'not a paired device'}`, { deviceId: forDevice });
       }
+      const policyRow = await tx.queryOne<{ sync_policy: DeviceSyncPolicy }>(`SELECT sync_policy FROM devices WHERE id = ?`, [forDevice]);
+      const peer = { kex_public_key: member.kex, sync_policy: policyRow?.sync_policy ?? ('full' as DeviceSyncPolicy) };
       let vv: VersionVector;
       if (since === undefined) vv = await peerVector(tx, forDevice);
       else if (typeof since === 'string') {
@@ -436,20 +660,28 @@ export class SyncService {
       const include = (t: string) =>
         REQUIRED_TABLES.has(t) ||
         (modes.has(policies[t] ?? 'immediate') && (peer.sync_policy === 'full' || (peer.sync_policy === 'selective' && CRITICALITY[t] === 'critical')));
-      const body = await collectChanges(tx, me.deviceId, forDevice, vv, include);
-      // A revocation made by any path (repositories, SQL, another device) retires older keys.
-      const revoked = await tx.queryOne<{ h: string | null }>(
-        `SELECT max(hlc) AS h FROM sync_changes WHERE tbl = 'devices' AND op != 'D' AND json_extract(data, '$.revoked_at') IS NOT NULL`,
-      );
-      if (revoked?.h) await retireKeysBefore(tx, revoked.h);
+      const collected = await collectChanges(tx, me.deviceId, forDevice, vv, include);
+      // Changes of a revoked device are not relayed; the signed registry travels with every changeset.
+      const ranges = Object.fromEntries(Object.entries(collected.ranges).filter(([o]) => !trust.revoked.has(o)));
+      const body = { ...collected, ranges, changes: collected.changes.filter((c) => !trust.revoked.has(c[1])), registry: await wireOps(tx) };
+      // Always an own key, rotated when a revocation became known (keys.ts): no peer steers it.
       const key = await currentKey(tx, this.#sealer, me.deviceId);
       const wraps: Record<string, string> = {};
-      const members = await tx.query<{ id: string; kex_public_key: Uint8Array }>(
-        `SELECT id, kex_public_key FROM devices WHERE revoked_at IS NULL AND kex_public_key IS NOT NULL AND id != ? ORDER BY id`,
-        [me.deviceId],
-      );
+      const members = [...trust.members.values()]
+        .filter((m) => m.kex !== null)
+        .sort((x, y) => (x.id < y.id ? -1 : 1))
+        .map((m) => ({ id: m.id, kex_public_key: m.kex! }));
+      // The recipient first: an unusable key of its own refuses this export (SYNC_UNTRUSTED).
+      wraps[forDevice] = b64u(encrypt(pairwiseKey(me.kexPrivate, peer.kex_public_key, me.deviceId, forDevice), key.key, wrapAad(key, me.deviceId, forDevice)));
       for (const m of members) {
-        wraps[m.id] = b64u(encrypt(pairwiseKey(me.kexPrivate, m.kex_public_key, me.deviceId, m.id), key.key, wrapAad(key, me.deviceId, m.id)));
+        if (m.id === forDevice) continue;
+        try {
+          wraps[m.id] = b64u(encrypt(pairwiseKey(me.kexPrivate, m.kex_public_key, me.deviceId, m.id), key.key, wrapAad(key, me.deviceId, m.id)));
+        } catch (e) {
+          // One device with a broken registry key must not stop sync for all the others.
+          if (!isAicoError(e, 'SYNC_UNTRUSTED')) throw e;
+          (this.#options.logger ?? consoleLogger).warn(`sync: device ${m.id} skipped in the key wraps: ${e.message}`, { deviceId: m.id, code: e.code, reason: e.details?.reason });
+        }
       }
       const header: ChangesetHeader = { v: 1, id: randomId(), from: me.deviceId, to: forDevice, keyId: key.keyId, keyCreated: key.createdHlc, sv: this.#schemaVersion, wraps };
       const headerBytes = Buffer.from(JSON.stringify(header));
@@ -477,11 +709,15 @@ export class SyncService {
     const h = cs.header;
     if (!DEVICE_ID.test(h.from)) throw new AicoDataError('CORRUPT', 'not a valid sync changeset: sender id');
     if (h.from === me.deviceId) throw invalidArgument('this changeset was exported by this device');
-    const sender = await this.#sql.queryOne<DeviceRow>(`SELECT id, revoked_at, public_key, kex_public_key FROM devices WHERE id = ?`, [h.from]);
-    if (!sender || !sender.kex_public_key) throw untrusted(`changeset from unknown device ${h.from}`, { deviceId: h.from });
-    if (sender.revoked_at) throw untrusted(`changeset from revoked device ${h.from}`, { deviceId: h.from });
+    // Who may send: members of the signed registry (strict, monotone revocation), never the LWW columns.
+    const trust = await loadTrust(this.#sql, me);
+    if (trust.revoked.has(h.from)) throw untrusted(`changeset from revoked device ${h.from}`, { deviceId: h.from });
+    const member = trust.members.get(h.from);
+    if (!member || !member.kex) throw untrusted(`changeset from unknown device ${h.from}`, { deviceId: h.from });
+    if (trust.revoked.has(me.deviceId)) throw untrusted('this device was revoked: it can no longer sync');
+    const sender = { public_key: member.sign, kex_public_key: member.kex };
     if (!verifyBytes(sender.public_key, cs.signed, cs.signature)) throw untrusted(`changeset signature of device ${h.from} is wrong`, { deviceId: h.from });
-    const base = { from: h.from, changesetId: h.id, applied: 0, duplicates: 0, rowsWritten: 0, pending: 0, conflicts: 0 };
+    const base = { from: h.from, changesetId: h.id, applied: 0, duplicates: 0, rowsWritten: 0, pending: 0, conflicts: 0, rejected: [] as AicoDataError[] };
     if (h.sv > this.#schemaVersion) {
       await this.#sql.execute(`INSERT OR IGNORE INTO sync_quarantine (id, sender, schema_version, bytes) VALUES (?, ?, ?, ?)`, [h.id, h.from, h.sv, Buffer.from(bytes)]);
       return { status: 'quarantined', ...base };
@@ -495,33 +731,31 @@ export class SyncService {
       key = { keyId: h.keyId, createdHlc: h.keyCreated, key: k };
       learned = true;
     }
-    let body: ChangesetBody;
-    try {
-      body = JSON.parse(inflateRawSync(decrypt(key.key, cs.body, bodyAad(cs.headerBytes))).toString('utf8')) as ChangesetBody;
-    } catch (e) {
-      if (isAicoError(e)) throw e;
-      throw new AicoDataError('CORRUPT', 'not a valid sync changeset: body', undefined, { cause: e });
-    }
+    // Bounded inflation (MAX_BODY_BYTES), off the JS thread; CORRUPT when damaged or too large.
+    const body = (await openBody(key.key, cs)) as ChangesetBody;
     if (body?.v !== 1 || !Array.isArray(body.changes) || typeof body.vv !== 'object' || typeof body.ranges !== 'object') {
       throw new AicoDataError('CORRUPT', 'not a valid sync changeset: body fields');
     }
     const newConflicts: DetectedConflict[] = [];
     const result = await this.#sql.transaction(async (tx) => {
-      if (learned) {
-        const rev = await tx.queryOne<{ h: string | null }>(
-          `SELECT max(hlc) AS h FROM sync_changes WHERE tbl = 'devices' AND op != 'D' AND json_extract(data, '$.revoked_at') IS NOT NULL`,
-        );
-        await storeKey(tx, this.#sealer, key, h.from, rev?.h ? key.createdHlc < rev.h : false);
+      // Learned keys only open this sender's changesets; this device never seals under them.
+      if (learned) await storeKey(tx, this.#sealer, key, h.from);
+      // Signed registry operations first: a revocation they carry applies to this very changeset.
+      const after = await this.#mergeRegistry(tx, me, trust, (body as { registry?: unknown }).registry);
+      const dropped = body.changes.filter((c) => Array.isArray(c) && typeof c[1] === 'string' && after.revoked.has(c[1]));
+      const changes = dropped.length ? body.changes.filter((c) => !dropped.includes(c)) : body.changes;
+      // Each change is checked alone: a malformed or far-future one is refused, the rest applies.
+      const r = await applyChanges(tx, me.deviceId, changes, h.from);
+      if (dropped.length) {
+        r.rejected.push({
+          hlc: null,
+          origin: null,
+          error: untrusted(`${dropped.length} changes of revoked devices were refused`, { origins: [...new Set(dropped.map((c) => c[1]))] }),
+        });
       }
-      const r = await applyChanges(tx, me.deviceId, body.changes.filter(validChange));
       await receiveClock(tx, r.maxHlc);
-      for (const [origin, range] of Object.entries(body.ranges)) {
-        if (origin === me.deviceId || !Array.isArray(range) || !isHlc(range[1])) continue;
-        const cur = (await tx.queryOne<{ hlc: string }>(`SELECT hlc FROM sync_vv WHERE origin = ?`, [origin]))?.hlc ?? '';
-        if (String(range[0]) <= cur && range[1] > cur) {
-          await tx.execute(`INSERT INTO sync_vv (origin, hlc) VALUES (?, ?) ON CONFLICT (origin) DO UPDATE SET hlc = excluded.hlc`, [origin, range[1]]);
-        }
-      }
+      // Only changes held now advance the vector, never a range claimed without them.
+      await advanceVector(tx, me.deviceId, body.ranges, r.held, r.rejected);
       const known = await peerVector(tx, h.from);
       let changed = false;
       for (const [origin, hlc] of Object.entries(body.vv)) {
@@ -539,7 +773,7 @@ export class SyncService {
         );
         await tx.execute(`UPDATE devices SET last_seen_at = ? WHERE id = ?`, [now, h.from]);
       }
-      for (const rv of r.revoked) await retireKeysBefore(tx, rv.hlc);
+      await this.#projectRevocations(tx, after);
       // Recorded as local changes (capture is on again), so the ledger itself syncs.
       for (const c of r.conflicts) {
         const ins = await tx.execute(
@@ -557,7 +791,16 @@ export class SyncService {
         // The ledger is the record; a bus failure must not undo an applied changeset.
       }
     }
-    return { status: 'applied', ...base, applied: result.applied, duplicates: result.duplicates, rowsWritten: result.rowsWritten, pending: result.pending, conflicts: newConflicts.length };
+    return {
+      status: 'applied',
+      ...base,
+      applied: result.applied,
+      duplicates: result.duplicates,
+      rowsWritten: result.rowsWritten,
+      pending: result.pending,
+      conflicts: newConflicts.length,
+      rejected: result.rejected.map((x) => x.error),
+    };
   }
 
   /**
@@ -614,11 +857,11 @@ export class SyncService {
       publicKey: me.kexPublic,
       secretKey: rawPrivate(me.kexPrivate),
       peerKey: async (id) => {
-        const r = await this.#sql.queryOne<DeviceRow>(`SELECT kex_public_key, revoked_at FROM devices WHERE id = ?`, [id]);
-        return r && !r.revoked_at && r.kex_public_key ? Buffer.from(r.kex_public_key) : undefined;
+        const m = (await loadTrust(this.#sql, me)).members.get(id);
+        // An unusable registry key (zero bytes, low order) is no CURVE key: refused as untrusted.
+        return m?.kex && usableKexKey(me.kexPrivate, m.kex) ? Buffer.from(m.kex) : undefined;
       },
-      clientAllowed: async (key) =>
-        (await this.#sql.queryOne(`SELECT 1 AS ok FROM devices WHERE kex_public_key = ? AND revoked_at IS NULL AND id != ?`, [Buffer.from(key), me.deviceId])) !== undefined,
+      clientAllowed: async (key) => [...(await loadTrust(this.#sql, me)).members.values()].some((m) => m.kex !== null && m.kex.equals(Buffer.from(key))),
     });
     this.#transports.add(t);
     return t;
@@ -751,6 +994,7 @@ export class SyncService {
     const base = {
       schemaVersion: this.#schemaVersion,
       quarantined: await one(`SELECT count(*) AS n FROM sync_quarantine`),
+      rejectedChanges: await one(`SELECT count(*) AS n FROM sync_rejected_changes`),
       pendingRows: await one(`SELECT count(*) AS n FROM sync_pending_rows`),
       openConflicts: await one(`SELECT count(*) AS n FROM sync_conflicts WHERE status = 'open'`),
       policies,
@@ -800,22 +1044,4 @@ export class SyncService {
     const me = await this.#me();
     return ownVector(this.#sql, me.deviceId);
   }
-}
-
-function validChange(c: unknown): c is WireChange {
-  return (
-    Array.isArray(c) &&
-    c.length === 9 &&
-    isHlc(c[0]) &&
-    typeof c[1] === 'string' &&
-    typeof c[2] === 'string' &&
-    typeof c[3] === 'string' &&
-    (c[4] === 'I' || c[4] === 'U' || c[4] === 'D') &&
-    (c[5] === null || typeof c[5] === 'string') &&
-    (c[6] === null || typeof c[6] === 'string') &&
-    (c[7] === null || typeof c[7] === 'string') &&
-    Number.isInteger(c[8]) &&
-    c[0].endsWith(`.${c[1]}`) &&
-    (c[4] === 'D' || c[7] !== null)
-  );
 }

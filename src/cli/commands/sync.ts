@@ -1,6 +1,6 @@
 /**
- * `aico-data sync ...`: device sync from the command line. Pairing is three steps across two
- * devices (offer -> pair with the code -> complete); changesets travel as files (`export` /
+ * `aico-data sync ...`: device sync from the command line. Pairing is five steps across two
+ * devices (offer -> pair -> complete -> pair --code -> complete); changesets travel as files (`export` /
  * `import`, or `exchange` through a shared folder such as a USB stick).
  */
 import { readFileSync, writeFileSync } from 'node:fs';
@@ -61,39 +61,45 @@ export function registerSync(program: Command): void {
       }),
     );
 
+  // Pairing (src/sync/README.md): offer (new) -> pair (trusted) -> complete (new: shows the code)
+  // -> pair --code (trusted: the code typed in) -> complete (new). Nobody can choose the code.
   sync
     .command('offer')
-    .description('step 1 on the new device: print a pairing offer and the code to type on a trusted device')
+    .description('step 1 on the new device: print a pairing offer to carry to a trusted device (valid 10 minutes)')
     .option('--json', 'print JSON')
     .action(async (_o: unknown, cmd: Command) =>
       run(cmd, async (data, o) => {
         const offer = await data.sync.createPairingOffer();
-        out(o.json ? toJson(offer) : `code ${offer.code}\n${offer.payload}`);
+        out(o.json ? toJson(offer) : `carry this offer to a trusted device and run \`aico-data sync pair <offer>\` there (expires ${offer.expiresAt}):\n${offer.payload}`);
       }),
     );
 
   sync
     .command('pair')
-    .description('step 2 on a trusted device: approve an offer with the code the new device shows')
-    .argument('<offer>', 'the AICO-PAIR1:... payload')
-    .requiredOption('--code <code>', 'the 6-digit code shown on the new device')
+    .description('on a trusted device: answer an offer (step 2), or check a reveal with the code the new device shows (step 4)')
+    .argument('<payload>', 'the AICO-PAIR2:... offer or the AICO-PAIRR2:... reveal')
+    .option('--code <code>', 'with a reveal: the 6-digit code shown on the new device')
     .option('--json', 'print JSON')
-    .action(async (offer: string, _o: unknown, cmd: Command) =>
+    .action(async (payload: string, _o: unknown, cmd: Command) =>
       run(cmd, async (data, o) => {
-        const r = await data.sync.pair(offer, String(o.code));
-        out(o.json ? toJson({ payload: r.payload, code: r.code, device: r.device.id }) : `paired ${r.device.id} (${r.device.name}); code ${r.code}\n${r.payload}`);
+        const r = await data.sync.pair(payload, o.code === undefined ? undefined : String(o.code));
+        if (o.json) return out(toJson({ step: r.step, payload: r.payload, code: r.code, device: r.device?.id }));
+        if (r.step === 'answer') out(`answer for ${r.device?.id} (${r.device?.name}); carry it back and run \`aico-data sync complete <answer>\` there:\n${r.payload}`);
+        else out(`paired ${r.device?.id} (${r.device?.name}); code ${r.code}; carry this confirmation back (\`aico-data sync complete\`):\n${r.payload}`);
       }),
     );
 
   sync
     .command('complete')
-    .description('step 3 on the new device: complete pairing with the acceptance')
-    .argument('<acceptance>', 'the AICO-PAIRED1:... payload')
+    .description('on the new device: take the answer (step 3: shows the code to type on the trusted device), then the confirmation (step 5)')
+    .argument('<payload>', 'the AICO-PAIRA2:... answer or the AICO-PAIRC2:... confirmation')
     .option('--json', 'print JSON')
-    .action(async (acceptance: string, _o: unknown, cmd: Command) =>
+    .action(async (payload: string, _o: unknown, cmd: Command) =>
       run(cmd, async (data, o) => {
-        const r = await data.sync.completePairing(acceptance);
-        out(o.json ? toJson({ device: r.device.id, code: r.code }) : `paired with ${r.device.id} (${r.device.name}); code ${r.code}`);
+        const r = await data.sync.completePairing(payload);
+        if (o.json) return out(toJson({ step: r.step, payload: r.payload, code: r.code, device: r.device?.id }));
+        if (r.step === 'reveal') out(`code ${r.code}: type it on ${r.device?.name} with \`aico-data sync pair <reveal> --code ${r.code}\`:\n${r.payload}`);
+        else out(`paired with ${r.device?.id} (${r.device?.name}); code ${r.code}`);
       }),
     );
 

@@ -104,19 +104,26 @@ function bumpClock(): string {
 const STAMP = `printf('%015d.%05d.%s', wall, counter, device)`;
 
 /**
+ * The stamp of version 3 (see `src/sync/hlc.ts`): counters below 100,000 as before, larger ones
+ * as `x`, a letter for the digit count, and the digits, so no counter overflows the format and
+ * the text order stays the clock order, old stamps included.
+ */
+const STAMP_V3 = `printf('%015d.', wall) || CASE WHEN counter < 100000 THEN printf('%05d', counter) ELSE 'x' || char(96 + length(counter)) || counter END || '.' || device`;
+
+/**
  * Appends the change. For `versioned` tables the change's `base` lists every version this
  * device held as a head of that row (comma-separated): the new version supersedes exactly
  * those, which is what tells a later reader whether two versions were concurrent.
  */
-function append(spec: SyncTableSpec, op: 'I' | 'U' | 'D', row: 'new' | 'old', cols: string, data: string): string {
+function append(spec: SyncTableSpec, op: 'I' | 'U' | 'D', row: 'new' | 'old', cols: string, data: string, stamp = STAMP): string {
   const heads = `(SELECT group_concat(hlc, ',') FROM (SELECT hlc FROM sync_heads WHERE tbl = '${spec.table}' AND pk = ${row}.${spec.pk} ORDER BY hlc))`;
   const insert = `INSERT INTO sync_changes (hlc, origin, tbl, pk, op, base, cols, data, schema_version)
-      SELECT ${STAMP}, device, '${spec.table}', ${row}.${spec.pk}, '${op}', ${spec.kind === 'versioned' ? heads : 'NULL'}, ${cols}, ${data}, schema_version
+      SELECT ${stamp}, device, '${spec.table}', ${row}.${spec.pk}, '${op}', ${spec.kind === 'versioned' ? heads : 'NULL'}, ${cols}, ${data}, schema_version
       FROM sync_clock WHERE id = 1;`;
   if (spec.kind !== 'versioned') return insert;
   return `${insert}
       DELETE FROM sync_heads WHERE tbl = '${spec.table}' AND pk = ${row}.${spec.pk};
-      INSERT INTO sync_heads (tbl, pk, hlc) SELECT '${spec.table}', ${row}.${spec.pk}, ${STAMP} FROM sync_clock WHERE id = 1;`;
+      INSERT INTO sync_heads (tbl, pk, hlc) SELECT '${spec.table}', ${row}.${spec.pk}, ${stamp} FROM sync_clock WHERE id = 1;`;
 }
 
 function captureOn(spec: SyncTableSpec): string {
@@ -124,8 +131,8 @@ function captureOn(spec: SyncTableSpec): string {
       AND NOT EXISTS (SELECT 1 FROM sync_policies WHERE tbl = '${spec.table}' AND mode = 'never')`;
 }
 
-/** The three capture triggers of one synced table. */
-export function syncTriggersSql(spec: SyncTableSpec): { up: string[]; down: string[] } {
+/** The three capture triggers of one synced table (`stamp`: the stamp expression of the schema version). */
+export function syncTriggersSql(spec: SyncTableSpec, stamp = STAMP): { up: string[]; down: string[] } {
   const t = spec.table;
   const changed = spec.columns.map((c) => `old.${c} IS NOT new.${c}`).join(' OR ');
   const changedList = `'|' || ${spec.columns.map((c) => `CASE WHEN old.${c} IS NOT new.${c} THEN '${c}|' ELSE '' END`).join(' || ')}`;
@@ -133,22 +140,23 @@ export function syncTriggersSql(spec: SyncTableSpec): { up: string[]; down: stri
     up: [
       `CREATE TRIGGER sync_capture_${t}_ai AFTER INSERT ON ${t} WHEN ${captureOn(spec)} BEGIN
       ${bumpClock()}
-      ${append(spec, 'I', 'new', 'NULL', syncImageSql(spec, 'new'))}
+      ${append(spec, 'I', 'new', 'NULL', syncImageSql(spec, 'new'), stamp)}
     END`,
       `CREATE TRIGGER sync_capture_${t}_au AFTER UPDATE ON ${t} WHEN (${changed}) AND ${captureOn(spec)} BEGIN
       ${bumpClock()}
-      ${append(spec, 'U', 'new', changedList, syncImageSql(spec, 'new'))}
+      ${append(spec, 'U', 'new', changedList, syncImageSql(spec, 'new'), stamp)}
     END`,
       `CREATE TRIGGER sync_capture_${t}_ad AFTER DELETE ON ${t} WHEN ${captureOn(spec)} BEGIN
       ${bumpClock()}
-      ${append(spec, 'D', 'old', 'NULL', 'NULL')}
+      ${append(spec, 'D', 'old', 'NULL', 'NULL', stamp)}
     END`,
     ],
     down: [`DROP TRIGGER sync_capture_${t}_ad`, `DROP TRIGGER sync_capture_${t}_au`, `DROP TRIGGER sync_capture_${t}_ai`],
   };
 }
 
-const triggers = SYNC_TABLES_V1.map(syncTriggersSql);
+const triggers = SYNC_TABLES_V1.map((s) => syncTriggersSql(s));
+const triggersV3 = SYNC_TABLES_V1.map((s) => syncTriggersSql(s, STAMP_V3));
 
 @registerSchema('sync', 'core', {
   priority: 95,
@@ -273,6 +281,53 @@ export class SyncSchema {
           ('sync_keys', 'sealed', 'sync/group', 'key_id || ''|'' || created_hlc')`,
       ],
       down: [`DELETE FROM _aico_sealed_columns WHERE table_name IN ('sync_identity', 'sync_keys')`],
+    },
+    {
+      version: 3,
+      name: 'unbounded_hlc_counter',
+      description: 'capture triggers stamp any counter without overflow; changes refused from peers are kept aside alone',
+      up: [
+        ...[...triggers].reverse().flatMap((t) => t.down),
+        ...triggersV3.flatMap((t) => t.up),
+        // One row per change an import refused (malformed: CORRUPT; stamped too far ahead:
+        // SYNC_CLOCK_SKEW), so that one bad change never blocks the rest of its changeset.
+        `CREATE TABLE sync_rejected_changes (
+          id          TEXT PRIMARY KEY NOT NULL,
+          sender      TEXT NOT NULL,
+          hlc         TEXT,
+          origin      TEXT,
+          tbl         TEXT,
+          code        TEXT NOT NULL,
+          reason      TEXT NOT NULL,
+          change      TEXT NOT NULL,
+          received_at TEXT NOT NULL DEFAULT ${NOW}
+        )`,
+        `CREATE INDEX sync_rejected_changes_hlc ON sync_rejected_changes (hlc)`,
+      ],
+      down: [
+        'DROP TABLE sync_rejected_changes',
+        ...[...triggersV3].reverse().flatMap((t) => t.down),
+        ...triggers.flatMap((t) => t.up),
+      ],
+    },
+    {
+      version: 4,
+      name: 'signed_registry',
+      description: 'the trust registry: signed add/revoke operations, verified on import (never last-writer-wins)',
+      up: [
+        // Local, never captured: relayed inside changeset bodies and verified by signature.
+        `CREATE TABLE sync_registry_ops (
+          id          TEXT PRIMARY KEY NOT NULL,
+          kind        TEXT NOT NULL CHECK (kind IN ('add', 'revoke')),
+          subject     TEXT NOT NULL,
+          signer      TEXT NOT NULL,
+          body        TEXT NOT NULL,
+          sig         TEXT NOT NULL,
+          received_at TEXT NOT NULL DEFAULT ${NOW}
+        )`,
+        `CREATE INDEX sync_registry_ops_subject ON sync_registry_ops (subject, kind)`,
+      ],
+      down: ['DROP TABLE sync_registry_ops'],
     },
   ];
 }
