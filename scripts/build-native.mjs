@@ -18,7 +18,7 @@ import { existsSync, readdirSync, statSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import { dirname, join } from 'node:path'
 import { ROOT, cargoEnv, hostPlatformSuffix } from './lib.mjs'
-import { hostTriple, useZig, zigTarget } from './toolchain.mjs'
+import { hostTriple, useZig, zigCompileEnv, zigTarget } from './toolchain.mjs'
 import { ensurePrereqsOrExit } from './prereqs.mjs'
 
 const BINARY_NAME = 'aico-data'
@@ -72,6 +72,7 @@ const args = [
 ]
 // Fail early with a one-line fix when cmake, libclang, a C++20 compiler or zig is missing.
 const env = { ...cargoEnv(), ...ensurePrereqsOrExit() }
+Object.assign(env, zigCompileEnv(env))
 console.log(`[build-native] CARGO_TARGET_DIR=${env.CARGO_TARGET_DIR} napi ${args.join(' ')}`)
 const started = Date.now()
 const r = spawnSync(process.execPath, [napiCli, ...args], { cwd: ROOT, env, stdio: 'inherit' })

@@ -3,11 +3,12 @@
 // CARGO_TARGET_DIR default ($HOME/.cache/aico-data/target) and inherited stdio.
 import { spawnSync } from 'node:child_process'
 import { ROOT, cargoEnv } from './lib.mjs'
-import { hostTriple, useZig, zigTarget } from './toolchain.mjs'
+import { hostTriple, useZig, zigCompileEnv, zigTarget } from './toolchain.mjs'
 import { ensurePrereqsOrExit } from './prereqs.mjs'
 
 const env = cargoEnv()
 Object.assign(env, ensurePrereqsOrExit({ env }))
+Object.assign(env, zigCompileEnv(env))
 const args = process.argv.slice(2)
 // `napi build` always passes `--target <host triple>`, which puts artifacts in
 // target/<triple>/ and builds build scripts separately; cargo commands here do the same so

@@ -24,3 +24,16 @@ export function useZig(env = process.env) {
 export function zigTarget(triple) {
   return /-linux-gnu$/.test(triple) ? `${triple}.${GLIBC_BASELINE}` : triple
 }
+
+/**
+ * Extra compiler flags for zig builds. cargo-zigbuild's `zig cc` wrapper passes `-g` ahead of
+ * cc-rs's flags, so DuckDB, RocksDB and SQLite3MultipleCiphers were compiled with full debug
+ * info (the shipped binary is stripped anyway): objects several times larger and a slower cold
+ * build. `-g0` comes later on the command line and wins. Both build-native.mjs and cargo.mjs
+ * must pass the same values, or cc-rs's `rerun-if-env-changed` rebuilds the engines.
+ */
+export function zigCompileEnv(env = process.env) {
+  if (!useZig(env)) return {}
+  const add = (flags) => (/(^|\s)-g0(\s|$)/.test(flags ?? '') ? flags : `${flags ? `${flags} ` : ''}-g0`)
+  return { CFLAGS: add(env.CFLAGS), CXXFLAGS: add(env.CXXFLAGS) }
+}
