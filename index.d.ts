@@ -99,6 +99,8 @@ export declare class NativeKv {
   defineNamespace(name: string, options?: NativeKvNamespaceOptions | undefined | null): void
   dropNamespace(name: string): void
   namespaces(): Array<NativeKvNamespaceInfo>
+  /** Removes deleted keys from every file (flush, compact all, reopen in place). */
+  scrub(): void
   /** Compacts one namespace (or all): expired values leave the disk. */
   compact(ns?: string | undefined | null): void
   flush(): void
@@ -253,6 +255,9 @@ export interface KdfOptions {
   parallelism?: number
 }
 
+/** The WAL recovery mode KV stores open with (`pointInTime`). */
+export declare function kvWalRecovery(): string
+
 export interface NativeKvDeadLetter {
   topic: string
   seq: number
@@ -288,6 +293,14 @@ export interface NativeKvNamespaceOptions {
   compression?: string
 }
 
+export interface NativeKvNamespaceRepair {
+  name: string
+  before?: number
+  after: number
+  unreadable: number
+  lost: number
+}
+
 export interface NativeKvOpenOptions {
   /**
    * fsync the write-ahead log on every write (default false: survives a process crash,
@@ -310,6 +323,17 @@ export interface NativeKvQueueDepth {
   ready: number
   waiting: number
   dead: number
+}
+
+export interface NativeKvRepairReport {
+  /** 'none', 'repair' (RocksDB RepairDB) or 'rebuild' (started empty). */
+  method: string
+  damagedCopy?: string
+  openError?: string
+  namespaces: Array<NativeKvNamespaceRepair>
+  lostMessages: Array<string>
+  lostMessagesComplete: boolean
+  walRecovery: string
 }
 
 /**
@@ -335,6 +359,9 @@ export interface ProgressSnapshot {
   done: number
   total: number
 }
+
+/** Salvages the folder's KV store (`<folder>/kv`), which must not be open: `LOCKED` otherwise. */
+export declare function repairKvAsync(folder: NativeFolder): Promise<NativeKvRepairReport>
 
 /** Restores the backup `file` into the missing or empty folder `dir`. */
 export declare function restoreBackup(file: string, dir: string, password: string, progress: NativeProgress): Promise<RestoreResult>

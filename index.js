@@ -773,7 +773,7 @@ if (
   }
 }
 
-const { NativeAnalytics, NativeFolder, NativeKv, NativeProgress, NativeSql, backupFolder, buildInfo, duckdbSmoke, folderResumedRotation, openAnalytics, openFolder, openKv, openKvAsync, restoreBackup, rocksdbSmoke, rotateFolderKeys } = nativeBinding
+const { NativeAnalytics, NativeFolder, NativeKv, NativeProgress, NativeSql, backupFolder, buildInfo, duckdbSmoke, folderResumedRotation, kvWalRecovery, openAnalytics, openFolder, openKv, openKvAsync, repairKvAsync, restoreBackup, rocksdbSmoke, rotateFolderKeys } = nativeBinding
 export { NativeAnalytics }
 export { NativeFolder }
 export { NativeKv }
@@ -783,10 +783,12 @@ export { backupFolder }
 export { buildInfo }
 export { duckdbSmoke }
 export { folderResumedRotation }
+export { kvWalRecovery }
 export { openAnalytics }
 export { openFolder }
 export { openKv }
 export { openKvAsync }
+export { repairKvAsync }
 export { restoreBackup }
 export { rocksdbSmoke }
 export { rotateFolderKeys }

@@ -1,7 +1,8 @@
 /**
  * The benchmark report: runs every suite under `bench/` (each in its own process, one after
  * the other, so that they do not compete with each other for the 2 cores) and writes
- * `bench/results/latest.md` (the table the README shows) and `bench/results/latest.json`.
+ * `bench/results/latest.md` (the table the README shows), `bench/results/latest.html` (the same with
+ * charts of each ratio against its goal) and `bench/results/latest.json`.
  *
  *   npm run bench                 every suite
  *   npm run bench -- sql kv       some suites (rows of the others are kept from the last run)
@@ -18,6 +19,7 @@ import { cpus, loadavg, platform, release, arch, totalmem, tmpdir } from 'node:o
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { updateReadme } from './lib/readme.js';
+import { renderBenchHtml } from './report-html.js';
 import { formatValue, type BenchRow } from './lib/results.js';
 
 const BENCH = dirname(fileURLToPath(import.meta.url));
@@ -135,8 +137,9 @@ async function main(): Promise<number> {
     const base = join(BENCH, 'results', 'latest');
     const report = JSON.parse(readFileSync(`${base}.json`, 'utf8')) as Report;
     writeFileSync(`${base}.md`, renderMarkdown(report));
+    writeFileSync(`${base}.html`, renderBenchHtml(report));
     if (args.includes('--readme')) updateReadme(join(ROOT, 'README.md'), renderMarkdown(report).replace(/^# .*\n/, ''));
-    console.log(`re-rendered ${base}.md${args.includes('--readme') ? ' and the README table' : ''}`);
+    console.log(`re-rendered ${base}.md, ${base}.html${args.includes('--readme') ? ' and the README table' : ''}`);
     return 0;
   }
   const quick = args.includes('--quick');
@@ -185,7 +188,8 @@ async function main(): Promise<number> {
   };
   writeFileSync(`${base}.json`, `${JSON.stringify(report, null, 2)}\n`);
   writeFileSync(`${base}.md`, renderMarkdown(report));
-  console.log(`\nwrote ${base}.md and ${base}.json (${report.rows.length} rows)`);
+  writeFileSync(`${base}.html`, renderBenchHtml(report));
+  console.log(`\nwrote ${base}.md, ${base}.html and ${base}.json (${report.rows.length} rows)`);
   if (args.includes('--readme') && !quick) {
     // The README's own "## Benchmarks" heading stays; the report goes below it without its title.
     updateReadme(join(ROOT, 'README.md'), renderMarkdown(report).replace(/^# .*\n/, ''));

@@ -1,18 +1,20 @@
 import { existsSync } from 'node:fs';
-import { join } from 'node:path';
+import { privateFolder, tightenModes } from './util/file-modes.js';
+import { join, resolve } from 'node:path';
 import { AicoDataError, invalidArgument, native, nativeAsync } from './errors.js';
 import { openFolder, type NativeFolder } from './native/index.js';
 import { createServices, type Repositories, type Services, type UnitOfWork } from './domain/index.js';
 import { createLibsqlRepositories, type LibsqlRepositoriesOptions } from './repositories/index.js';
 import { openSchemas, type SchemaManager, type SchemaOpenOptions } from './schema/index.js';
 import { openAnalyticsStore, type AnalyticsOptions, type AnalyticsStore } from './stores/analytics/index.js';
-import { MemoryKvStore, openKvStore, type KvOptions, type KvStoreLike } from './stores/kv/index.js';
+import { kvDegradation, MemoryKvStore, openKvStoreOrDegrade, repairKvStore, walRecoveryMode, type KvDegradation, type KvOptions, type KvRepairReport, type KvStoreLike } from './stores/kv/index.js';
 import { SqlStore, type SqlOptions } from './stores/sql/index.js';
 import { DataAccessLayer } from './dal/index.js';
 import { LibsqlKeywordRecall, LibsqlMemoryRepository } from './repositories/libsql/index.js';
 import { SemanticMemory } from './memories/index.js';
 import { createSemanticRecall, MemoryVectorIndex, openVectorStore, type VectorStore, type VectorStoreOptions } from './stores/vectors/index.js';
-import { InProcessBus, startDatabaseServices, type DatabaseServiceOptions, type DatabaseServices, type MessageBus } from './bus/index.js';
+import { deriveBusKeys, InProcessBus, type BusKeys, type DatabaseServices, type MessageBus, type ServeBusOptions } from './bus/index.js';
+import { serveOn } from './bus/services/serve.js';
 import {
   createOutboxDispatcher,
   type ExistingStores,
@@ -31,6 +33,11 @@ import { SyncService, type SyncOptions } from './sync/index.js';
 import { resumedRotation, rotateKeys, writeBackup, type BackupOptions, type BackupResult, type RotateKeysOptions, type RotateKeysResult } from './backup/index.js';
 
 /** Argon2id cost for a new key file. Defaults: 64 MiB, 3 passes, 1 lane (the floor). */
+/** One store running degraded (see {@link DataLayer.degradations}). */
+export type DataLayerDegradation =
+  | ({ store: 'kv' } & KvDegradation)
+  | { store: 'analytics'; mode: 'rebuilding'; path: string; code: string; message: string; repair: string };
+
 export interface KdfOptions {
   memoryKib?: number;
   iterations?: number;
@@ -209,7 +216,7 @@ export class DataLayer {
     this.#ownsBus = wiring.ownsBus;
     const stores = { sql, repos: layer.repos, index, analytics, kv };
     this.outbox = wiring.outbox === false ? undefined : createOutboxDispatcher(stores, wiring.bus, wiring.outbox, wiring.existing);
-    this.#derived = { ...stores, dispatcher: this.outbox };
+    this.#derived = { ...stores, dispatcher: this.outbox, ...(vectors ? { scrubVectors: () => vectors.scrub() } : {}) };
     const outbox = this.outbox;
     this.memories = new SemanticMemory({
       repository: layer.repos.memories,
@@ -239,6 +246,11 @@ export class DataLayer {
    * Changes the master password: the data key is rewrapped under the new password in a new
    * key file (written atomically); no store is re-encrypted. `WRONG_PASSWORD` if `oldPassword`
    * is wrong, and then nothing changes.
+   *
+   * The data key is unchanged, so a copy of the old key file (in a backup, a copied or synced
+   * folder) still opens today's data with the old password. Only {@link DataLayer.rotateKeys}
+   * (a new data key; old key files then fail with `WRONG_PASSWORD` or `CORRUPT`) retires the old
+   * password's access.
    */
   async changePassword(oldPassword: string, newPassword: string, kdf?: KdfOptions): Promise<void> {
     if (this.#closed) throw new AicoDataError('CLOSED', 'the data layer was closed');
@@ -277,11 +289,27 @@ export class DataLayer {
     return forgetStatus(this.#derived, userId);
   }
 
-  /** Answers the database request topics (`memory/store/request/v1`, ...) on {@link DataLayer.bus}. */
-  serveBus(options: DatabaseServiceOptions = {}): Promise<DatabaseServices> {
+  /**
+   * Answers the database request topics (`memory/store/request/v1`, ...) on {@link DataLayer.bus},
+   * or on `options.bus` (e.g. a ZeroMQ bus connected with {@link DataLayer.busKeys}), to which
+   * this layer's change events are then forwarded.
+   */
+  serveBus(options: ServeBusOptions = {}): Promise<DatabaseServices> {
     if (this.#closed) throw new AicoDataError('CLOSED', 'the data layer was closed');
-    if (!this.bus) throw new AicoDataError('INVALID_ARGUMENT', 'this data layer was opened with bus: false', { field: 'bus' });
-    return startDatabaseServices(this.bus, this, options);
+    const { bus, ...rest } = options ?? {};
+    const target = bus ?? this.bus;
+    if (!target) throw new AicoDataError('INVALID_ARGUMENT', 'this data layer was opened with bus: false: pass serveBus({ bus })', { field: 'bus' });
+    return serveOn(target, this.bus, this, rest);
+  }
+
+  /**
+   * CURVE keys for the ZeroMQ bus derived from this folder's data key: the broker's pair and the
+   * pair of client `client` (default `owner`). The same on every open with the password; a
+   * process that cannot open the folder cannot compute them. `rotateKeys` changes them.
+   */
+  busKeys(client?: string): BusKeys {
+    if (this.#closed) throw new AicoDataError('CLOSED', 'the data layer was closed');
+    return deriveBusKeys(this.crypto, client);
   }
 
   /**
@@ -319,6 +347,42 @@ export class DataLayer {
     }
   }
 
+  /**
+   * What runs degraded in this open (empty when everything is healthy): a damaged KV store
+   * (`data.kv` calls throw `CORRUPT`; run {@link DataLayer.repairKv} / `aico-data repair`), or an
+   * analytics store that rebuilds from libSQL before its first answer. Primary data is never here:
+   * libSQL either opens or `openDataLayer` fails.
+   */
+  degradations(): DataLayerDegradation[] {
+    if (this.#closed) throw new AicoDataError('CLOSED', 'the data layer was closed');
+    const out: DataLayerDegradation[] = [];
+    const kv = kvDegradation(this.kv);
+    if (kv) out.push({ store: 'kv', ...kv });
+    if (this.analytics?.rebuildPending) {
+      out.push({ store: 'analytics', mode: 'rebuilding', path: join(this.dir, 'analytics.snapshot'), code: 'SNAPSHOT_REJECTED_OR_MISSING', message: 'no usable snapshot: rebuilt from libSQL before the first query', repair: 'none needed' });
+    }
+    return out;
+  }
+
+  /** The RocksDB WAL recovery mode the KV store opens with (`pointInTime`, see the KV README). */
+  get kvWalRecovery(): string {
+    return walRecoveryMode();
+  }
+
+  /**
+   * Salvages the RocksDB store (`<dir>/kv`): RocksDB's repair or a rebuild, damaged files kept
+   * aside, losses reported per namespace and queue message. Only while `data.kv` is not the
+   * RocksDB store (degraded, or opened with `kv: false`): `LOCKED` otherwise. Reopen the layer
+   * afterwards to use the repaired store.
+   */
+  async repairKv(): Promise<KvRepairReport> {
+    if (this.#closed) throw new AicoDataError('CLOSED', 'the data layer was closed');
+    if (this.kv.persistent && kvDegradation(this.kv)?.mode !== 'unavailable' && !this.kv.closed) {
+      throw new AicoDataError('LOCKED', 'the KV store is open in this data layer: open with `kv: false` (the CLI does) to repair it', { component: 'kv' });
+    }
+    return repairKvStore(this.#folder);
+  }
+
   /** The key rotation this open finished because a crash had interrupted it (else undefined). */
   get resumedRotation(): RotateKeysResult | undefined {
     if (this.#closed) throw new AicoDataError('CLOSED', 'the data layer was closed');
@@ -347,6 +411,8 @@ export class DataLayer {
     }
     this.sql.close();
     if (!this.#rotating) this.#folder.close();
+    // Files made while open (RocksDB compaction output, snapshots, Chroma's folder) become private too.
+    tightenModes(this.dir);
     if (kvError !== undefined) throw kvError;
   }
 }
@@ -368,7 +434,7 @@ export class DataLayer {
  * }
  * ```
  */
-export async function openDataLayer(options: OpenDataLayerOptions): Promise<DataLayer> {
+async function openDataLayerPrivately(options: OpenDataLayerOptions): Promise<DataLayer> {
   if (options === null || typeof options !== 'object') throw invalidArgument('openDataLayer takes an options object');
   const { dir, password, create = true, kdf, sql, schemas, analytics, repositories, kv, vectors, bus, outbox, sync: syncOptions } = options;
   if (bus !== undefined && bus !== false && (bus === null || typeof bus !== 'object' || typeof bus.publish !== 'function')) throw invalidArgument('bus must be a MessageBus or false');
@@ -378,7 +444,14 @@ export async function openDataLayer(options: OpenDataLayerOptions): Promise<Data
   if (typeof dir !== 'string' || dir.trim() === '') throw invalidArgument('dir must be a non-empty path');
   if (typeof password !== 'string' || password.length === 0) throw invalidArgument('password must be a non-empty string');
   if (kdf !== undefined && (kdf === null || typeof kdf !== 'object')) throw invalidArgument('kdf must be an object');
-  const folder = await nativeAsync(() => openFolder(dir, password, create, kdf));
+  const folder = await nativeAsync(() => openFolder(dir, password, create, kdf)).catch((e: unknown) => {
+    // Name the damaged file: the core says only "key file".
+    if (e instanceof AicoDataError && e.code === 'CORRUPT' && /key file/i.test(e.message)) {
+      const path = join(dir, 'aico-data.key');
+      throw new AicoDataError('CORRUPT', `${path}: ${e.message}`, { ...(e.details ?? {}), path }, { cause: e, hint: e.hint ?? 'restore the data folder from a backup (CLI: aico-data restore)' });
+    }
+    throw e;
+  });
   // Which derived stores existed before this open (the outbox replays to them what they miss).
   const existing = { chroma: existsSync(join(folder.dir, 'chroma')), rocksdb: existsSync(join(folder.dir, 'kv')) };
   let store: SqlStore | undefined;
@@ -386,12 +459,27 @@ export async function openDataLayer(options: OpenDataLayerOptions): Promise<Data
   let kvStore: KvStoreLike | undefined;
   let vectorStore: VectorStore | undefined;
   try {
-    const nativeSql = native(() => folder.openSql(sql));
+    // A folder that already holds derived stores but lost aico.db must not silently start empty.
+    const dbPath = join(folder.dir, 'aico.db');
+    if (!folder.created && !existsSync(dbPath) && (existing.rocksdb || existsSync(join(folder.dir, 'analytics.snapshot')))) {
+      throw new AicoDataError('CORRUPT', `${dbPath}: the primary database is missing from a folder that holds data`, { path: dbPath }, { hint: 'restore the data folder from a backup (CLI: aico-data restore)' });
+    }
+    const nativeSql = native(() => {
+      try {
+        return folder.openSql(sql);
+      } catch (e) {
+        throw namePrimaryDamage(e, join(folder.dir, 'aico.db'));
+      }
+    });
     store = new SqlStore(nativeSql);
     // Core schemas are applied at every open; a failure closes what was opened.
-    const manager = await openSchemas(store, schemas);
+    // The first statements read the database: damage found here is named like damage at open.
+    const manager = await openSchemas(store, schemas).catch((e: unknown) => {
+      throw namePrimaryDamage(e, dbPath);
+    });
     if (analytics !== false) engine = await openAnalyticsStore(folder, nativeSql, analytics ?? {});
-    kvStore = kv === false ? new MemoryKvStore() : await openKvStore(folder, { onLocked: 'readOnly', ...kv });
+    // A damaged KV store degrades (calls throw CORRUPT naming `aico-data repair`) instead of locking the user out.
+    kvStore = kv === false ? new MemoryKvStore() : await openKvStoreOrDegrade(folder, { onLocked: 'readOnly', ...kv }, join(folder.dir, 'kv'));
     // A damaged Chroma index is dropped by the store; the outbox then rebuilds it from libSQL.
     let rebuildIndex: () => Promise<void> = async () => undefined;
     if (vectors !== false) {
@@ -414,6 +502,36 @@ export async function openDataLayer(options: OpenDataLayerOptions): Promise<Data
     await engine?.close().catch(() => undefined);
     store?.close();
     folder.close();
+    // SQLite's own words for a damaged database, wherever the open first read it.
+    if (/database disk image is malformed|file is not a database/i.test(String((e as Error)?.message ?? ''))) throw namePrimaryDamage(e, resolve(dir, 'aico.db'));
     throw e;
   }
+}
+
+/**
+ * A damaged primary store is not degraded (it is the data): the open fails, and the error names
+ * the file and the fix (restoring a backup), whatever words the engine used.
+ */
+function namePrimaryDamage(e: unknown, path: string): unknown {
+  const err = e as { code?: string; message?: string; details?: Record<string, unknown> };
+  if (err?.code !== 'CORRUPT' && !(err?.code === 'SQL_ERROR' && /not a database|malformed|corrupt/i.test(err.message ?? ''))) return e;
+  const message = String(err.message ?? '');
+  return new AicoDataError(
+    'CORRUPT',
+    message.includes(path) ? message : `${path}: ${message}`,
+    { ...(err.details ?? {}), path },
+    { cause: e, hint: 'the primary database is damaged: restore the data folder from a backup (CLI: aico-data restore)' },
+  );
+}
+
+/**
+ * Opens (or creates) a data folder: see the options above. Files and folders the engines create
+ * are private (0600 / 0700; `src/util/file-modes.ts`).
+ */
+export async function openDataLayer(options: OpenDataLayerOptions): Promise<DataLayer> {
+  if (typeof options?.dir === 'string' && options.dir.trim() !== '') privateFolder(options.dir);
+  const layer = await openDataLayerPrivately(options);
+  // Files of folders made by older versions, or made wider since.
+  tightenModes(layer.dir);
+  return layer;
 }

@@ -53,12 +53,12 @@ export const ERROR_HINTS: Record<AicoErrorCode, string> = {
   SQL_ERROR: 'fix the SQL statement',
   CONSTRAINT: 'the write breaks a UNIQUE/NOT NULL/CHECK/FOREIGN KEY rule',
   BUSY: 'another writer held the database too long: retry, or raise busyTimeoutMs',
-  INVALID_ARGUMENT: 'fix the argument named in the message',
+  INVALID_ARGUMENT: 'the message names the argument and what it accepts: pass a value of that form',
   CLOSED: 'the data layer was closed: open it again',
   IO: 'check the folder exists, is writable and the disk has space',
   NOT_AUTHORIZED: 'this operation is not allowed from SQL',
   LOCKED: 'another process has this data folder open',
-  NOT_FOUND: 'the named item does not exist',
+  NOT_FOUND: 'check the id or name in the message: create the item first, or use one that exists',
   MIGRATION_FAILED: 'fix the named migration statement; nothing of that version was applied',
   SCHEMA_DRIFT: 'an applied schema version was edited: restore it or register a new version',
   SCHEMA_CONFLICT: 'two schemas or plugins claim the same name',
@@ -89,17 +89,33 @@ export class AicoDataError extends Error {
   /** Structured context (component, version, field...), never secrets. */
   readonly details?: Readonly<Record<string, unknown>>;
 
-  constructor(code: AicoErrorCode, message: string, details?: Record<string, unknown>, options?: { cause?: unknown }) {
-    super(message, options);
+  /** The fix for a command-line user when it differs from {@link hint} (a CLI command instead of an API call). */
+  readonly cliHint?: string;
+  readonly #hint?: string;
+
+  constructor(code: AicoErrorCode, message: string, details?: Record<string, unknown>, options?: AicoErrorOptions) {
+    super(message, options?.cause === undefined ? undefined : { cause: options.cause });
     this.name = 'AicoDataError';
     this.code = code;
     if (details) this.details = details;
+    // Set at the throw site, where the action that helps is known; the code's hint is the fallback.
+    if (options?.hint !== undefined) this.#hint = options.hint;
+    if (options?.cliHint !== undefined) this.cliHint = options.cliHint;
   }
 
-  /** A one-line fix for humans. */
+  /** A one-line fix for humans: the throw site's, else `details.fix`, else the code's {@link ERROR_HINTS}. */
   get hint(): string {
-    return ERROR_HINTS[this.code];
+    return this.#hint ?? (typeof this.details?.fix === 'string' ? this.details.fix : ERROR_HINTS[this.code]);
   }
+}
+
+/** Options of {@link AicoDataError}: the cause, and the fix for this very failure. */
+export interface AicoErrorOptions {
+  cause?: unknown;
+  /** The action that fixes this failure for an API caller (defaults to the code's hint). */
+  hint?: string;
+  /** The same for a command-line user, naming `aico-data` commands (defaults to `hint`). */
+  cliHint?: string;
 }
 
 /** Type guard, optionally for one code. */
@@ -135,8 +151,8 @@ export function toAicoError(e: unknown): AicoDataError {
 }
 
 /** Shorthand for argument validation. */
-export function invalidArgument(message: string, details?: Record<string, unknown>): AicoDataError {
-  return new AicoDataError('INVALID_ARGUMENT', message, details);
+export function invalidArgument(message: string, details?: Record<string, unknown>, hints?: Omit<AicoErrorOptions, 'cause'>): AicoDataError {
+  return new AicoDataError('INVALID_ARGUMENT', message, details, hints);
 }
 
 /** Runs `fn`, converting whatever it throws. */

@@ -4,7 +4,7 @@
  * Start with {@link openDataLayer}.
  * @packageDocumentation
  */
-export { openDataLayer, DataLayer, type OpenDataLayerOptions, type KdfOptions, type Crypto } from './data-layer.js';
+export { openDataLayer, DataLayer, type OpenDataLayerOptions, type KdfOptions, type Crypto, type DataLayerDegradation } from './data-layer.js';
 export { AicoDataError, ERROR_CODES, ERROR_HINTS, isAicoError, type AicoErrorCode } from './errors.js';
 export {
   SqlStore,

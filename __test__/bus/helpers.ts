@@ -1,5 +1,5 @@
 import { Publisher } from 'zeromq';
-import { connectZmqBus, InProcessBus, startZmqBroker, type BusLogger, type MessageBus, type ZmqBroker } from '../../src/bus/index.js';
+import { connectZmqBus, generateBusKeyPair, InProcessBus, startZmqBroker, type BusLogger, type MessageBus, type ZmqBroker } from '../../src/bus/index.js';
 
 /** A logger that keeps what it was told. */
 export function recordingLogger(): BusLogger & { lines: { message: string; details?: Record<string, unknown> }[] } {
@@ -52,18 +52,24 @@ export function inProcessKit(): BusKit {
   };
 }
 
+/** A ZeroMQ kit on an authenticated (CURVE) broker: every bus gets its own allowed key pair. */
 export async function zmqKit(): Promise<BusKit & { broker: ZmqBroker }> {
-  const broker = await startZmqBroker();
+  const broker = await startZmqBroker({ allowedClients: [] });
   const made: MessageBus[] = [];
-  const raw = new Publisher({ linger: 0 });
+  // The raw publisher is a foreign but allowed client (an upstream module with its own key).
+  const rawKeys = generateBusKeyPair();
+  broker.allowClient(rawKeys.publicKey);
+  const raw = new Publisher({ linger: 0, curveServerKey: broker.publicKey!, curvePublicKey: rawKeys.publicKey, curveSecretKey: rawKeys.secretKey });
   raw.connect(broker.publishEndpoint);
   return {
     name: 'zeromq',
     broker,
     async bus(source, logger, requestTimeoutMs) {
+      const keys = generateBusKeyPair();
+      broker.allowClient(keys.publicKey);
       const b = await connectZmqBus({
-        publishEndpoint: broker.publishEndpoint,
-        subscribeEndpoint: broker.subscribeEndpoint,
+        ...broker.endpoints,
+        ...keys,
         source,
         ...(logger ? { logger } : {}),
         ...(requestTimeoutMs ? { requestTimeoutMs } : {}),
@@ -72,8 +78,7 @@ export async function zmqKit(): Promise<BusKit & { broker: ZmqBroker }> {
       return b;
     },
     async injectRaw(frames) {
-      // The raw publisher's subscriptions arrive asynchronously: resend until seen is the
-      // caller's job; here we send a few times spaced out to get past the slow-joiner window.
+      // The raw publisher learns subscriptions asynchronously: resending until they are seen is the caller's job.
       await raw.send(frames);
     },
     async close() {

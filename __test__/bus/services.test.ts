@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { connectZmqBus, DATABASE_TOPICS, startZmqBroker, type BusEnvelope, type MessageBus, type ZmqBroker } from '../../src/bus/index.js';
+import { connectZmqBus, DATABASE_TOPICS, generateBusKeyPair, startZmqBroker, type BusEnvelope, type MessageBus, type ServeBusOptions, type ZmqBroker } from '../../src/bus/index.js';
 import { openDataLayer, type DataLayer } from '../../src/index.js';
 import { tempDir } from '../helpers/folders.js';
 import { waitFor } from './helpers.js';
@@ -8,6 +8,7 @@ import { waitFor } from './helpers.js';
 interface Setup {
   data: DataLayer;
   client: MessageBus;
+  serve(options: ServeBusOptions): Promise<unknown>;
   close(): Promise<void>;
 }
 
@@ -18,6 +19,9 @@ async function inProcess(): Promise<Setup> {
   return {
     data,
     client,
+    async serve(options) {
+      return data.serveBus(options);
+    },
     async close() {
       await client.close();
       await data.close();
@@ -26,16 +30,21 @@ async function inProcess(): Promise<Setup> {
   };
 }
 
+/** Configured keys: the application generated them and keeps them; the bus exists before the layer opens. */
 async function zeromq(): Promise<Setup> {
   const t = tempDir('aico-bus-services-');
-  const broker: ZmqBroker = await startZmqBroker();
-  const endpoints = { publishEndpoint: broker.publishEndpoint, subscribeEndpoint: broker.subscribeEndpoint };
-  const serverBus = await connectZmqBus({ ...endpoints, source: 'aico-data' });
+  const serverKeys = generateBusKeyPair();
+  const clientKeys = generateBusKeyPair();
+  const broker: ZmqBroker = await startZmqBroker({ allowedClients: [serverKeys.publicKey, clientKeys.publicKey] });
+  const serverBus = await connectZmqBus({ ...broker.endpoints, ...serverKeys, source: 'aico-data' });
   const data = await openDataLayer({ dir: join(t.dir, 'data'), password: 'bus services password', bus: serverBus });
-  const client = await connectZmqBus({ ...endpoints, source: 'client' });
+  const client = await connectZmqBus({ ...broker.endpoints, ...clientKeys, source: 'client' });
   return {
     data,
     client,
+    async serve(options) {
+      return data.serveBus(options);
+    },
     async close() {
       await client.close();
       await data.close();
@@ -46,9 +55,39 @@ async function zeromq(): Promise<Setup> {
   };
 }
 
+/**
+ * Keys derived from the folder: the layer opens with its in-process bus, the broker and both
+ * clients take their keys from `data.busKeys()`, and `serveBus({ bus })` serves on ZeroMQ and
+ * forwards the change events there.
+ */
+async function zeromqFolderKeys(): Promise<Setup> {
+  const t = tempDir('aico-bus-services-');
+  const data = await openDataLayer({ dir: join(t.dir, 'data'), password: 'bus services password' });
+  const server = data.busKeys('server-module');
+  const owner = data.busKeys('owner');
+  const broker = await startZmqBroker({ serverKeys: owner.server, allowedClients: [server.client.publicKey, owner.client.publicKey] });
+  const serverBus = await connectZmqBus({ ...broker.endpoints, ...server.client, source: 'aico-data' });
+  const client = await connectZmqBus({ ...broker.endpoints, ...owner.client, source: 'client' });
+  return {
+    data,
+    client,
+    async serve(options) {
+      return data.serveBus({ ...options, bus: serverBus });
+    },
+    async close() {
+      await client.close();
+      await data.close();
+      await serverBus.close();
+      await broker.stop();
+      t.cleanup();
+    },
+  };
+}
+
 describe.each([
   ['in-process bus', inProcess],
-  ['ZeroMQ bus through a real broker', zeromq],
+  ['ZeroMQ bus through a real CURVE broker (configured keys)', zeromq],
+  ['ZeroMQ bus through a real CURVE broker (keys derived from the folder)', zeromqFolderKeys],
 ])('database services on the %s (all stores on)', (_name, make) => {
   let s: Setup;
   let userId: string;
@@ -56,7 +95,7 @@ describe.each([
 
   beforeAll(async () => {
     s = await make();
-    await s.data.serveBus({ responder: ({ message }) => `you said: ${message.content}` });
+    await s.serve({ responder: ({ message }) => `you said: ${message.content}` });
     await s.client.subscribe('data/**', (e) => void events.push(e));
     userId = (await s.data.services.onboarding.onboardNewUser({ name: 'Ana' })).user.id;
   });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { compilePattern, connectZmqBus, createEnvelope, decodeEnvelope, encodeEnvelope, parseTopic, responseTopicOf, startZmqBroker, topic } from '../../src/bus/index.js';
+import { compilePattern, connectZmqBus, createEnvelope, decodeEnvelope, encodeEnvelope, generateBusKeyPair, parseTopic, responseTopicOf, startZmqBroker, topic } from '../../src/bus/index.js';
 import { AicoDataError } from '../../src/errors.js';
 
 function code(fn: () => unknown): string | undefined {
@@ -66,13 +66,27 @@ describe('envelope', () => {
 
 describe('ZeroMQ connection errors', () => {
   it('fails with TIMEOUT when no broker answers, and with INVALID_ARGUMENT for a bad endpoint', async () => {
-    const broker = await startZmqBroker();
+    const broker = await startZmqBroker({ insecurePlaintext: true });
     const port = Number(broker.publishEndpoint.split(':').pop());
     await broker.stop(); // a port that was just free again: nothing listens there now
     await expect(
-      connectZmqBus({ publishEndpoint: `tcp://127.0.0.1:${port}`, subscribeEndpoint: `tcp://127.0.0.1:${port}`, connectTimeoutMs: 300 }),
+      connectZmqBus({ publishEndpoint: `tcp://127.0.0.1:${port}`, subscribeEndpoint: `tcp://127.0.0.1:${port}`, connectTimeoutMs: 300, insecurePlaintext: true }),
     ).rejects.toMatchObject({ code: 'TIMEOUT' });
-    await expect(connectZmqBus({ publishEndpoint: 'http://x', subscribeEndpoint: 'tcp://127.0.0.1:1' })).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
-    await expect(startZmqBroker({ xsub: 70000 })).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
+    await expect(connectZmqBus({ publishEndpoint: 'http://x', subscribeEndpoint: 'tcp://127.0.0.1:1', insecurePlaintext: true })).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
+    await expect(startZmqBroker({ xsub: 70000, insecurePlaintext: true })).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
+  });
+
+  it('refuses to run without authentication unless insecurePlaintext is said explicitly', async () => {
+    await expect(startZmqBroker()).rejects.toMatchObject({ code: 'INVALID_ARGUMENT', details: { field: 'allowedClients' } });
+    const broker = await startZmqBroker({ allowedClients: [] });
+    try {
+      await expect(connectZmqBus({ ...broker.endpoints, serverPublicKey: undefined })).rejects.toMatchObject({ code: 'INVALID_ARGUMENT', details: { field: 'serverPublicKey' } });
+      await expect(connectZmqBus({ ...broker.endpoints, publicKey: 'too short', secretKey: 'x' })).rejects.toMatchObject({ code: 'INVALID_ARGUMENT', details: { field: 'publicKey' } });
+      const { requestEndpoint: _r, ...noRequestPath } = broker.endpoints;
+      const keys = generateBusKeyPair();
+      await expect(connectZmqBus({ ...noRequestPath, ...keys })).rejects.toMatchObject({ code: 'INVALID_ARGUMENT', details: { field: 'requestEndpoint' } });
+    } finally {
+      await broker.stop();
+    }
   });
 });

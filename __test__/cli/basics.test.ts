@@ -25,7 +25,7 @@ describe('help and bad arguments', () => {
   it('--help lists every subcommand and the exit codes', async () => {
     const r = await runCli(['--help']);
     expect(r.code).toBe(0);
-    for (const cmd of ['init', 'status', 'migrate', 'plugins', 'analytics', 'recall', 'backup', 'restore', 'change-password', 'rotate-keys', 'forget-user', 'doctor', 'demo', 'bench']) {
+    for (const cmd of ['init', 'status', 'users', 'migrate', 'plugins', 'analytics', 'report', 'recall', 'backup', 'restore', 'change-password', 'rotate-keys', 'forget-user', 'doctor', 'demo', 'bench']) {
       expect(r.stdout).toMatch(new RegExp(`^  ${cmd}\\b`, 'm'));
     }
     expect(r.stdout).toContain('Exit codes:');

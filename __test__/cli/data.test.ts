@@ -3,6 +3,7 @@
  * row counts, `doctor`, and the demo. The fixture is written with the library; the command
  * reads it in its own process.
  */
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createConversation, createMessage } from '../../src/domain/index.js';
@@ -156,8 +157,11 @@ describe('doctor', () => {
 describe('demo', () => {
   it('runs end to end into a given folder, which status then reads', async () => {
     const demoDir = join(tmp.dir, 'demo');
-    const r = await runCli(['demo', '--dir', demoDir, '--messages', '500', '--days', '31'], { timeoutMs: 180_000 });
+    const r = await runCli(['demo', '--dir', demoDir, '--messages', '500', '--days', '31', '--keep'], { timeoutMs: 180_000 });
     expect(r.code, r.stdout + r.stderr).toBe(0);
+    // Exactly the count asked for (it used to overshoot by ~18%).
+    expect(r.stdout).toMatch(/^- ingest: 500 messages in /m);
+    expect(r.stdout).toMatch(/load average [\d.]+ at the end/);
     for (const step of ['onboard', 'ingest', 'remember', 'recall', 'analytics ETL', '30-day report', 'cache', 'plaintext check']) expect(r.stdout).toMatch(new RegExp(`^- ${step}: `, 'm'));
     expect(r.stdout).toMatch(/canary memory found in 0 of \d+ files/);
     // Not a terminal: progress comes as plain lines on stderr.
@@ -166,6 +170,28 @@ describe('demo', () => {
     expect(s.sql.rows.messages).toBeGreaterThanOrEqual(500);
     expect(s.sql.rows.users).toBe(1);
   });
+
+  it('without --keep removes the --dir folder it created; honours AICO_DATA_PASSWORD; --help states the true default', async () => {
+    const demoDir = join(tmp.dir, 'demo-gone');
+    const r = await runCli(['demo', '--dir', demoDir, '--messages', '300', '--days', '31'], { env: { AICO_DATA_PASSWORD: 'my own demo password' }, timeoutMs: 180_000 });
+    expect(r.code, r.stdout + r.stderr).toBe(0);
+    expect(r.stdout).toContain(`data folder ${demoDir} removed`);
+    expect(existsSync(demoDir)).toBe(false);
+    expect(r.stdout + r.stderr).not.toContain('my own demo password');
+
+    const kept = join(tmp.dir, 'demo-own-password');
+    const k = await runCli(['demo', '--dir', kept, '--messages', '300', '--days', '31', '--keep'], { env: { AICO_DATA_PASSWORD: 'my own demo password' }, timeoutMs: 180_000 });
+    expect(k.code, k.stdout + k.stderr).toBe(0);
+    expect(k.stdout).toContain('<your AICO_DATA_PASSWORD>');
+    const s = await runCli(['status', '--json', '--dir', kept], { env: { AICO_DATA_PASSWORD: 'my own demo password' } });
+    expect(s.code, s.stderr).toBe(0);
+
+    const help = await runCli(['demo', '--help']);
+    expect(help.stdout).toContain('(default 50000)');
+    const { generateHistory } = await import('../../src/cli/demo-history.js');
+    const total = generateHistory({ minMessages: 50_000, days: 90, anchor: new Date() }).reduce((n, c) => n + c.messages.length, 0);
+    expect(total).toBe(50_000);
+  }, 400_000);
 
   it('refuses a folder that is not empty', async () => {
     const r = await runCli(['demo', '--dir', dir, '--messages', '500']);
@@ -187,7 +213,11 @@ describe('forget-user', () => {
     expect(r.code, r.stdout + r.stderr).toBe(0);
     expect(json(r).clean).toBe(true);
 
-    const after = json(await runCli(['status', '--user', otherId, '--json'], { env: env() }));
+    // The proof prints, and the id no longer names a user: exit 4 (NOT_FOUND), not a success.
+    const afterRun = await runCli(['status', '--user', otherId, '--json'], { env: env() });
+    expect(afterRun.code, afterRun.stderr).toBe(4);
+    expect(afterRun.stderr).toContain('never created, or forgotten');
+    const after = json(afterRun);
     expect(after.clean).toBe(true);
     expect(Object.values(after.libsql).every((n) => n === 0)).toBe(true);
     expect(after.chroma).toBe(0);

@@ -26,19 +26,6 @@ async function ids(...ds: DataLayer[]): Promise<string[]> {
 }
 
 /** Every device sends to every other device it still trusts, twice (so introductions settle). */
-/** Devices a, b and r, with b and r paired through a and everything exchanged: r is the one to revoke. */
-async function pairedGroup() {
-  const a = await openDevice('a');
-  const b = await openDevice('b');
-  const r = await openDevice('r');
-  for (const d of [a, b, r]) await d.sync.enable();
-  await pairDevices(a, b);
-  await pairDevices(a, r);
-  const [aId, bId, rId] = await ids(a, b, r);
-  await exchange([a, b, r]);
-  return { a, b, r, aId, bId, rId };
-}
-
 async function exchange(ds: DataLayer[]): Promise<void> {
   for (let round = 0; round < 2; round++) {
     for (const x of ds) {
@@ -163,7 +150,14 @@ describe('item 2: acceptances are bound to the confirmed key; sessions expire an
 
 describe('item 3: revocation protects future traffic', () => {
   it('a sync key the revoked device planted with a far-future stamp is never used after the revocation', async () => {
-    const { a, b, r, aId, bId, rId } = await pairedGroup();
+    const a = await openDevice('a');
+    const b = await openDevice('b');
+    const r = await openDevice('r');
+    for (const d of [a, b, r]) await d.sync.enable();
+    await pairDevices(a, b);
+    await pairDevices(a, r);
+    const [aId, bId, rId] = await ids(a, b, r);
+    await exchange([a, b, r]);
 
     // r plants a key in its own folder, stamped far in the future, and spreads it.
     const keyId = randomBytes(16).toString('hex');
@@ -201,7 +195,14 @@ describe('item 3: revocation protects future traffic', () => {
 
 describe('item 4: registry rows are not last-writer-wins data', () => {
   it("a device that set its own revoked_at = '' is still revoked: its changesets are refused and not relayed", async () => {
-    const { a, b, r, aId, bId, rId } = await pairedGroup();
+    const a = await openDevice('a');
+    const b = await openDevice('b');
+    const r = await openDevice('r');
+    for (const d of [a, b, r]) await d.sync.enable();
+    await pairDevices(a, b);
+    await pairDevices(a, r);
+    const [aId, bId, rId] = await ids(a, b, r);
+    await exchange([a, b, r]);
 
     // Before its revocation r makes its registry row look "never revoked" and spreads it.
     await r.sql.execute(`UPDATE devices SET revoked_at = '' WHERE id = ?`, [rId]);

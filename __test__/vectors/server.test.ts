@@ -97,7 +97,8 @@ describe('managed Chroma server', () => {
     const owner = await open();
     await owner.vectors.ready();
     const url = owner.vectors.status().url!;
-    const guest = await open({ server: { url }, collections: [{ name: 'guest_notes', fields: { userId: 'token' } }] });
+    // The owner's managed server answers only its token: the guest is given it (issue 15 item 13).
+    const guest = await open({ server: { url, headers: owner.vectors._server.authHeaders }, collections: [{ name: 'guest_notes', fields: { userId: 'token' } }] });
     const notes = guest.vectors.collection('guest_notes');
     await notes.add({ id: 'n1', text: 'a note', metadata: { userId: 'u' } });
     expect((await notes.get({ where: { userId: 'u' } })).map((r) => r.text)).toEqual(['a note']);

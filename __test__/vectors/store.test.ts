@@ -19,7 +19,8 @@ const memories = [
 /** The raw Chroma client on the store's server, to look at (and tamper with) what Chroma holds. */
 function raw(o: OpenedVectors): ChromaClient {
   const u = new URL(o.vectors.status().url!);
-  return new ChromaClient({ host: u.hostname, port: Number(u.port) });
+  // The managed server answers only its owner's token (issue 15 item 13).
+  return new ChromaClient({ host: u.hostname, port: Number(u.port), headers: o.vectors._server.authHeaders });
 }
 
 /** An embedder that counts calls and can be told to fail (a crash mid-reembed). */

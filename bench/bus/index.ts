@@ -13,7 +13,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { connectZmqBus, DATABASE_TOPICS, InProcessBus, startZmqBroker, type MessageBus } from '../../src/bus/index.js';
+import { connectZmqBus, DATABASE_TOPICS, generateBusKeyPair, InProcessBus, startZmqBroker, type MessageBus } from '../../src/bus/index.js';
 import { openDataLayer, type DataLayer } from '../../src/index.js';
 import { measure, type CaseResult } from '../lib/measure.js';
 import { emit } from '../lib/results.js';
@@ -57,14 +57,16 @@ function table(title: string, rows: CaseResult[]): void {
 
 async function main(): Promise<void> {
   const root = mkdtempSync(join(tmpdir(), 'aico-bench-bus-'));
-  const broker = await startZmqBroker();
-  const endpoints = { publishEndpoint: broker.publishEndpoint, subscribeEndpoint: broker.subscribeEndpoint };
+  // The authenticated bus (CURVE), as deployed: each client with its own allowed key pair.
+  const serverKeys = generateBusKeyPair();
+  const clientKeys = generateBusKeyPair();
+  const broker = await startZmqBroker({ allowedClients: [serverKeys.publicKey, clientKeys.publicKey] });
   const inproc = new InProcessBus({ source: 'aico-data' });
-  const zmqServer = await connectZmqBus({ ...endpoints, source: 'aico-data' });
+  const zmqServer = await connectZmqBus({ ...broker.endpoints, ...serverKeys, source: 'aico-data' });
   const a = await openDataLayer({ dir: join(root, 'inproc'), password: 'bench password', bus: inproc });
   const b = await openDataLayer({ dir: join(root, 'zmq'), password: 'bench password', bus: zmqServer });
   const inprocClient = inproc.fork('client');
-  const zmqClient = await connectZmqBus({ ...endpoints, source: 'client' });
+  const zmqClient = await connectZmqBus({ ...broker.endpoints, ...clientKeys, source: 'client' });
   try {
     const [ua, ub] = [await seed(a), await seed(b)];
     await a.serveBus({ responder });

@@ -110,7 +110,7 @@ async function runSize(n: number): Promise<void> {
     vectors = await openVectorStore({ dir: data.dir, crypto: data.crypto, embedder, batchSize: BATCH });
     await vectors.ready();
     const url = new URL(vectors.status().url!);
-    const client = new ChromaClient({ host: url.hostname, port: Number(url.port) });
+    const client = new ChromaClient({ host: url.hostname, port: Number(url.port), headers: vectors._server.authHeaders });
     const raw: Collection = await client.getOrCreateCollection({ name: 'raw_memories', embeddingFunction: null, configuration: { hnsw: { space: 'cosine' } } });
     const vec = (i: number) => Array.from(matrix.subarray(i * DIM, (i + 1) * DIM));
     const meta = (i: number) => ({ userId: users[i]!, type: 'episodic', importance: (i % 100) / 100, createdAt: 1_700_000_000_000 + i * 1000 });

@@ -46,6 +46,8 @@ export abstract class BaseBus implements MessageBus {
   readonly #prefixes = new Map<string, number>();
   readonly #pending = new Map<string, Pending>();
   readonly #responseSubs = new Map<string, Promise<Subscription>>();
+  /** The transport route each received request came with (see {@link BaseBus.sendResponse}). */
+  readonly #routes = new WeakMap<BusEnvelope, string>();
   readonly #stats: BusStats = { published: 0, delivered: 0, rejected: 0, handlerErrors: 0 };
   #closed = false;
 
@@ -69,6 +71,17 @@ export abstract class BaseBus implements MessageBus {
   protected abstract settle(): Promise<void>;
   /** Releases the transport. */
   protected abstract closeTransport(): Promise<void>;
+  /** Sends a request (default: published like any message; ZeroMQ sends it on the request path). */
+  protected sendRequest(topic: string, data: Buffer): Promise<void> {
+    return this.send(topic, data);
+  }
+  /**
+   * Sends the response to a request that arrived with a transport route (the requester's
+   * connection): only that requester receives it. Requests without a route are answered by publishing.
+   */
+  protected sendResponse(_route: string, topic: string, data: Buffer): Promise<void> {
+    return this.send(topic, data);
+  }
 
   get closed(): boolean {
     return this.#closed;
@@ -78,7 +91,11 @@ export abstract class BaseBus implements MessageBus {
     if (this.#closed) throw new AicoDataError('CLOSED', 'the message bus was closed');
   }
 
-  async publish<T>(topic: string, payload: T, options: PublishOptions = {}): Promise<BusEnvelope<T>> {
+  publish<T>(topic: string, payload: T, options: PublishOptions = {}): Promise<BusEnvelope<T>> {
+    return this.#publish(topic, payload, options, (t, data) => this.send(t, data));
+  }
+
+  async #publish<T>(topic: string, payload: T, options: PublishOptions, deliver: (topic: string, data: Buffer) => Promise<void>): Promise<BusEnvelope<T>> {
     this.#check();
     requireTopic(topic);
     if (options === null || typeof options !== 'object') throw invalidArgument('publish options must be an object', { field: 'options' });
@@ -102,7 +119,7 @@ export abstract class BaseBus implements MessageBus {
       ...(messageId !== undefined ? { messageId } : {}),
     });
     const data = encodeEnvelope(envelope);
-    await this.send(topic, data);
+    await deliver(topic, data);
     this.#stats.published++;
     return envelope;
   }
@@ -148,7 +165,7 @@ export abstract class BaseBus implements MessageBus {
       this.#pending.set(correlationId, { resolve: resolve as (v: unknown) => void, reject, timer });
     });
     try {
-      await this.publish(topic, payload, { correlationId, replyTo: responseTopic });
+      await this.#publish(topic, payload, { correlationId, replyTo: responseTopic }, (t, data) => this.sendRequest(t, data));
     } catch (e) {
       const p = this.#pending.get(correlationId);
       if (p) {
@@ -206,18 +223,20 @@ export abstract class BaseBus implements MessageBus {
         payload = { error: { code: err.code, message: err.message } };
       }
       if (this.#closed) return;
+      const route = this.#routes.get(request);
+      const deliver = (t: string, data: Buffer) => (route === undefined ? this.send(t, data) : this.sendResponse(route, t, data));
       try {
-        await this.publish(to, payload, { correlationId, attributes: { status } });
+        await this.#publish(to, payload, { correlationId, attributes: { status } }, deliver);
       } catch (e) {
         // e.g. a result that is not JSON: answer with that error instead of leaving the requester waiting
         const err = toAicoError(e);
-        await this.publish(to, { error: { code: err.code, message: err.message } }, { correlationId, attributes: { status: 'error' } });
+        await this.#publish(to, { error: { code: err.code, message: err.message } }, { correlationId, attributes: { status: 'error' } }, deliver);
       }
     });
   }
 
-  /** Called by the transport for each received message. Never throws. */
-  protected receive(topicFrame: string, data: Uint8Array): void {
+  /** Called by the transport for each received message (`route`: where a request came from). Never throws. */
+  protected receive(topicFrame: string, data: Uint8Array, route?: string): void {
     if (this.#closed) return;
     let envelope: BusEnvelope;
     try {
@@ -231,6 +250,7 @@ export abstract class BaseBus implements MessageBus {
       });
       return;
     }
+    if (route !== undefined) this.#routes.set(envelope, route);
     for (const sub of this.#subs) {
       if (!sub.active || !sub.pattern.matches(topicFrame)) continue;
       this.#stats.delivered++;

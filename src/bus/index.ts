@@ -18,5 +18,7 @@ export {
 export { topic, isTopic, parseTopic, requireTopic, responseTopicOf, compilePattern, type TopicParts, type TopicPattern } from './topics.js';
 export { InProcessBus, InProcessHub, type InProcessBusOptions } from './in-process-bus.js';
 export { ZmqBus, connectZmqBus, type ZmqBusOptions } from './zmq-bus.js';
-export { startZmqBroker, type ZmqBroker, type ZmqBrokerOptions } from './zmq-broker.js';
+export { startZmqBroker, type ZmqBroker, type ZmqBrokerOptions, type ZmqBrokerEndpoints } from './zmq-broker.js';
+export { generateBusKeyPair, deriveBusKeys, busKeyPairFromSecret, type BusKey, type BusKeyPair, type BusKeys } from './curve.js';
+export { FORWARDED_EVENTS, type ServeBusOptions } from './services/serve.js';
 export { startDatabaseServices, DATABASE_TOPICS, type DatabaseServices, type DatabaseServiceDeps, type DatabaseServiceOptions } from './services/database-services.js';

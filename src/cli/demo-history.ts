@@ -69,15 +69,17 @@ function hourOfDay(r: () => number): number {
 }
 
 /**
- * Generates conversations (and their messages, in time order) until at least `minMessages`
- * messages exist, spread over the `days` days before `anchor`.
+ * Generates conversations (and their messages, in time order) until exactly `minMessages`
+ * messages exist, spread over the `days` days before `anchor` (the last conversation is cut
+ * short where the count is reached).
  */
 export function generateHistory(options: { minMessages: number; days: number; anchor: Date; seed?: number }): DemoConversation[] {
   const r = rng(options.seed ?? 42);
   const { minMessages, days } = options;
   const start = options.anchor.getTime() - days * 86_400_000;
-  // Conversations per day so that, at ~23 messages each on average, the total passes the target.
-  const perDay = (minMessages / days / 21) * 1.05;
+  // Conversations per day so that, at ~23 messages each on average, the days fall a little short
+  // of the target; the last day then gets more conversations until the count is exact.
+  const perDay = (minMessages / days / 23) * 0.95;
   const conversations: DemoConversation[] = [];
   let total = 0;
   for (let day = 0; day < days; day++) {
@@ -96,6 +98,7 @@ export function generateHistory(options: { minMessages: number; days: number; an
         const sentiment = Math.max(-1, Math.min(1, mood + (r() - 0.5) * 0.9));
         const user = lines.user[Math.floor(r() * lines.user.length)]!;
         conv.messages.push({ conversation: conv.index, role: 'user', content: user, at: new Date(at), sentiment: round3(sentiment), responseTimeMs: null, promptTokens: null, completionTokens: null });
+        if (total + conv.messages.length >= minMessages) break;
         const reply = lines.assistant[Math.floor(r() * lines.assistant.length)]!;
         const completion = 20 + Math.floor(r() * 180);
         // Longer replies take longer; one in twenty hits a slow path (cold model, long context).
@@ -112,9 +115,11 @@ export function generateHistory(options: { minMessages: number; days: number; an
           completionTokens: completion,
         });
         at += 20_000 + Math.floor(r() * 120_000);
+        if (total + conv.messages.length >= minMessages) break;
       }
       conversations.push(conv);
       total += conv.messages.length;
+      if (total >= minMessages) return conversations;
     }
     // The last days may need more to reach the target exactly.
     if (day === days - 1 && total < minMessages) day--;

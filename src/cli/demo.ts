@@ -5,7 +5,7 @@
  * Offline: the Chroma server comes from an npm package and embeddings from a local embedder.
  */
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openDataLayer, type DataLayer } from '../data-layer.js';
 import { createConversation, createMessage, type Memory, type NewMemory, type SearchHit } from '../domain/index.js';
@@ -26,7 +26,7 @@ export interface DemoOptions {
   messages?: number;
   /** Days of history (default 90). */
   days?: number;
-  /** Keep the temporary folder (a given `dir` is always kept). */
+  /** Keep the data folder (the temporary one, or what the demo created in `dir`); removed otherwise. */
   keep?: boolean;
 }
 
@@ -160,24 +160,45 @@ export async function runDemo(opts: DemoOptions = {}): Promise<void> {
   }
   const temp = opts.dir ? undefined : mkdtempSync(join(tmpdir(), 'aico-demo-'));
   const dir = opts.dir ?? join(temp!, 'data');
+  // Without --keep the demo removes what it made: the temporary folder, or the given folder
+  // (it did not exist, or was empty) and what the demo wrote into it.
+  const existed = opts.dir !== undefined && existsSync(opts.dir);
+  const remove = (): void => {
+    if (opts.keep) return;
+    if (temp) rmSync(temp, { recursive: true, force: true });
+    else if (!existed) rmSync(dir, { recursive: true, force: true });
+    else for (const name of readdirSync(dir)) rmSync(join(dir, name), { recursive: true, force: true });
+  };
   try {
-    await demoIn(dir, temp, messages, days, opts.keep === true);
+    await demoIn(dir, messages, days, opts.keep === true);
   } catch (e) {
-    // A failed run leaves no 80 MB temporary folder behind (unless asked to keep it).
-    if (temp && !opts.keep) rmSync(temp, { recursive: true, force: true });
+    // A failed run leaves no 80 MB folder behind (unless asked to keep it).
+    remove();
     throw e;
   }
+  remove();
+  out(opts.keep ? `\nkept ${dir}: try \`AICO_DATA_PASSWORD='${passwordShown()}' aico-data status --dir ${dir}\`` : `\n(data folder ${dir} removed; keep it with --keep)`);
 }
 
-/** The demo's steps in `dir` (`temp`: the temporary folder holding it, removed at the end unless `keep`). */
-async function demoIn(dir: string, temp: string | undefined, messages: number, days: number, keep: boolean): Promise<void> {
+/** The demo folder's password: AICO_DATA_PASSWORD (as every command), else AICO_DEMO_PASSWORD, else a fixed one. */
+function demoPassword(): string {
+  return process.env.AICO_DATA_PASSWORD || process.env.AICO_DEMO_PASSWORD || DEMO_PASSWORD;
+}
+
+/** How the kept-folder hint names the password (never printing one the user chose). */
+function passwordShown(): string {
+  return process.env.AICO_DATA_PASSWORD ? '<your AICO_DATA_PASSWORD>' : process.env.AICO_DEMO_PASSWORD ? '<AICO_DEMO_PASSWORD>' : DEMO_PASSWORD;
+}
+
+/** The demo's steps in `dir` (removed by the caller afterwards unless `keep`). */
+async function demoIn(dir: string, messages: number, days: number, _keep: boolean): Promise<void> {
   const info = buildInfo();
   const steps: Step[] = [];
   const started = performance.now();
   out(`aico-data demo: SQLite ${info.sqliteVersion} (${info.libsqlCipher}), DuckDB ${info.duckdbVersion}, node ${process.version}`);
   out(`data folder: ${dir}\n`);
 
-  const data = await timed(steps, 'open', () => openDataLayer({ dir, password: process.env.AICO_DEMO_PASSWORD ?? DEMO_PASSWORD }), (d) => `new folder, Argon2id unlock, encrypted libSQL + RocksDB + DuckDB, core schemas; key id ${d.keyId}`);
+  const data = await timed(steps, 'open', () => openDataLayer({ dir, password: demoPassword() }), (d) => `new folder, Argon2id unlock, encrypted libSQL + RocksDB + DuckDB, core schemas; key id ${d.keyId}`);
   const untrack = track(data); // Ctrl-C closes it
   try {
     const tap = await tapBus(data);
@@ -271,15 +292,10 @@ async function demoIn(dir: string, temp: string | undefined, messages: number, d
   steps.push({ step: 'plaintext check', ms: 0, detail: `canary memory found in ${leaks.length} of ${files.length} files (libSQL, RocksDB, Chroma, snapshot)` });
   out(`- plaintext check: ${steps[steps.length - 1]!.detail}${leaks.length ? `: ${leaks.join(', ')}` : ''}`);
 
-  out(`\nsummary (${formatDuration(performance.now() - started)} in all):`);
+  // Times depend on the machine and what else runs on it: say both next to them.
+  out(`\nsummary (${formatDuration(performance.now() - started)} in all; ${cpus().length} x ${cpus()[0]?.model.trim() ?? 'cpu'}, load average ${loadavg()[0]!.toFixed(2)} at the end):`);
   out(formatTable(steps.map((s) => ({ step: s.step, time: formatDuration(s.ms), what: s.detail })), ['step', 'time', 'what'], 110));
   out('\non disk:');
   out(formatTable(storeFiles(dir).map((f) => ({ store: f.store, files: f.files, size: formatBytes(f.bytes) }))));
-  if (temp && !keep) {
-    rmSync(temp, { recursive: true, force: true });
-    out(`\n(temporary folder removed; keep it with --keep, or pass --dir DIR)`);
-  } else {
-    out(`\nkept ${dir}: try \`AICO_DATA_PASSWORD='${process.env.AICO_DEMO_PASSWORD ? '<AICO_DEMO_PASSWORD>' : DEMO_PASSWORD}' aico-data status --dir ${dir}\``);
-  }
   if (leaks.length > 0) throw new AicoDataError('INTERNAL', `plaintext found in ${leaks.length} file(s) of the data folder`);
 }

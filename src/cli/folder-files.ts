@@ -19,11 +19,25 @@ export interface StoreFiles {
 }
 
 function walk(path: string): { files: number; bytes: number } {
-  const st = statSync(path);
+  // A running store creates and removes files meanwhile (Chroma's journal, RocksDB's temp files).
+  let st;
+  try {
+    st = statSync(path);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return { files: 0, bytes: 0 };
+    throw e;
+  }
   if (!st.isDirectory()) return { files: st.isFile() ? 1 : 0, bytes: st.isFile() ? st.size : 0 };
   let files = 0;
   let bytes = 0;
-  for (const name of readdirSync(path)) {
+  let names: string[];
+  try {
+    names = readdirSync(path);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return { files: 0, bytes: 0 };
+    throw e;
+  }
+  for (const name of names) {
     const r = walk(join(path, name));
     files += r.files;
     bytes += r.bytes;

@@ -15,15 +15,18 @@ import { registerInit } from './commands/init.js';
 import { registerMigrate } from './commands/migrate.js';
 import { registerPlugins } from './commands/plugins.js';
 import { registerRecall } from './commands/recall.js';
+import { registerRepair } from './commands/repair.js';
+import { registerReport } from './commands/report.js';
 import { registerRestore } from './commands/restore.js';
 import { registerRotateKeys } from './commands/rotate-keys.js';
 import { registerStatus } from './commands/status.js';
 import { registerSync } from './commands/sync.js';
+import { registerUsers } from './commands/users.js';
 
 /** The full program. */
 export function createProgram(version: string): Command {
   const program = baseProgram(version);
-  for (const register of [registerInit, registerStatus, registerMigrate, registerPlugins, registerAnalytics, registerRecall, registerBackup, registerRestore, registerChangePassword, registerRotateKeys, registerForgetUser, registerSync, registerDoctor, registerDemo, registerBench]) {
+  for (const register of [registerInit, registerStatus, registerUsers, registerMigrate, registerPlugins, registerAnalytics, registerReport, registerRecall, registerBackup, registerRestore, registerChangePassword, registerRotateKeys, registerForgetUser, registerSync, registerRepair, registerDoctor, registerDemo, registerBench]) {
     register(program);
   }
   return program;

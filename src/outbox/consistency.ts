@@ -43,7 +43,7 @@ const ANALYTICS_TABLES = ['conversations', 'messages', 'memories'] as const;
 
 /** Tables DuckDB has now: it creates each at its first sync, and holds nothing before. */
 export async function analyticsTables(analytics: AnalyticsStore): Promise<Set<string>> {
-  const rows = await analytics.queryRaw(`SELECT table_name FROM information_schema.tables`);
+  const rows = await analytics.queryRawAsStored(`SELECT table_name FROM information_schema.tables`);
   return new Set(rows.map((r) => String(r[0])));
 }
 
@@ -87,7 +87,7 @@ export async function verifyConsistency(s: DerivedStores): Promise<ConsistencyRe
     for (const t of ANALYTICS_TABLES) {
       const truth = t === 'memories' ? memories : await liveIds(s, t);
       libsql[t] = truth.size;
-      const rows = present.has(t) ? await s.analytics.queryRaw(`SELECT id FROM ${t}`) : [];
+      const rows = present.has(t) ? await s.analytics.queryRawAsStored(`SELECT id FROM ${t}`) : [];
       const d = diff(truth, new Set(rows.map((r) => String(r[0]))));
       missing[t] = d.missing;
       extra[t] = d.extra;

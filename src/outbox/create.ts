@@ -5,6 +5,7 @@ import { AnalyticsOutboxTarget } from './targets/analytics.js';
 import { CacheOutboxTarget } from './targets/cache.js';
 import { EventOutboxTarget } from './targets/events.js';
 import { VectorOutboxTarget } from './targets/vectors.js';
+import { kvDegradation } from '../stores/kv/degraded.js';
 import type { OutboxOptions, OutboxTarget } from './types.js';
 
 /**
@@ -27,12 +28,15 @@ export function createOutboxDispatcher(
   // A Chroma index created now starts empty: it is filled from libSQL first.
   if (stores.index) targets.push(new VectorOutboxTarget(stores.index, stores.repos.memories, stores.sql, !existing.chroma));
   if (stores.analytics) targets.push(new AnalyticsOutboxTarget(stores.analytics));
-  targets.push(new CacheOutboxTarget(stores.kv));
+  // A damaged (degraded) KV store is left out like an absent one: its cache work is recorded in
+  // outbox_skipped and replayed after `aico-data repair`, never retried into dead letters.
+  const kvDegraded = kvDegradation(stores.kv) !== undefined;
+  if (!kvDegraded) targets.push(new CacheOutboxTarget(stores.kv));
   if (bus) targets.push(new EventOutboxTarget(bus, stores.repos, options.eventPayload ?? 'ids'));
   // Off in this open but existing on disk: what they miss meanwhile is replayed when they are
   // back. (A store never created has nothing to catch up on; DuckDB re-syncs at every open.)
   const absent: string[] = [];
   if (!stores.index && existing.chroma) absent.push(VectorOutboxTarget.NAME);
-  if ((!stores.kv.persistent || stores.kv.readOnly) && existing.rocksdb) absent.push(CacheOutboxTarget.NAME);
+  if ((!stores.kv.persistent || stores.kv.readOnly || kvDegraded) && existing.rocksdb) absent.push(CacheOutboxTarget.NAME);
   return new OutboxDispatcher(stores.sql, targets, options, absent);
 }

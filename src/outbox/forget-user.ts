@@ -22,6 +22,14 @@ export interface ForgetStatus {
   readonly rocksdb: number;
   /** Outbox rows about the user not applied yet. */
   readonly outboxPending: number;
+  /**
+   * Bytes that still name the user or their records on disk although every store answers that
+   * they are gone (e.g. deleted keys in RocksDB files before compaction, deleted ids in
+   * Chroma's log and free pages), one line per store with what and until when. `forgetUser`
+   * removes them (KV compaction, a Chroma scrub) and lists here only what it could not remove;
+   * `forgetStatus` alone cannot see freed bytes and leaves it empty.
+   */
+  readonly residue: readonly string[];
 }
 
 /** Counts what every store still holds of `userId`. */
@@ -43,7 +51,7 @@ export async function forgetStatus(s: DerivedStores, userId: string): Promise<Fo
     duckdb = {};
     const present = await analyticsTables(s.analytics);
     for (const t of ['conversations', 'messages', 'memories']) {
-      const r = present.has(t) ? await s.analytics.queryRaw(`SELECT count(*) FROM ${t} WHERE user_id = ?`, [userId]) : [[0]];
+      const r = present.has(t) ? await s.analytics.queryRawAsStored(`SELECT count(*) FROM ${t} WHERE user_id = ?`, [userId]) : [[0]];
       duckdb[t] = Number(r[0]?.[0] ?? 0);
     }
   }
@@ -60,7 +68,38 @@ export async function forgetStatus(s: DerivedStores, userId: string): Promise<Fo
   );
   const clean =
     Object.values(libsql).every((n) => n === 0) && (chroma ?? 0) === 0 && Object.values(duckdb ?? {}).every((n) => n === 0) && rocksdb === 0 && outboxPending === 0;
-  return { userId, clean, libsql, chroma, duckdb, rocksdb, outboxPending };
+  return { userId, clean, libsql, chroma, duckdb, rocksdb, outboxPending, residue: [] };
+}
+
+/**
+ * Removes the bytes the deletes left behind: RocksDB keeps deleted keys (plaintext, they name
+ * the user) in its files until a compaction rewrites them; Chroma keeps deleted ids (and their
+ * tokens and embeddings) in its log table and SQLite's free pages. Returns what could not be
+ * removed, as {@link ForgetStatus.residue} lines.
+ */
+async function scrubFreedBytes(s: DerivedStores): Promise<string[]> {
+  const residue: string[] = [];
+  const kv = s.kv as DerivedStores['kv'] & { scrub?: () => void };
+  if (kv.persistent) {
+    if (kv.readOnly || typeof kv.scrub !== 'function') {
+      residue.push(
+        'rocksdb: the deleted cache/session keys (they contain the user id) stay in the KV files until the process that holds the store compacts them (this one has it read-only)',
+      );
+    } else {
+      kv.scrub();
+    }
+  }
+  if (s.index && s.scrubVectors) {
+    try {
+      await s.scrubVectors();
+    } catch (e) {
+      const code = (e as { code?: string }).code ?? 'INTERNAL';
+      residue.push(
+        `chroma: the deleted memory ids, their tokens and embeddings stay in chroma.sqlite3 (Chroma's log table and free pages) until a later forgetUser scrubs the store (the scrub failed: ${code}: ${(e as Error).message})`,
+      );
+    }
+  }
+  return residue;
 }
 
 /**
@@ -92,5 +131,7 @@ export async function forgetUser(s: DerivedStores, userId: string, timeoutMs = 6
       [userId],
     );
   }
-  return forgetStatus(s, userId);
+  const residue = s.dispatcher ? await scrubFreedBytes(s) : [];
+  const status = await forgetStatus(s, userId);
+  return { ...status, residue, clean: status.clean && residue.length === 0 };
 }

@@ -15,4 +15,6 @@ export interface DerivedStores {
   readonly analytics: AnalyticsStore | undefined;
   readonly kv: KvStoreLike;
   readonly dispatcher: OutboxDispatcher | undefined;
+  /** Rewrites the vector store so that deleted records leave no bytes on disk (forgetUser). */
+  readonly scrubVectors?: () => Promise<void>;
 }

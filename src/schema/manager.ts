@@ -57,6 +57,13 @@ export class SchemaManager {
   readonly #lock: MigrationLock;
   readonly #migrator: Migrator;
   readonly #states = new Map<string, MetadataRow['state']>();
+  /**
+   * Tail of the queue every plugin statement (of every plugin) waits in. Each native call
+   * occupies a thread of libuv's pool (4 by default, shared with fs, crypto, dns) for as long
+   * as it runs: four slow plugin queries at once stalled the host's file reads for seconds.
+   * One at a time, a plugin holds at most one pool thread (plus its open transaction's).
+   */
+  #pluginTail: Promise<unknown> = Promise.resolve();
   #tablesReady = false;
 
   constructor(sql: SchemaStore, registry: SchemaRegistry, options: SchemaManagerOptions = {}) {
@@ -288,13 +295,20 @@ export class SchemaManager {
       }
     };
     assertActive();
+    const serial = async <T>(run: () => Promise<T>): Promise<T> => {
+      assertActive();
+      const next = this.#pluginTail.then(() => (assertActive(), run()));
+      this.#pluginTail = next.catch(() => undefined);
+      return next;
+    };
     return {
       plugin: name,
       prefix: policy.prefix,
-      execute: async (s, p) => (assertActive(), inner.execute(s, p)),
-      query: async (s, p) => (assertActive(), inner.query(s, p)),
-      queryOne: async (s, p) => (assertActive(), inner.queryOne(s, p)),
-      exec: async (s) => (assertActive(), inner.exec(s)),
+      execute: (s, p) => serial(() => inner.execute(s, p)),
+      query: (s, p) => serial(() => inner.query(s, p)),
+      queryOne: (s, p) => serial(() => inner.queryOne(s, p)),
+      exec: (s) => serial(() => inner.exec(s)),
+      // Not queued: its statements run inside `fn`, which may await this handle's queue.
       transaction: async (fn) => (assertActive(), inner.transaction(fn)),
     } as PluginSql;
   }

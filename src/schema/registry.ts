@@ -69,7 +69,7 @@ export class SchemaRegistry {
         }
       }
     }
-    const versions = validateVersions(name, def.versions);
+    const versions = validateVersions(name, def.versions, type);
     const component: SchemaComponent = Object.freeze({
       name,
       type,

@@ -1,15 +1,25 @@
 /**
- * Validation of a component's definition: version shape, duplicate numbers, gaps.
+ * Validation of a component's definition: version shape, duplicate numbers, gaps, and the SQL
+ * features plugin schemas may not use.
  */
-import type { SchemaVersion } from './types.js';
+import type { ComponentType, SchemaVersion } from './types.js';
 import { schemaError } from './errors.js';
+
+/**
+ * AUTOINCREMENT keeps its counter in `sqlite_sequence`, one table shared by every component. The
+ * plugin sandbox denies plugins all access to it (a plugin that set `outbox`'s counter to
+ * i64::MAX stopped every core write), so a plugin AUTOINCREMENT table could never be dropped
+ * (DROP TABLE deletes its counter row): refused up front. Matching the word anywhere (even in a
+ * string) errs on the safe side; the activation check tests the stored table SQL again.
+ */
+export const AUTOINCREMENT = /\bAUTOINCREMENT\b/i;
 
 function isStringArray(v: unknown): v is string[] {
   return Array.isArray(v) && v.every((s) => typeof s === 'string');
 }
 
 /** Returns the versions sorted and frozen, or throws `SCHEMA_INVALID` / `SCHEMA_VERSION_GAP`. */
-export function validateVersions(component: string, versions: unknown): SchemaVersion[] {
+export function validateVersions(component: string, versions: unknown, type: ComponentType = 'core'): SchemaVersion[] {
   if (!Array.isArray(versions) || versions.length === 0) {
     throw schemaError('SCHEMA_INVALID', `schema ${component}: versions must be a non-empty array`, {
       component,
@@ -44,6 +54,13 @@ export function validateVersions(component: string, versions: unknown): SchemaVe
         component,
         version: v.version,
         reason: 'down',
+      });
+    }
+    if (type === 'plugin' && v.up.some((s) => AUTOINCREMENT.test(s))) {
+      throw schemaError('SCHEMA_INVALID', `${where}: plugin tables cannot use AUTOINCREMENT (sqlite_sequence is shared with the core): use INTEGER PRIMARY KEY`, {
+        component,
+        version: v.version,
+        reason: 'autoincrement',
       });
     }
     out.push(

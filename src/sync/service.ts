@@ -275,7 +275,7 @@ export class SyncService {
 
   async #me(): Promise<Identity> {
     await this.#init();
-    if (!this.#identity) throw new AicoDataError('NOT_FOUND', 'sync is not enabled on this device: call data.sync.enable() first');
+    if (!this.#identity) throw new AicoDataError('NOT_FOUND', 'sync is not enabled on this device', undefined, { hint: 'call data.sync.enable() first', cliHint: 'run `aico-data sync enable` first' });
     return this.#identity;
   }
 

@@ -43,6 +43,9 @@ pub enum Error {
     /// A value sealed under another key, place or associated data.
     #[error("decryption failed: {0}")]
     Decrypt(String),
+    /// An operation ran past its time budget and was stopped (plugin SQL statements).
+    #[error("timeout: {0}")]
+    Timeout(String),
     /// A bug or an engine state we do not expect; the message says which.
     #[error("internal: {0}")]
     Internal(String),
@@ -63,6 +66,7 @@ impl Error {
             Error::NotAuthorized(_) => "NOT_AUTHORIZED",
             Error::Locked(_) => "LOCKED",
             Error::Decrypt(_) => "CORRUPT",
+            Error::Timeout(_) => "TIMEOUT",
             Error::Internal(_) => "INTERNAL",
         }
     }

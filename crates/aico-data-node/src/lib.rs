@@ -7,6 +7,7 @@ mod engines;
 mod error;
 mod folder;
 mod kv;
+mod kv_repair;
 mod sql;
 
 pub use backup::{restore_backup, NativeProgress};

@@ -2,6 +2,10 @@
  * `aico-data change-password`: rewraps the data key under a new master password (a new key
  * file, written atomically). No store is opened or re-encrypted, so it also works while the
  * app has the folder open; running processes keep working with the unchanged data key.
+ *
+ * The data key itself is unchanged, so any copy of the old key file (a backup, a synced or
+ * copied folder) still opens today's data with the old password: the command says so, and that
+ * only `rotate-keys` (a new data key) retires the old password's access.
  */
 import type { Command } from 'commander';
 import { invalidArgument, nativeAsync } from '../../errors.js';
@@ -9,6 +13,11 @@ import { openFolder } from '../../native/index.js';
 import { dataDir, masterPassword, requireFolder, type GlobalOptions } from '../context.js';
 import { out } from '../output.js';
 import { NEW_PASSWORD_ENV, PASSWORD_ENV, readPassword } from '../password.js';
+
+/** Printed after every password change (tests look for it). */
+export const OLD_KEY_FILE_NOTICE =
+  'note: the data key is unchanged: a copy of the old key file (aico-data.key in a backup or a copied folder) ' +
+  'still opens the current data with the old password. Only `aico-data rotate-keys` retires the old password\'s access.';
 
 /** Adds the `change-password` subcommand to `program`. */
 export function registerChangePassword(program: Command): void {
@@ -28,6 +37,7 @@ export function registerChangePassword(program: Command): void {
         const t0 = performance.now();
         await nativeAsync(() => folder.changePassword(oldPassword, newPassword));
         out(`master password changed in ${Math.round(performance.now() - t0)} ms (key file rewrapped; no store re-encrypted)`);
+        out(OLD_KEY_FILE_NOTICE);
       } finally {
         folder.close();
       }

@@ -15,11 +15,11 @@ function wholeNumber(name: string) {
 export function registerDemo(program: Command): void {
   program
     .command('demo')
-    .description('end-to-end demo in a fresh data folder: onboarding, 50k messages over 90 days, memories and recall, analytics reports, cache')
-    .option('--messages <n>', 'messages to ingest (default 50000)', wholeNumber('--messages'))
+    .description('end-to-end demo in a fresh data folder: onboarding, 50,000 messages over 90 days, memories and recall, analytics reports, cache; timed steps')
+    .option('--messages <n>', 'messages to ingest, exactly (default 50000)', wholeNumber('--messages'))
     .option('--days <n>', 'days of history (default 90)', wholeNumber('--days'))
-    .option('--keep', 'keep the temporary data folder')
-    .addHelpText('after', '\nThe global --dir names the folder to create (it must not exist or be empty); AICO_DATA_DIR is ignored so that the demo never writes into real data.')
+    .option('--keep', 'keep the data folder (without it the demo removes what it created, also with --dir)')
+    .addHelpText('after', '\nThe global --dir names the folder to create (it must not exist or be empty); AICO_DATA_DIR is ignored so that the demo never writes into real data. The folder\'s password is AICO_DATA_PASSWORD when set (else AICO_DEMO_PASSWORD, else "demo password: change me"). The step times it prints are this machine\'s, at its current load: they are printed with the load average.')
     .action(async (o: { messages?: number; days?: number; keep?: boolean }, cmd: Command) => {
       const { dir } = cmd.optsWithGlobals<{ dir?: string }>();
       await runDemo({ ...(dir ? { dir } : {}), ...o });

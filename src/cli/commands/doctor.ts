@@ -9,6 +9,7 @@ import { existsSync, statfsSync, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { toAicoError } from '../../errors.js';
+import { wideModes } from '../../util/file-modes.js';
 import { CheckFailed } from '../failure.js';
 import { DIR_ENV, KEY_FILE } from '../folder-files.js';
 import { formatBytes, out, toJson } from '../output.js';
@@ -60,7 +61,13 @@ async function runChecks(opts: Flags): Promise<DoctorCheck[]> {
   try {
     const { diagnoseVectorServer } = await import('../../stores/vectors/server/doctor.js');
     const report = await diagnoseVectorServer();
-    for (const l of report.lines) if (l.status !== 'skipped') add(`chroma ${l.source}`, l.status === 'usable' ? 'ok' : l.status === 'unusable' ? 'warn' : 'skip', `${l.subject}: ${l.detail}`);
+    // A source that cannot load here (e.g. a binding built for a newer glibc) is only worth a
+    // warning when no other source works; otherwise it is information.
+    for (const l of report.lines) {
+      if (l.status === 'skipped') continue;
+      const unusable = l.status === 'unusable';
+      add(`chroma ${l.source}`, l.status === 'usable' ? 'ok' : unusable && !report.chosen ? 'warn' : 'skip', `${l.subject}: ${l.detail}${unusable && report.chosen ? ` (not needed: vectors use ${report.chosen})` : ''}`);
+    }
     add('chroma server', report.chosen ? 'ok' : 'fail', report.chosen ? `vectors will use ${report.chosen}` : 'no usable Chroma server: vector operations fail with UNAVAILABLE (npm install adds chromadb-js-bindings; or pip install chromadb)');
   } catch (e) {
     add('chroma server', 'fail', `discovery failed: ${(e as Error).message.split('\n')[0]}`);
@@ -82,6 +89,15 @@ async function runChecks(opts: Flags): Promise<DoctorCheck[]> {
   }
   const dirMode = statSync(dir).mode & 0o777;
   add('folder permissions', dirMode & 0o077 ? 'warn' : 'ok', `${dir} mode ${dirMode.toString(8)}${dirMode & 0o077 ? ' (others can list it: chmod 700)' : ''}`);
+  // Every file 0600 and folder 0700 (the layer sets them; a copy or an old version may not).
+  const wide = wideModes(dir).filter((w) => w.path !== dir);
+  add(
+    'file modes',
+    wide.length ? 'warn' : 'ok',
+    wide.length
+      ? `${wide.length} entr${wide.length === 1 ? 'y is' : 'ies are'} wider than 0600 (files) / 0700 (folders), e.g. ${wide.slice(0, 3).map((w) => `${w.path.slice(dir.length + 1)} ${w.mode.toString(8)}`).join(', ')} (open the folder once with aico-data status to fix them, or chmod -R go= ${dir})`
+      : 'every file 0600, every folder 0700',
+  );
   const key = statSync(keyPath);
   const keyMode = key.mode & 0o777;
   add('key file', key.size === 160 ? (keyMode & 0o077 ? 'warn' : 'ok') : 'fail', `${KEY_FILE}: ${key.size} bytes${key.size === 160 ? '' : ' (expected 160: damaged)'}, mode ${keyMode.toString(8)}${keyMode & 0o077 ? ' (readable by others: chmod 600)' : ''}`);
@@ -103,6 +119,20 @@ async function runChecks(opts: Flags): Promise<DoctorCheck[]> {
         add('libSQL quick_check', problems.length === 0 ? 'ok' : 'fail', problems.length === 0 ? 'ok' : problems.slice(0, 3).join('; '));
       } finally {
         sql.close();
+      }
+      // The KV store: damage is reported (the data layer opens degraded), with the repair command.
+      if (existsSync(join(dir, 'kv'))) {
+        const { isKvDamage, openKvStore, walRecoveryMode } = await import('../../stores/kv/index.js');
+        try {
+          const kv = await openKvStore(folder, { onLocked: 'readOnly' });
+          const ro = kv.readOnly;
+          kv.close();
+          add('kv store', 'ok', `RocksDB opens${ro ? ' (read-only: another process holds it)' : ''}; WAL recovery ${walRecoveryMode()}`);
+        } catch (e) {
+          const err = toAicoError(e);
+          const damaged = isKvDamage(err);
+          add('kv store', damaged ? 'warn' : 'fail', `${err.code}: ${err.message}${damaged ? ` (the data layer opens with the KV store degraded; run \`aico-data repair --dir ${dir}\`)` : ''}`);
+        }
       }
     } finally {
       folder.close();

@@ -8,9 +8,10 @@ import { invalidArgument } from '../../errors.js';
 import { CheckFailed } from '../failure.js';
 import { withDataLayer, type GlobalOptions } from '../context.js';
 import { out, toJson } from '../output.js';
+import { unknownUser, userExists } from '../users.js';
 
 /** One line per store of a forget status. */
-export function formatForgetStatus(s: { userId: string; clean: boolean; libsql: Record<string, number>; chroma: number | null; duckdb: Record<string, number> | null; rocksdb: number; outboxPending: number }): string {
+export function formatForgetStatus(s: { userId: string; clean: boolean; libsql: Record<string, number>; chroma: number | null; duckdb: Record<string, number> | null; rocksdb: number; outboxPending: number; residue?: readonly string[] }): string {
   const sum = (r: Record<string, number>) => Object.values(r).reduce((a, b) => a + b, 0);
   return [
     `user ${s.userId}: ${s.clean ? 'nothing left in any store' : 'data left'}`,
@@ -19,6 +20,8 @@ export function formatForgetStatus(s: { userId: string; clean: boolean; libsql: 
     `  DuckDB   ${s.duckdb === null ? 'off' : `${sum(s.duckdb)} rows`}`,
     `  RocksDB  ${s.rocksdb} keys`,
     `  outbox   ${s.outboxPending} pending`,
+    // Bytes on disk that still name the user (what forgetUser could not scrub, and until when).
+    ...(s.residue ?? []).map((r) => `  on disk  ${r}`),
   ].join('\n');
 }
 
@@ -34,6 +37,11 @@ export function registerForgetUser(program: Command): void {
       const opts = cmd.optsWithGlobals<GlobalOptions & { yes?: boolean; json?: boolean }>();
       if (!opts.yes) throw invalidArgument(`forgetting user ${userId} deletes all their data: add --yes to confirm`);
       await withDataLayer(opts, async (data) => {
+        // An id that names no user and has nothing left anywhere is a typo, not a success. A
+        // user row already gone with data left elsewhere (an interrupted forget) is finished.
+        if (!(await userExists(data, userId)) && (await data.forgetStatus(userId)).clean) {
+          throw unknownUser(userId, ' (nothing of that id is in any store): nothing was deleted');
+        }
         const left = await data.forgetUser(userId);
         if (opts.json) out(toJson(left));
         else out(formatForgetStatus(left));

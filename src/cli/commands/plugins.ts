@@ -4,13 +4,31 @@
  * that registers them: `--plugin FILE` (repeatable) imports it first.
  */
 import type { Command } from 'commander';
-import { invalidArgument } from '../../errors.js';
+import { AicoDataError, invalidArgument, isAicoError } from '../../errors.js';
 import { withDataLayer, type GlobalOptions } from '../context.js';
 import { formatTable, out, toJson } from '../output.js';
 
 interface Flags extends GlobalOptions {
   json?: boolean;
   yes?: boolean;
+}
+
+/**
+ * Runs a plugin operation; an unregistered plugin becomes a `NOT_FOUND` whose fix says what a
+ * CLI user does about it: load the module that registers it (`--plugin FILE`).
+ */
+async function withPluginHint<T>(name: string, opts: Flags, fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (e) {
+    if (!isAicoError(e, 'NOT_FOUND') || e.details?.plugin !== name) throw e;
+    const loaded = opts.plugin ?? [];
+    const cliHint =
+      loaded.length === 0
+        ? `load the plugin module with --plugin FILE (the module that calls defineSchema for ${name}): aico-data --plugin FILE plugins ...`
+        : `none of the loaded modules (${loaded.join(', ')}) registers a plugin named ${name}: check the name, or add --plugin FILE for its module`;
+    throw new AicoDataError('NOT_FOUND', e.message, e.details as Record<string, unknown>, { cause: e, cliHint });
+  }
 }
 
 /** Adds the `plugins` subcommand to `program`. */
@@ -47,7 +65,7 @@ export function registerPlugins(program: Command): void {
       await withDataLayer(
         opts,
         async (data) => {
-          const r = await data.schemas.activatePlugin(name);
+          const r = await withPluginHint(name, opts, () => data.schemas.activatePlugin(name));
           out(`plugin ${name} active${r.applied.length ? ` (applied ${r.applied.map((s) => `v${s.version} ${s.name}`).join(', ')})` : ''}`);
         },
         { analytics: false },
@@ -63,7 +81,7 @@ export function registerPlugins(program: Command): void {
       await withDataLayer(
         opts,
         async (data) => {
-          await data.schemas.deactivatePlugin(name);
+          await withPluginHint(name, opts, () => data.schemas.deactivatePlugin(name));
           out(`plugin ${name} inactive (data kept)`);
         },
         { analytics: false },
@@ -81,7 +99,7 @@ export function registerPlugins(program: Command): void {
       await withDataLayer(
         opts,
         async (data) => {
-          const r = await data.schemas.removePlugin(name, { dropData: true });
+          const r = await withPluginHint(name, opts, () => data.schemas.removePlugin(name, { dropData: true }));
           out(`plugin ${name} removed (${r.applied.length} version(s) undone)`);
         },
         { analytics: false },

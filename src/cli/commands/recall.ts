@@ -7,6 +7,7 @@ import type { DataLayer } from '../../data-layer.js';
 import { AicoDataError, invalidArgument } from '../../errors.js';
 import { withDataLayer, type GlobalOptions } from '../context.js';
 import { formatTable, out, toJson } from '../output.js';
+import { requireUser } from '../users.js';
 
 interface Flags extends GlobalOptions {
   user?: string;
@@ -17,11 +18,14 @@ interface Flags extends GlobalOptions {
 
 /** `--user`, or the folder's only user. */
 async function userOf(data: DataLayer, given: string | undefined): Promise<string> {
-  if (given !== undefined) return given;
+  if (given !== undefined) {
+    await requireUser(data, given);
+    return given;
+  }
   const users = await data.sql.query<{ id: string }>('SELECT id FROM users LIMIT 2');
   if (users.length === 1) return users[0]!.id;
   if (users.length === 0) throw new AicoDataError('NOT_FOUND', 'the data folder has no users yet', { fix: 'onboard a user first (or run `aico-data demo --dir DIR`)' });
-  throw invalidArgument('the folder has several users: pass --user ID');
+  throw invalidArgument('the folder has several users: pass --user ID', { fix: 'pass --user ID (list the ids with `aico-data users`)' });
 }
 
 /** Adds the `recall` subcommand to `program`. */

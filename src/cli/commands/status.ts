@@ -10,6 +10,7 @@ import { withDataLayer, type GlobalOptions } from '../context.js';
 import { formatForgetStatus } from './forget-user.js';
 import { storeFiles } from '../folder-files.js';
 import { formatBytes, formatTable, out, toJson } from '../output.js';
+import { unknownUser, userExists } from '../users.js';
 
 /** Core tables whose row counts `status` shows. */
 const COUNTED = ['users', 'devices', 'conversations', 'messages', 'memories', 'user_preferences'] as const;
@@ -24,7 +25,9 @@ export interface StatusReport {
   schemas: Array<{ name: string; type: string; version: number; latest: number | null; state: string; pending: number; drift: readonly number[] }>;
   outbox: { pending: number; retrying: number; dispatched: number; dead: number; oldestPending: string | null; lastError: string | null };
   analytics: { tables: Array<{ name: string; rows: number }>; snapshot: boolean } | null;
-  kv: { persistent: boolean; readOnly: boolean; namespaces: string[] };
+  kv: { persistent: boolean; readOnly: boolean; namespaces: string[]; walRecovery: string; degraded: { mode: string; path: string; code: string; message: string; repair: string } | null };
+  /** Stores running degraded (empty when healthy): see `DataLayer.degradations()`. */
+  degradations: ReturnType<DataLayer['degradations']>;
   vectors: { state: string; source: string | null; persistDir: string | null; embedder: string | null } | null;
 }
 
@@ -53,6 +56,8 @@ export async function collectStatus(data: DataLayer): Promise<StatusReport> {
   }
   const schemas = (await data.schemas.status()).map((s) => ({ name: s.name, type: s.type, version: s.version, latest: s.latest, state: s.state, pending: s.pending, drift: s.drift }));
   const a = data.analytics?.status();
+  const degradations = data.degradations();
+  const kvDegraded = degradations.find((d) => d.store === 'kv');
   let vectors: StatusReport['vectors'] = null;
   if (data.vectors) {
     const v = data.vectors.status();
@@ -68,7 +73,15 @@ export async function collectStatus(data: DataLayer): Promise<StatusReport> {
     schemas,
     outbox,
     analytics: a ? { tables: a.tables.map((t) => ({ name: t.name, rows: t.rows })), snapshot: a.restored != null || a.lastSnapshot != null } : null,
-    kv: { persistent: data.kv.persistent, readOnly: data.kv.readOnly, namespaces: data.kv.namespaces().map((n) => n.name) },
+    kv: {
+      persistent: data.kv.persistent,
+      readOnly: data.kv.readOnly,
+      // A degraded store lists nothing (its calls throw CORRUPT): the report says why instead.
+      namespaces: kvDegraded?.mode === 'unavailable' ? [] : data.kv.namespaces().map((n) => n.name),
+      walRecovery: data.kvWalRecovery,
+      degraded: kvDegraded ? { mode: kvDegraded.mode, path: kvDegraded.path, code: kvDegraded.code, message: kvDegraded.message, repair: kvDegraded.repair } : null,
+    },
+    degradations,
     vectors,
   };
 }
@@ -88,7 +101,12 @@ export function printStatus(r: StatusReport): void {
       `${o.oldestPending ? `; oldest pending since ${o.oldestPending}` : ''}${o.lastError ? `; last error: ${o.lastError}` : ''}`,
   );
   out(r.analytics ? `analytics: ${r.analytics.tables.map((t) => `${t.name} ${t.rows.toLocaleString('en-US')}`).join(', ')} rows (sealed snapshot: ${r.analytics.snapshot ? 'yes' : 'no'})` : 'analytics: off');
-  out(`kv: ${r.kv.persistent ? 'RocksDB' : 'in memory'}${r.kv.readOnly ? ' (read-only: another process holds it)' : ''}; namespaces ${r.kv.namespaces.join(', ')}`);
+  out(
+    r.kv.degraded
+      ? `kv: DEGRADED: the RocksDB store at ${r.kv.degraded.path} is damaged (${r.kv.degraded.code}: ${r.kv.degraded.message}); ${r.kv.degraded.mode === 'unavailable' ? 'KV calls fail' : 'damaged records fail'}, everything else works; run \`aico-data repair\``
+      : `kv: ${r.kv.persistent ? 'RocksDB' : 'in memory'}${r.kv.readOnly ? ' (read-only: another process holds it)' : ''}; namespaces ${r.kv.namespaces.join(', ')}; WAL recovery ${r.kv.walRecovery}`,
+  );
+  for (const d of r.degradations.filter((x) => x.store !== 'kv')) out(`${d.store}: degraded (${d.mode}): ${d.message}`);
   out(
     r.vectors
       ? `vectors: Chroma server ${r.vectors.state}; source ${r.vectors.source ?? 'none usable (see `aico-data doctor`)'}; embedder ${r.vectors.embedder}`
@@ -108,7 +126,11 @@ export function registerStatus(program: Command): void {
       await withDataLayer(opts, async (data) => {
         if (opts.user !== undefined) {
           const left = await data.forgetStatus(opts.user);
-          return out(opts.json ? toJson(left) : formatForgetStatus(left));
+          out(opts.json ? toJson(left) : formatForgetStatus(left));
+          // The proof still prints (a forgotten user leaves nothing), but an id that is not a
+          // user of the folder is not reported as a success: exit 4.
+          if (!(await userExists(data, opts.user))) throw unknownUser(opts.user, left.clean ? ' (never created, or forgotten: nothing of it is left in any store)' : ' (its row is gone but data is left: run `aico-data forget-user ID --yes` to finish)');
+          return;
         }
         const report = await collectStatus(data);
         if (opts.json) out(toJson(report));

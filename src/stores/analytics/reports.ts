@@ -45,17 +45,17 @@ function nativeOptions(o: (ReportWindow & { weeks?: number; role?: string; windo
  */
 export class AnalyticsReports {
   readonly #n: NativeAnalytics;
-  readonly #ready: () => void;
+  readonly #ready: () => void | Promise<void>;
 
   /** @internal */
-  constructor(n: NativeAnalytics, ready: () => void) {
+  constructor(n: NativeAnalytics, ready: () => void | Promise<void>) {
     this.#n = n;
     this.#ready = ready;
   }
 
   async #run(name: string, options: Parameters<typeof nativeOptions>[0]): Promise<Raw[]> {
-    this.#ready();
     const opts = nativeOptions(options);
+    await this.#ready();
     return (await nativeAsync(() => this.#n.reportAsync(name, opts))) as Raw[];
   }
 

@@ -31,14 +31,58 @@ export class AnalyticsStore {
   #closed = false;
   #pending: { timer: NodeJS.Timeout; promise: Promise<SyncReport> } | undefined;
   #running: Promise<unknown> = Promise.resolve();
+  /**
+   * Set when open found no usable snapshot (missing, or rejected as damaged/foreign) and nothing
+   * was synced yet: the tables do not exist in DuckDB, so the first query or report waits for a
+   * full rebuild from libSQL instead of failing with an engine "table does not exist" error.
+   */
+  #build: Promise<void> | undefined;
+  #needsBuild = false;
 
   /** @internal Use {@link openAnalyticsStore}. */
   constructor(n: NativeAnalytics, options: AnalyticsOptions = {}) {
     this.#n = n;
     this.#onEvent = options.onEvent ?? defaultOnEvent;
     this.#debounceMs = options.syncDebounceMs ?? 250;
-    this.reports = new AnalyticsReports(n, () => this.#check());
+    this.reports = new AnalyticsReports(n, () => this.#ready());
     this.#drainEvents();
+    try {
+      const st = n.status() as AnalyticsStatus;
+      this.#needsBuild = !st.restored && !st.lastSync;
+    } catch {
+      this.#needsBuild = true;
+    }
+  }
+
+  /** Whether the first query will rebuild from libSQL (no snapshot was restored at open). */
+  get rebuildPending(): boolean {
+    return this.#needsBuild;
+  }
+
+  /** Checks the store is open and, once, rebuilds it from libSQL when open restored nothing. */
+  async #ready(): Promise<void> {
+    this.#check();
+    if (!this.#needsBuild) return;
+    this.#build ??= this.sync().then(
+      () => {
+        this.#needsBuild = false;
+        this.#emit('info', 'rebuilt_from_libsql', 'no usable snapshot at open: the analytics tables were rebuilt from libSQL before the first query');
+      },
+      (e: unknown) => {
+        // Let the next query try again rather than caching the failure.
+        this.#build = undefined;
+        throw e;
+      },
+    );
+    await this.#build;
+  }
+
+  #emit(level: AnalyticsEvent['level'], kind: string, message: string): void {
+    try {
+      this.#onEvent({ atMs: Date.now(), level, kind, message });
+    } catch {
+      // a throwing listener must not break the store
+    }
   }
 
   #check(): void {
@@ -71,7 +115,9 @@ export class AnalyticsStore {
     this.#check();
     return this.#serial(async () => {
       try {
-        return (await nativeAsync(() => this.#n.syncAsync())) as SyncReport;
+        const report = (await nativeAsync(() => this.#n.syncAsync())) as SyncReport;
+        this.#needsBuild = false;
+        return report;
       } finally {
         this.#drainEvents();
       }
@@ -103,21 +149,36 @@ export class AnalyticsStore {
    * `memories`). Parameters: `?`/`$1` positional (array) or `$name` (object). Anything but a
    * single SELECT is refused with `INVALID_ARGUMENT`; file and network access is off.
    */
-  query<T = AnalyticsRow>(sql: string, params?: SqlParams): Promise<T[]> {
+  async query<T = AnalyticsRow>(sql: string, params?: SqlParams): Promise<T[]> {
     this.#check();
-    return nativeAsync(() => this.#n.queryAsync(checkSql(sql), params, false)) as Promise<T[]>;
+    const checked = checkSql(sql);
+    await this.#ready();
+    return (await nativeAsync(() => this.#n.queryAsync(checked, params, false))) as T[];
   }
 
   /** Like {@link AnalyticsStore.query}, rows as arrays in column order. */
-  queryRaw(sql: string, params?: SqlParams): Promise<unknown[][]> {
+  async queryRaw(sql: string, params?: SqlParams): Promise<unknown[][]> {
+    this.#check();
+    const checked = checkSql(sql);
+    await this.#ready();
+    return (await nativeAsync(() => this.#n.queryAsync(checked, params, true))) as unknown[][];
+  }
+
+  /**
+   * @internal Like {@link AnalyticsStore.queryRaw} on the tables as DuckDB holds them now, without
+   * the first-query rebuild: consistency checks and forget proofs report what is stored.
+   */
+  queryRawAsStored(sql: string, params?: SqlParams): Promise<unknown[][]> {
     this.#check();
     return nativeAsync(() => this.#n.queryAsync(checkSql(sql), params, true)) as Promise<unknown[][]>;
   }
 
   /** Runs a read-only query and returns the result as an Arrow IPC stream (uncompressed), for columnar consumers. */
-  queryArrow(sql: string, params?: SqlParams): Promise<Buffer> {
+  async queryArrow(sql: string, params?: SqlParams): Promise<Buffer> {
     this.#check();
-    return nativeAsync(() => this.#n.queryArrowAsync(checkSql(sql), params)) as Promise<Buffer>;
+    const checked = checkSql(sql);
+    await this.#ready();
+    return (await nativeAsync(() => this.#n.queryArrowAsync(checked, params))) as Buffer;
   }
 
   /** Writes a sealed snapshot now (it also happens on close when something changed). */

@@ -5,10 +5,12 @@
 import { invalidArgument, nativeAsync } from '../../errors.js';
 import { openKvAsync, type NativeFolder, type NativeKvOpenOptions } from '../../native/index.js';
 import { KvStore } from './store.js';
-import type { KvNamespaceOptions } from './types.js';
+import { createDegradedKvStore, type KvDegradation } from './degraded.js';
+import type { KvNamespaceOptions, KvStoreLike } from './types.js';
 
 export { KvStore } from './store.js';
 export { MemoryKvStore, type MemoryKvOptions } from './memory.js';
+export { createDegradedKvStore, degradedError, kvDegradation, type KvDegradation } from './degraded.js';
 export { MAX_KEY_BYTES, MAX_VALUE_BYTES, BUILTIN_NAMESPACES } from './limits.js';
 export type * from './types.js';
 
@@ -80,6 +82,37 @@ export async function openKvStore(folder: NativeFolder, options: KvOptions = {})
   }
 }
 
+/**
+ * {@link openKvStore}, except that a damaged store (`CORRUPT` from RocksDB: a flipped or truncated
+ * SST, WAL, MANIFEST or CURRENT) does not fail: it comes back as a degraded store whose calls throw
+ * `CORRUPT` naming `aico-data repair`, and `onDegraded` is told why. Every other error still fails.
+ */
+/**
+ * Whether an open error means the KV store's files are damaged: `CORRUPT`, or a file of the
+ * store that is gone (CURRENT naming a missing MANIFEST, a lost SST), which RocksDB reports as IO.
+ */
+export function isKvDamage(e: unknown): boolean {
+  const err = e as { code?: string; message?: string };
+  return err?.code === 'CORRUPT' || (err?.code === 'IO' && /No such file/i.test(String(err.message ?? '')));
+}
+
+export async function openKvStoreOrDegrade(
+  folder: NativeFolder,
+  options: KvOptions,
+  kvPath: string,
+  onDegraded?: (d: KvDegradation) => void,
+): Promise<KvStoreLike> {
+  try {
+    return await openKvStore(folder, options);
+  } catch (e) {
+    const err = e as { code?: string; message?: string };
+    if (!isKvDamage(e)) throw e;
+    const d: KvDegradation = { mode: 'unavailable', path: kvPath, code: 'CORRUPT', message: String(err.message ?? ''), repair: 'aico-data repair' };
+    onDegraded?.(d);
+    return createDegradedKvStore(d);
+  }
+}
+
 /** About 4 s of retries in all: creating a store takes milliseconds. */
 const CREATION_RACE_ATTEMPTS = 20;
 
@@ -99,3 +132,4 @@ function isCreationRace(e: unknown): boolean {
     (err.code === 'IO' && /unlink\(\) file: .*LOG\.old/.test(err.message ?? ''))
   );
 }
+export { repairKvStore, walRecoveryMode, type KvRepairReport, type KvNamespaceRepair } from './repair.js';

@@ -1,5 +1,6 @@
 /** The encrypted RocksDB key-value store of a data folder. */
-import { invalidArgument, toAicoError } from '../../errors.js';
+import { AicoDataError, invalidArgument, toAicoError } from '../../errors.js';
+import type { KvDegradation } from './degraded.js';
 import type { NativeKv } from '../../native/index.js';
 import { KvBase } from './base.js';
 import { closeAtExit, forgetAtExit } from './exit.js';
@@ -118,11 +119,33 @@ export class KvStore extends KvBase {
     return this.#n.path;
   }
 
+  /**
+   * Set once a call found damage RocksDB could not see at open (a flipped block in an SST file
+   * fails its checksum only when read): `DataLayer.degradations()` then reports it, with the repair.
+   */
+  #damage: KvDegradation | undefined;
+
+  get degraded(): KvDegradation | undefined {
+    return this.#damage;
+  }
+
+  /** `toAicoError`, recording a `CORRUPT` as damage and naming the repair command in its hint. */
+  #noted(e: unknown): AicoDataError {
+    const err = toAicoError(e);
+    if (err.code !== 'CORRUPT') return err;
+    this.#damage ??= { mode: 'damaged', path: this.#n.path, code: err.code, message: err.message, repair: 'aico-data repair' };
+    return new AicoDataError('CORRUPT', `${err.message} (KV store ${this.#n.path})`, { ...(err.details ?? {}), path: this.#n.path }, {
+      cause: e,
+      hint: 'close the data layer and run DataLayer.repairKv() (CLI: aico-data repair) to salvage the KV store',
+      cliHint: 'run `aico-data repair` to salvage the KV store',
+    });
+  }
+
   get(ns: string, key: KvKey): Buffer | undefined {
     try {
       return fromSlab(this.#getInto(ns, key, slabFor(), slabUsed));
     } catch (e) {
-      throw toAicoError(e);
+      throw this.#noted(e);
     }
   }
 
@@ -131,7 +154,7 @@ export class KvStore extends KvBase {
       const v = this.#tryGetInto(ns, key, slabFor(), slabUsed);
       return v !== -2 ? fromSlab(v) : await this.#n.getAsync(ns, key);
     } catch (e) {
-      throw toAicoError(e);
+      throw this.#noted(e);
     }
   }
 
@@ -139,7 +162,7 @@ export class KvStore extends KvBase {
     try {
       return this.#n.has(ns, key);
     } catch (e) {
-      throw toAicoError(e);
+      throw this.#noted(e);
     }
   }
 
@@ -147,7 +170,7 @@ export class KvStore extends KvBase {
     try {
       this.#n.put(ns, key, value, options?.ttlMs);
     } catch (e) {
-      throw toAicoError(e);
+      throw this.#noted(e);
     }
   }
 
@@ -155,7 +178,7 @@ export class KvStore extends KvBase {
     try {
       if (!this.#n.tryPut(ns, key, value, options?.ttlMs)) await this.#n.putAsync(ns, key, value, options?.ttlMs);
     } catch (e) {
-      throw toAicoError(e);
+      throw this.#noted(e);
     }
   }
 
@@ -163,7 +186,7 @@ export class KvStore extends KvBase {
     try {
       this.#n.delete(ns, key);
     } catch (e) {
-      throw toAicoError(e);
+      throw this.#noted(e);
     }
   }
 
@@ -171,7 +194,7 @@ export class KvStore extends KvBase {
     try {
       if (!this.#n.tryDelete(ns, key)) await this.#n.deleteAsync(ns, key);
     } catch (e) {
-      throw toAicoError(e);
+      throw this.#noted(e);
     }
   }
 
@@ -179,7 +202,7 @@ export class KvStore extends KvBase {
     try {
       return unpack(this.#n.getManyPacked(ns, keys as KvKey[]), keys.length);
     } catch (e) {
-      throw toAicoError(e);
+      throw this.#noted(e);
     }
   }
 
@@ -188,7 +211,7 @@ export class KvStore extends KvBase {
       const v = this.#n.tryGetManyPacked(ns, keys as KvKey[]);
       return v !== false ? unpack(v, keys.length) : await this.#n.getManyAsync(ns, keys as KvKey[]);
     } catch (e) {
-      throw toAicoError(e);
+      throw this.#noted(e);
     }
   }
 
@@ -196,7 +219,7 @@ export class KvStore extends KvBase {
     try {
       this.#n.putMany(ns, entryArray(entries), options?.ttlMs);
     } catch (e) {
-      throw toAicoError(e);
+      throw this.#noted(e);
     }
   }
 
@@ -205,7 +228,7 @@ export class KvStore extends KvBase {
       const list = entryArray(entries);
       if (!this.#n.tryPutMany(ns, list, options?.ttlMs)) await this.#n.putManyAsync(ns, list, options?.ttlMs);
     } catch (e) {
-      throw toAicoError(e);
+      throw this.#noted(e);
     }
   }
 
@@ -213,7 +236,7 @@ export class KvStore extends KvBase {
     try {
       this.#n.writeBatch(ops as KvWriteOp[]);
     } catch (e) {
-      throw toAicoError(e);
+      throw this.#noted(e);
     }
   }
 
@@ -221,7 +244,7 @@ export class KvStore extends KvBase {
     try {
       if (!this.#n.tryWriteBatch(ops as KvWriteOp[])) await this.#n.writeBatchAsync(ops as KvWriteOp[]);
     } catch (e) {
-      throw toAicoError(e);
+      throw this.#noted(e);
     }
   }
 
@@ -229,7 +252,7 @@ export class KvStore extends KvBase {
     try {
       return this.#n.scan(ns, range, after, limit, keysOnly, stringKeys);
     } catch (e) {
-      throw toAicoError(e);
+      throw this.#noted(e);
     }
   }
 
@@ -237,7 +260,7 @@ export class KvStore extends KvBase {
     try {
       return await this.#n.scanAsync(ns, range, after, limit, keysOnly, stringKeys);
     } catch (e) {
-      throw toAicoError(e);
+      throw this.#noted(e);
     }
   }
 
@@ -248,7 +271,7 @@ export class KvStore extends KvBase {
       if (options !== undefined && (options === null || typeof options !== 'object')) throw invalidArgument('namespace options must be an object');
       this.#n.defineNamespace(name, options);
     } catch (e) {
-      throw toAicoError(e);
+      throw this.#noted(e);
     }
   }
 
@@ -256,7 +279,7 @@ export class KvStore extends KvBase {
     try {
       this.#n.dropNamespace(name);
     } catch (e) {
-      throw toAicoError(e);
+      throw this.#noted(e);
     }
   }
 
@@ -268,7 +291,7 @@ export class KvStore extends KvBase {
         return info;
       });
     } catch (e) {
-      throw toAicoError(e);
+      throw this.#noted(e);
     }
   }
 
@@ -276,7 +299,19 @@ export class KvStore extends KvBase {
     try {
       this.#n.clear(ns);
     } catch (e) {
-      throw toAicoError(e);
+      throw this.#noted(e);
+    }
+  }
+
+  /**
+   * Removes deleted keys from every file of the store, write-ahead logs and MANIFEST included
+   * (flush, compact everything, reopen the engine in place). `forgetUser` calls it.
+   */
+  scrub(): void {
+    try {
+      this.#n.scrub();
+    } catch (e) {
+      throw this.#noted(e);
     }
   }
 
@@ -285,7 +320,7 @@ export class KvStore extends KvBase {
     try {
       this.#n.compact(ns);
     } catch (e) {
-      throw toAicoError(e);
+      throw this.#noted(e);
     }
   }
 
@@ -294,7 +329,7 @@ export class KvStore extends KvBase {
     try {
       this.#n.flush();
     } catch (e) {
-      throw toAicoError(e);
+      throw this.#noted(e);
     }
   }
 
@@ -303,7 +338,7 @@ export class KvStore extends KvBase {
     try {
       this.#n.refresh();
     } catch (e) {
-      throw toAicoError(e);
+      throw this.#noted(e);
     }
   }
 
@@ -312,7 +347,7 @@ export class KvStore extends KvBase {
     try {
       this.#n.close();
     } catch (e) {
-      throw toAicoError(e);
+      throw this.#noted(e);
     }
   }
 }

@@ -10,6 +10,8 @@ import { AicoDataError, toAicoError } from '../../errors.js';
 import type { ChromaServer } from './server/manager.js';
 
 const TENANT = 'default_tenant';
+/** Name suffix of the fresh copy of a collection while {@link ChromaConnection.scrub} runs. */
+const COMPACT_SUFFIX = '__scrub';
 const DATABASE = 'default_database';
 
 /**
@@ -50,6 +52,10 @@ export class ChromaConnection {
           continue;
         }
         if (isDamagedIndex(e)) return this.#damaged(e, 'the server cannot load it');
+        // A collection vanished under a cached handle (dropped from outside, or by a reembed):
+        // cached ids are void, so the next request resolves the collection again (recreating it
+        // empty if needed, for repair() to refill) instead of failing NOT_FOUND for good.
+        if (e instanceof ChromaNotFoundError) this.#dataEpoch++;
         if (!isConnectionFailure(e)) throw chromaError(e);
         break;
       }
@@ -89,6 +95,60 @@ export class ChromaConnection {
     );
   }
 
+  /**
+   * Leaves no trace of deleted records in the server's files. Chroma keeps every id it was ever
+   * given in its write-ahead log table until its index is persisted, and SQLite keeps deleted
+   * rows in free pages; so each collection is copied, record by record, into a fresh one that
+   * takes its name and metadata, the old one is dropped, and Chroma's `vacuum` purges the log and
+   * rewrites the file. Embeddings and sealed metadata are copied as they are (no re-embedding).
+   * A write that races the copy may miss the index; `repair()` restores it from libSQL.
+   */
+  async scrub(): Promise<void> {
+    let names = (await this.call((c) => c.listCollections({ limit: 100_000 }))).map((c) => c.name);
+    // A scrub interrupted between the drop and the rename: the copy is complete, finish it.
+    for (const n of names) {
+      const original = n.slice(0, -COMPACT_SUFFIX.length);
+      if (n.endsWith(COMPACT_SUFFIX) && !names.includes(original)) {
+        await this.call((c) => c.getCollection({ name: n, embeddingFunction: null } as never).then((col) => col.modify({ name: original })));
+      }
+    }
+    names = (await this.call((c) => c.listCollections({ limit: 100_000 }))).map((c) => c.name);
+    const batch = await this.maxBatchSize();
+    for (const name of names) {
+      if (name.endsWith(COMPACT_SUFFIX)) continue;
+      const tmpName = name + COMPACT_SUFFIX;
+      if (names.includes(tmpName)) await this.call((c) => c.deleteCollection({ name: tmpName })); // an interrupted earlier scrub
+      const source = await this.call((c) => c.getCollection({ name, embeddingFunction: null } as never));
+      const hnsw = (source.configuration as { hnsw?: Record<string, unknown> } | undefined)?.hnsw;
+      const target = await this.call((c) =>
+        c.createCollection({
+          name: tmpName,
+          embeddingFunction: null,
+          ...(source.metadata ? { metadata: source.metadata } : {}),
+          configuration: { hnsw: { space: (hnsw?.space as 'cosine' | 'l2' | 'ip' | undefined) ?? 'cosine' } },
+        } as never),
+      );
+      for (let offset = 0; ; offset += batch) {
+        const page = await this.call((c) => c.getCollection({ name, embeddingFunction: null } as never).then((col) => col.get({ limit: batch, offset, include: ['embeddings', 'metadatas', 'documents'] as never })));
+        if (page.ids.length === 0) break;
+        await this.call(() =>
+          target.add({
+            ids: page.ids,
+            embeddings: page.embeddings as number[][],
+            metadatas: page.metadatas as never,
+            ...(page.documents.some((d) => d !== null) ? { documents: page.documents as string[] } : {}),
+          }),
+        );
+        if (page.ids.length < batch) break;
+      }
+      await this.call((c) => c.deleteCollection({ name }));
+      await this.call(() => target.modify({ name }));
+    }
+    // Collection ids changed: cached handles are void.
+    this.#dataEpoch++;
+    if (names.length > 0) await this.server.vacuum();
+  }
+
   #healthy<T>(v: T): T {
     this.server.markHealthy();
     return v;
@@ -114,6 +174,8 @@ export class ChromaConnection {
         ssl: u.protocol === 'https:',
         tenant: TENANT,
         database: DATABASE,
+        // The managed server is reachable only through a proxy that wants this process's token.
+        headers: this.server.authHeaders,
       });
       this.#clientGeneration = this.server.generation;
     }

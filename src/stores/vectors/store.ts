@@ -58,6 +58,7 @@ export class VectorStore {
   readonly #server: ChromaServer;
   readonly #collections = new Map<string, VectorCollection>();
   readonly #catalog: CollectionCatalog;
+  readonly #conn: ChromaConnection;
   readonly #persistDir: string;
   readonly #options: VectorStoreOptions;
   #embedder: Embedder;
@@ -72,6 +73,7 @@ export class VectorStore {
     this.#persistDir = join(options.dir, 'chroma');
     this.#server = new ChromaServer(this.#persistDir, options.server);
     const conn = new ChromaConnection(this.#server, options.onDataReset);
+    this.#conn = conn;
     this.#catalog = new CollectionCatalog(conn);
     const requested = options.batchSize ?? 1000;
     if (!Number.isInteger(requested) || requested < 1) throw invalidArgument('batchSize must be a positive integer');
@@ -139,6 +141,15 @@ export class VectorStore {
     } finally {
       this.#reembedding = undefined;
     }
+  }
+
+  /**
+   * Rewrites every collection so that deleted records leave no bytes in Chroma's files (its
+   * log and SQLite's free pages); see `ChromaConnection.scrub`. `forgetUser` runs it.
+   */
+  async scrub(): Promise<void> {
+    this.#check();
+    await this.#conn.scrub();
   }
 
   /** Server state, for diagnostics. */

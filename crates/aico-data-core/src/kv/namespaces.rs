@@ -50,6 +50,8 @@ impl Tuning {
         o.create_if_missing(true);
         o.create_missing_column_families(true);
         o.set_paranoid_checks(true);
+        // Deliberate WAL damage policy (see `options::WalRecovery`).
+        o.set_wal_recovery_mode(super::options::WAL_RECOVERY.rocks());
         o.set_max_background_jobs(2);
         // Keep RocksDB's own LOG files small; they hold no values, only engine events.
         o.set_keep_log_file_num(3);
@@ -85,14 +87,27 @@ fn bottommost(ns: &NamespaceOptions) -> rocksdb::DBCompressionType {
 
 /// Applies a namespace's compression to an open column family (a mutable RocksDB option).
 pub(crate) fn apply_compression(db: &DB, name: &str, ns: &NamespaceOptions) -> Result<()> {
-    let cf = db.cf_handle(name).ok_or_else(|| Error::Internal(format!("column family {name} missing")))?;
-    let bottom = if ns.compression == super::Compression::None { "kNoCompression" } else { "kZSTD" };
-    db.set_options_cf(cf, &[("compression", ns.compression.rocks_option_name()), ("bottommost_compression", bottom)])
-        .map_err(map_rocks)
+    let cf = db
+        .cf_handle(name)
+        .ok_or_else(|| Error::Internal(format!("column family {name} missing")))?;
+    let bottom = if ns.compression == super::Compression::None {
+        "kNoCompression"
+    } else {
+        "kZSTD"
+    };
+    db.set_options_cf(
+        cf,
+        &[
+            ("compression", ns.compression.rocks_option_name()),
+            ("bottommost_compression", bottom),
+        ],
+    )
+    .map_err(map_rocks)
 }
 
 fn meta_cf(db: &DB) -> Result<&rocksdb::ColumnFamily> {
-    db.cf_handle(META_CF).ok_or_else(|| Error::Internal("the default column family is missing".into()))
+    db.cf_handle(META_CF)
+        .ok_or_else(|| Error::Internal("the default column family is missing".into()))
 }
 
 pub(crate) fn meta_get(db: &DB, sealer: &Sealer, key: &[u8]) -> Result<Option<Vec<u8>>> {
@@ -102,7 +117,13 @@ pub(crate) fn meta_get(db: &DB, sealer: &Sealer, key: &[u8]) -> Result<Option<Ve
     }
 }
 
-pub(crate) fn meta_put(db: &DB, batch: &mut WriteBatch, sealer: &Sealer, key: &[u8], value: &[u8]) -> Result<()> {
+pub(crate) fn meta_put(
+    db: &DB,
+    batch: &mut WriteBatch,
+    sealer: &Sealer,
+    key: &[u8],
+    value: &[u8],
+) -> Result<()> {
     let rec = sealer.seal(FORMAT_VALUE, 0, META_CF, key, &[value])?;
     batch.put_cf(meta_cf(db)?, key, rec);
     Ok(())
@@ -111,7 +132,9 @@ pub(crate) fn meta_put(db: &DB, batch: &mut WriteBatch, sealer: &Sealer, key: &[
 /// Checks (or, on a new store, writes) the format record. A store written under another
 /// data key fails here with `CORRUPT` instead of on the first read.
 pub(crate) fn check_format(db: &DB, sealer: &Sealer, writable: bool) -> Result<()> {
-    let found = db.get_pinned_cf(meta_cf(db)?, FORMAT_KEY).map_err(map_rocks)?;
+    let found = db
+        .get_pinned_cf(meta_cf(db)?, FORMAT_KEY)
+        .map_err(map_rocks)?;
     match found {
         Some(v) => {
             let (_, opened) = sealer.open(&v, META_CF, FORMAT_KEY).map_err(|_| {
@@ -155,7 +178,8 @@ pub(crate) fn load(db: &DB, sealer: &Sealer) -> Result<HashMap<String, Namespace
             .map_err(|_| Error::Corrupt("a namespace name in the KV metadata is not UTF-8".into()))?
             .to_string();
         let text = sealer.open(v, META_CF, k)?.1.into_vec();
-        let text = String::from_utf8(text).map_err(|_| Error::Corrupt(format!("namespace {name} options")))?;
+        let text = String::from_utf8(text)
+            .map_err(|_| Error::Corrupt(format!("namespace {name} options")))?;
         out.insert(name, NamespaceOptions::decode(&text)?);
         it.next();
     }
@@ -163,7 +187,13 @@ pub(crate) fn load(db: &DB, sealer: &Sealer) -> Result<HashMap<String, Namespace
     Ok(out)
 }
 
-pub(crate) fn save(db: &DB, batch: &mut WriteBatch, sealer: &Sealer, name: &str, ns: &NamespaceOptions) -> Result<()> {
+pub(crate) fn save(
+    db: &DB,
+    batch: &mut WriteBatch,
+    sealer: &Sealer,
+    name: &str,
+    ns: &NamespaceOptions,
+) -> Result<()> {
     meta_put(db, batch, sealer, &ns_key(name), ns.encode().as_bytes())
 }
 

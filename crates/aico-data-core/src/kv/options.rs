@@ -36,7 +36,9 @@ impl Compression {
             "none" => Ok(Compression::None),
             "lz4" => Ok(Compression::Lz4),
             "zstd" => Ok(Compression::Zstd),
-            other => Err(Error::invalid(format!("compression must be 'none', 'lz4' or 'zstd', not {other:?}"))),
+            other => Err(Error::invalid(format!(
+                "compression must be 'none', 'lz4' or 'zstd', not {other:?}"
+            ))),
         }
     }
 
@@ -68,29 +70,42 @@ pub struct NamespaceOptions {
 
 impl Default for NamespaceOptions {
     fn default() -> Self {
-        NamespaceOptions { ttl_ms: None, compression: Compression::Lz4 }
+        NamespaceOptions {
+            ttl_ms: None,
+            compression: Compression::Lz4,
+        }
     }
 }
 
 impl NamespaceOptions {
     /// Text form stored (sealed) in the meta column family: `ttl=<ms|none>;compression=<name>`.
     pub(crate) fn encode(&self) -> String {
-        let ttl = self.ttl_ms.map_or_else(|| "none".to_string(), |t| t.to_string());
+        let ttl = self
+            .ttl_ms
+            .map_or_else(|| "none".to_string(), |t| t.to_string());
         format!("ttl={ttl};compression={}", self.compression.name())
     }
 
     pub(crate) fn decode(s: &str) -> Result<NamespaceOptions> {
         let mut o = NamespaceOptions::default();
         for part in s.split(';').filter(|p| !p.is_empty()) {
-            let (k, v) = part
-                .split_once('=')
-                .ok_or_else(|| Error::Corrupt(format!("namespace options {s:?}: {part:?} is not key=value")))?;
+            let (k, v) = part.split_once('=').ok_or_else(|| {
+                Error::Corrupt(format!(
+                    "namespace options {s:?}: {part:?} is not key=value"
+                ))
+            })?;
             match k {
                 "ttl" if v == "none" => o.ttl_ms = None,
                 "ttl" => {
-                    o.ttl_ms = Some(v.parse().map_err(|_| Error::Corrupt(format!("namespace options {s:?}: bad ttl")))?)
+                    o.ttl_ms =
+                        Some(v.parse().map_err(|_| {
+                            Error::Corrupt(format!("namespace options {s:?}: bad ttl"))
+                        })?)
                 }
-                "compression" => o.compression = Compression::parse(v).map_err(|e| Error::Corrupt(e.to_string()))?,
+                "compression" => {
+                    o.compression =
+                        Compression::parse(v).map_err(|e| Error::Corrupt(e.to_string()))?
+                }
                 // Options written by a newer version: ignored, so that old code still opens.
                 _ => {}
             }
@@ -98,6 +113,42 @@ impl NamespaceOptions {
         Ok(o)
     }
 }
+
+/// How RocksDB replays a damaged write-ahead log at open (`WALRecoveryMode`), chosen on purpose
+/// and reported by `status` (before, the core set nothing and got RocksDB's default silently).
+///
+/// `PointInTime`: the WAL is replayed up to the first record that does not read (a torn tail
+/// after a crash or power loss, a flipped byte), and everything after it is dropped. The store
+/// opens consistent as of that point: no write batch is half applied, queue state and messages
+/// stay in step. What is dropped: the writes after the damage that were not yet flushed to SST
+/// files (with `sync: false`, at most the last memtable's worth). If a flushed SST file already
+/// holds data from beyond the damage, RocksDB refuses to open (`CORRUPT`, "column family
+/// inconsistency"): the data layer then opens with the KV store degraded and `aico-data repair`
+/// salvages it. Rejected: `AbsoluteConsistency` (any torn tail, the normal result of a power loss,
+/// would refuse to open), `SkipAnyCorruptedRecords` (keeps writes after a hole, so a later write
+/// can survive while the earlier one it depends on is gone), `TolerateCorruptedTailRecords`
+/// (refuses damage anywhere but the very tail).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WalRecovery {
+    PointInTime,
+}
+
+impl WalRecovery {
+    pub fn name(self) -> &'static str {
+        match self {
+            WalRecovery::PointInTime => "pointInTime",
+        }
+    }
+
+    pub(crate) fn rocks(self) -> rocksdb::DBRecoveryMode {
+        match self {
+            WalRecovery::PointInTime => rocksdb::DBRecoveryMode::PointInTime,
+        }
+    }
+}
+
+/// The WAL recovery mode every KV store opens with.
+pub const WAL_RECOVERY: WalRecovery = WalRecovery::PointInTime;
 
 /// What to do when another process (or another handle in this process) holds the store.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -176,13 +227,31 @@ mod tests {
 
     #[test]
     fn namespace_options_roundtrip() {
-        let o = NamespaceOptions { ttl_ms: Some(1500), compression: Compression::Zstd };
+        let o = NamespaceOptions {
+            ttl_ms: Some(1500),
+            compression: Compression::Zstd,
+        };
         assert_eq!(NamespaceOptions::decode(&o.encode()).unwrap(), o);
         let d = NamespaceOptions::default();
         assert_eq!(NamespaceOptions::decode(&d.encode()).unwrap(), d);
-        assert_eq!(NamespaceOptions::decode("ttl=x").unwrap_err().code(), "CORRUPT");
-        assert_eq!(NamespaceOptions::decode("ttl=5;future=1").unwrap().ttl_ms, Some(5));
+        assert_eq!(
+            NamespaceOptions::decode("ttl=x").unwrap_err().code(),
+            "CORRUPT"
+        );
+        assert_eq!(
+            NamespaceOptions::decode("ttl=5;future=1").unwrap().ttl_ms,
+            Some(5)
+        );
         assert_eq!(Compression::parse("ZSTD").unwrap(), Compression::Zstd);
-        assert_eq!(Compression::parse("snappy").unwrap_err().code(), "INVALID_ARGUMENT");
+        assert_eq!(
+            Compression::parse("snappy").unwrap_err().code(),
+            "INVALID_ARGUMENT"
+        );
+    }
+
+    #[test]
+    fn wal_recovery_is_point_in_time() {
+        assert_eq!(WAL_RECOVERY.name(), "pointInTime");
+        assert_eq!(WAL_RECOVERY.rocks(), rocksdb::DBRecoveryMode::PointInTime);
     }
 }

@@ -97,16 +97,23 @@ impl Open {
     /// A namespace reachable by the key-value API (every namespace but `queue`).
     pub(crate) fn user_cf(&self, ns: &str) -> Result<(&ColumnFamily, &NamespaceOptions)> {
         if ns == QUEUE_NAMESPACE {
-            return Err(Error::invalid("the queue namespace is managed by the queue API (enqueue/lease/ack)"));
+            return Err(Error::invalid(
+                "the queue namespace is managed by the queue API (enqueue/lease/ack)",
+            ));
         }
         self.any_cf(ns)
     }
 
     pub(crate) fn any_cf(&self, ns: &str) -> Result<(&ColumnFamily, &NamespaceOptions)> {
         let opts = self.namespaces.get(ns).ok_or_else(|| {
-            Error::invalid(format!("unknown namespace {ns:?} (define it first with defineNamespace)"))
+            Error::invalid(format!(
+                "unknown namespace {ns:?} (define it first with defineNamespace)"
+            ))
         })?;
-        let cf = self.db.cf_handle(ns).ok_or_else(|| Error::Internal(format!("column family {ns} missing")))?;
+        let cf = self
+            .db
+            .cf_handle(ns)
+            .ok_or_else(|| Error::Internal(format!("column family {ns} missing")))?;
         Ok((cf, opts))
     }
 }
@@ -126,6 +133,12 @@ pub struct KvStore {
     access: Access,
     /// The secondary instance's own directory (its info log and manifest copy), removed at close.
     secondary_dir: Option<PathBuf>,
+    /// Set when a write failed with an I/O error (disk full): RocksDB then keeps a background
+    /// error and refuses every later write until reopened (the crate exposes no `DB::resume`),
+    /// so the next call reopens the engine in place, and writes resume once space is back.
+    needs_reopen: std::sync::atomic::AtomicBool,
+    /// What a failed reopen keeps for the next attempt.
+    reopen_pending: Mutex<Option<(HashMap<String, NamespaceOptions>, Tuning)>>,
 }
 
 impl KvStore {
@@ -140,6 +153,14 @@ impl KvStore {
         let sealer = Sealer::new(key)?;
         let tuning = Tuning::new(&opts);
         let exists = path.join("CURRENT").exists();
+        // Without CURRENT RocksDB would create a new, empty store beside the old files, silently
+        // orphaning them: refuse instead (the data layer degrades, `aico-data repair` salvages).
+        if !exists && !opts.read_only && holds_engine_files(path) {
+            return Err(Error::Corrupt(format!(
+                "{}: CURRENT is missing but the store holds data files (MANIFEST, SST or WAL): damaged",
+                path.join("CURRENT").display()
+            )));
+        }
         let mut names: Vec<String> = if exists {
             DB::list_cf(&rocksdb::Options::default(), path).map_err(map_rocks)?
         } else {
@@ -152,14 +173,17 @@ impl KvStore {
         }
         let (db, access, secondary_dir) = if opts.read_only {
             if !exists {
-                return Err(Error::Io(format!("no KV store at {} to open read-only", path.display())));
+                return Err(Error::Io(format!(
+                    "no KV store at {} to open read-only",
+                    path.display()
+                )));
             }
             let (db, dir) = open_secondary(path, &tuning, &names)?;
             (db, Access::ReadOnly, Some(dir))
         } else {
-            let descriptors = names
-                .iter()
-                .map(|n| ColumnFamilyDescriptor::new(n, tuning.cf_options(&NamespaceOptions::default())));
+            let descriptors = names.iter().map(|n| {
+                ColumnFamilyDescriptor::new(n, tuning.cf_options(&NamespaceOptions::default()))
+            });
             match DB::open_cf_descriptors(&tuning.db_options(names.len()), path, descriptors) {
                 Ok(db) => (db, Access::Primary, None),
                 Err(e) => match map_rocks(e) {
@@ -187,6 +211,8 @@ impl KvStore {
             queue_opts: opts.queue,
             access,
             secondary_dir,
+            needs_reopen: std::sync::atomic::AtomicBool::new(false),
+            reopen_pending: Mutex::new(None),
         };
         let open = store.reconcile_namespaces(db, tuning, &names, writable)?;
         *store.state.write() = Some(open);
@@ -202,7 +228,13 @@ impl KvStore {
     /// Checks the format record, then makes the namespace table agree with the column
     /// families on disk (a crash between creating a column family and recording it, or
     /// between dropping one and forgetting it, is repaired here).
-    fn reconcile_namespaces(&self, db: DB, tuning: Tuning, names: &[String], writable: bool) -> Result<Open> {
+    fn reconcile_namespaces(
+        &self,
+        db: DB,
+        tuning: Tuning,
+        names: &[String],
+        writable: bool,
+    ) -> Result<Open> {
         namespaces::check_format(&db, &self.sealer, writable)?;
         let mut defined = namespaces::load(&db, &self.sealer)?;
         let mut batch = WriteBatch::default();
@@ -230,7 +262,12 @@ impl KvStore {
                 }
             }
         }
-        Ok(Open { db, namespaces: defined, tuning, created_cf_options: Vec::new() })
+        Ok(Open {
+            db,
+            namespaces: defined,
+            tuning,
+            created_cf_options: Vec::new(),
+        })
     }
 
     pub fn path(&self) -> &Path {
@@ -248,6 +285,13 @@ impl KvStore {
     /// Runs `f` on the open engine under the read lock (operations run concurrently; close
     /// and namespace changes wait for them).
     pub(crate) fn with<T>(&self, f: impl FnOnce(&Open) -> Result<T>) -> Result<T> {
+        // Reads keep using the engine in its error state (RocksDB still serves them); only a
+        // reopen that failed (no engine at all) is retried here.
+        if self.needs_reopen.load(std::sync::atomic::Ordering::Acquire)
+            && self.state.read().is_none()
+        {
+            self.reopen()?;
+        }
         let g = self.state.read();
         match g.as_ref() {
             Some(open) => f(open),
@@ -257,6 +301,9 @@ impl KvStore {
 
     /// Like [`Self::with`], refusing on a read-only instance.
     pub(crate) fn with_writable<T>(&self, f: impl FnOnce(&Open) -> Result<T>) -> Result<T> {
+        if self.needs_reopen.load(std::sync::atomic::Ordering::Acquire) {
+            self.reopen()?;
+        }
         self.with(|open| {
             self.check_writable()?;
             f(open)
@@ -274,10 +321,18 @@ impl KvStore {
     }
 
     /// Opens a stored value record; `None` when it has expired.
-    pub(crate) fn open_value(&self, stored: &[u8], ns: &str, key: &[u8], now: u64) -> Result<Option<Unsealed>> {
+    pub(crate) fn open_value(
+        &self,
+        stored: &[u8],
+        ns: &str,
+        key: &[u8],
+        now: u64,
+    ) -> Result<Option<Unsealed>> {
         let (format, expiry) = header(stored)?;
         if format != FORMAT_VALUE {
-            return Err(Error::Corrupt(format!("record of {ns} has format {format}, not a value")));
+            return Err(Error::Corrupt(format!(
+                "record of {ns} has format {format}, not a value"
+            )));
         }
         if is_expired(expiry, now) {
             return Ok(None);
@@ -285,13 +340,21 @@ impl KvStore {
         Ok(Some(self.sealer.open(stored, ns, key)?.1))
     }
 
-    pub(crate) fn seal_value(&self, ns: &str, key: &[u8], value: &[u8], expiry: u64) -> Result<Vec<u8>> {
+    pub(crate) fn seal_value(
+        &self,
+        ns: &str,
+        key: &[u8],
+        value: &[u8],
+        expiry: u64,
+    ) -> Result<Vec<u8>> {
         self.sealer.seal(FORMAT_VALUE, expiry, ns, key, &[value])
     }
 
     /// The value of `key` in `ns`, or `None` (missing or expired).
     pub fn get(&self, ns: &str, key: &[u8]) -> Result<Option<Unsealed>> {
-        Ok(self.get_as(ns, key, Wait::Block)?.expect("a blocking read always completes"))
+        Ok(self
+            .get_as(ns, key, Wait::Block)?
+            .expect("a blocking read always completes"))
     }
 
     /// `get`; with `Wait::Inline`, `Ok(None)` when the value is not in memory (a disk read
@@ -301,7 +364,9 @@ impl KvStore {
         self.with(|o| {
             let (cf, _) = o.user_cf(ns)?;
             match with_read_options(wait, |ro| o.db.get_pinned_cf_opt(cf, key, ro)) {
-                Ok(Some(stored)) if wait == Wait::Inline && stored.len() > INLINE_MAX_BYTES => Ok(None),
+                Ok(Some(stored)) if wait == Wait::Inline && stored.len() > INLINE_MAX_BYTES => {
+                    Ok(None)
+                }
                 Ok(Some(stored)) => self.open_value(&stored, ns, key, now_ms()).map(Some),
                 Ok(None) => Ok(Some(None)),
                 Err(e) if e.kind() == rocksdb::ErrorKind::Incomplete => Ok(None),
@@ -317,15 +382,21 @@ impl KvStore {
         self.with(|o| {
             let (cf, _) = o.user_cf(ns)?;
             let stored = match with_read_options(wait, |ro| o.db.get_pinned_cf_opt(cf, key, ro)) {
-                Ok(Some(stored)) if wait == Wait::Inline && stored.len() > INLINE_MAX_BYTES => return Ok(ReadInto::NotInMemory),
+                Ok(Some(stored)) if wait == Wait::Inline && stored.len() > INLINE_MAX_BYTES => {
+                    return Ok(ReadInto::NotInMemory)
+                }
                 Ok(Some(stored)) => stored,
                 Ok(None) => return Ok(ReadInto::Missing),
-                Err(e) if e.kind() == rocksdb::ErrorKind::Incomplete => return Ok(ReadInto::NotInMemory),
+                Err(e) if e.kind() == rocksdb::ErrorKind::Incomplete => {
+                    return Ok(ReadInto::NotInMemory)
+                }
                 Err(e) => return Err(map_rocks(e)),
             };
             let (format, expiry) = header(&stored)?;
             if format != FORMAT_VALUE {
-                return Err(Error::Corrupt(format!("record of {ns} has format {format}, not a value")));
+                return Err(Error::Corrupt(format!(
+                    "record of {ns} has format {format}, not a value"
+                )));
             }
             if is_expired(expiry, now_ms()) {
                 return Ok(ReadInto::Missing);
@@ -349,7 +420,74 @@ impl KvStore {
         match o.db.write_opt(batch, opts) {
             Ok(()) => Ok(true),
             Err(e) if e.kind() == rocksdb::ErrorKind::Incomplete => Ok(false),
-            Err(e) => Err(map_rocks(e)),
+            Err(e) => Err(self.note_write_error(e)),
+        }
+    }
+
+    /// Maps a failed write's error; an I/O error (disk full, or the background error RocksDB
+    /// keeps after one) schedules an in-place reopen before the next call.
+    pub(crate) fn note_write_error(&self, e: rocksdb::Error) -> Error {
+        if self.access == Access::Primary
+            && e.kind() == rocksdb::ErrorKind::IOError
+            && !e.to_string().contains("/LOCK")
+        {
+            self.needs_reopen
+                .store(true, std::sync::atomic::Ordering::Release);
+        }
+        map_rocks(e)
+    }
+
+    /// Closes and reopens the RocksDB engine under the write lock (recovers from the background
+    /// error of a disk-full write). Unflushed writes are in the WAL, replayed by the open. When
+    /// the open fails (still no space), the flag stays set and the next call tries again; until
+    /// then calls fail with that error.
+    fn reopen(&self) -> Result<()> {
+        use std::sync::atomic::Ordering;
+        let mut g = self.state.write();
+        if !self.needs_reopen.load(Ordering::Acquire) {
+            return Ok(()); // another thread reopened it
+        }
+        // The namespace table and tuning survive a failed open attempt in `pending`.
+        let (namespaces, tuning) = match g.take() {
+            Some(Open {
+                db,
+                namespaces,
+                tuning,
+                created_cf_options,
+            }) => {
+                db.cancel_all_background_work(true);
+                drop(db);
+                drop(created_cf_options);
+                (namespaces, tuning)
+            }
+            None => match self.reopen_pending.lock().take() {
+                Some(p) => p,
+                None => return Err(Error::Closed("the KV store")),
+            },
+        };
+        let mut names: Vec<String> = vec![META_CF.to_string()];
+        names.extend(namespaces.keys().cloned());
+        let descriptors = names.iter().map(|n| {
+            ColumnFamilyDescriptor::new(
+                n,
+                tuning.cf_options(namespaces.get(n).unwrap_or(&NamespaceOptions::default())),
+            )
+        });
+        match DB::open_cf_descriptors(&tuning.db_options(names.len()), &self.path, descriptors) {
+            Ok(db) => {
+                *g = Some(Open {
+                    db,
+                    namespaces,
+                    tuning,
+                    created_cf_options: Vec::new(),
+                });
+                self.needs_reopen.store(false, Ordering::Release);
+                Ok(())
+            }
+            Err(e) => {
+                *self.reopen_pending.lock() = Some((namespaces, tuning));
+                Err(map_rocks(e))
+            }
         }
     }
 
@@ -379,7 +517,11 @@ impl KvStore {
         self.with_writable(|o| {
             let (cf, opts) = o.user_cf(ns)?;
             let mut batch = WriteBatch::default();
-            batch.put_cf(cf, key, self.seal_value(ns, key, value, ttl.expiry(opts.ttl_ms, now_ms()))?);
+            batch.put_cf(
+                cf,
+                key,
+                self.seal_value(ns, key, value, ttl.expiry(opts.ttl_ms, now_ms()))?,
+            );
             self.write(o, batch, wait)
         })
     }
@@ -408,7 +550,8 @@ impl KvStore {
             let end = vec![0xFFu8; MAX_KEY_BYTES + 1];
             let mut b = WriteBatch::default();
             b.delete_range_cf(cf, [].as_slice(), end.as_slice());
-            o.db.write_opt(b, &self.write_opts).map_err(map_rocks)
+            o.db.write_opt(b, &self.write_opts)
+                .map_err(|e| self.note_write_error(e))
         })
     }
 
@@ -417,7 +560,9 @@ impl KvStore {
     pub fn define_namespace(&self, name: &str, ns: NamespaceOptions) -> Result<()> {
         check_namespace_name(name)?;
         if name == QUEUE_NAMESPACE && ns.ttl_ms.is_some() {
-            return Err(Error::invalid("the queue namespace takes no TTL (messages live until acknowledged)"));
+            return Err(Error::invalid(
+                "the queue namespace takes no TTL (messages live until acknowledged)",
+            ));
         }
         self.check_writable()?;
         let mut g = self.state.write();
@@ -434,7 +579,9 @@ impl KvStore {
         }
         let mut batch = WriteBatch::default();
         namespaces::save(&open.db, &mut batch, &self.sealer, name, &ns)?;
-        open.db.write_opt(batch, &self.write_opts).map_err(map_rocks)?;
+        open.db
+            .write_opt(batch, &self.write_opts)
+            .map_err(map_rocks)?;
         open.namespaces.insert(name.to_string(), ns);
         Ok(())
     }
@@ -442,7 +589,9 @@ impl KvStore {
     /// Drops a user-defined namespace and all its entries. Built-in namespaces stay.
     pub fn drop_namespace(&self, name: &str) -> Result<()> {
         if is_builtin(name) {
-            return Err(Error::invalid(format!("the built-in namespace {name:?} cannot be dropped (use clear)")));
+            return Err(Error::invalid(format!(
+                "the built-in namespace {name:?} cannot be dropped (use clear)"
+            )));
         }
         self.check_writable()?;
         let mut g = self.state.write();
@@ -453,7 +602,9 @@ impl KvStore {
         open.db.drop_cf(name).map_err(map_rocks)?;
         let mut batch = WriteBatch::default();
         namespaces::forget(&open.db, &mut batch, name)?;
-        open.db.write_opt(batch, &self.write_opts).map_err(map_rocks)?;
+        open.db
+            .write_opt(batch, &self.write_opts)
+            .map_err(map_rocks)?;
         open.namespaces.remove(name);
         Ok(())
     }
@@ -464,7 +615,11 @@ impl KvStore {
             let mut out: Vec<NamespaceInfo> = o
                 .namespaces
                 .iter()
-                .map(|(name, options)| NamespaceInfo { name: name.clone(), options: *options, builtin: is_builtin(name) })
+                .map(|(name, options)| NamespaceInfo {
+                    name: name.clone(),
+                    options: *options,
+                    builtin: is_builtin(name),
+                })
                 .collect();
             out.sort_by(|a, b| a.name.cmp(&b.name));
             Ok(out)
@@ -486,6 +641,24 @@ impl KvStore {
         })
     }
 
+    /// Removes deleted keys from every file of the store (forgetUser): flushes every memtable,
+    /// compacts every namespace, then reopens the engine in place. Flushing all column families
+    /// lets RocksDB delete the write-ahead logs that held the deleted keys; the reopen replaces
+    /// the MANIFEST, whose old version edits still named them as SST boundary keys.
+    pub fn scrub(&self) -> Result<()> {
+        self.with_writable(|o| {
+            flush_all(o)?;
+            for n in o.namespaces.keys().map(String::as_str) {
+                let (cf, _) = o.any_cf(n)?;
+                o.db.compact_range_cf(cf, None::<&[u8]>, None::<&[u8]>);
+            }
+            Ok(())
+        })?;
+        self.needs_reopen
+            .store(true, std::sync::atomic::Ordering::Release);
+        self.reopen()
+    }
+
     /// Writes every memtable to SST files and syncs the write-ahead log.
     pub fn flush(&self) -> Result<()> {
         self.with_writable(|o| flush_all(o))
@@ -504,36 +677,119 @@ impl KvStore {
     pub fn close(&self) -> Result<()> {
         let taken = self.state.write().take();
         let Some(open) = taken else { return Ok(()) };
-        let res = if self.access == Access::Primary { flush_all(&open) } else { Ok(()) };
+        let res = if self.access == Access::Primary {
+            flush_all(&open)
+        } else {
+            Ok(())
+        };
         open.db.cancel_all_background_work(true);
         drop(open);
         if let Some(dir) = &self.secondary_dir {
             let _ = std::fs::remove_dir_all(dir);
+            // The parent goes too when no other reader uses it (fails harmlessly otherwise).
+            if let Some(parent) = dir.parent() {
+                let _ = std::fs::remove_dir(parent);
+            }
         }
         res
     }
 }
 
+/// True when `path` holds RocksDB manifest, table or WAL files (`MANIFEST-*`, `*.sst`, `<n>.log`).
+fn holds_engine_files(path: &Path) -> bool {
+    let Ok(entries) = std::fs::read_dir(path) else {
+        return false;
+    };
+    entries.flatten().any(|e| {
+        let name = e.file_name().to_string_lossy().into_owned();
+        name.starts_with("MANIFEST-")
+            || name.ends_with(".sst")
+            || name
+                .strip_suffix(".log")
+                .is_some_and(|stem| !stem.is_empty() && stem.bytes().all(|b| b.is_ascii_digit()))
+    })
+}
+
 fn flush_all(o: &Open) -> Result<()> {
-    let cfs: Vec<&ColumnFamily> = o.namespaces.keys().filter_map(|n| o.db.cf_handle(n)).collect();
+    let cfs: Vec<&ColumnFamily> = o
+        .namespaces
+        .keys()
+        .filter_map(|n| o.db.cf_handle(n))
+        .collect();
     let mut fo = FlushOptions::default();
     fo.set_wait(true);
     o.db.flush_cfs_opt(&cfs, &fo).map_err(map_rocks)?;
     o.db.flush_wal(true).map_err(map_rocks)
 }
 
+/// The parent of the read-only instances' scratch folders: beside the store, inside the data
+/// folder (`<dir>/kv.readers`), not in the shared system temp folder.
+pub fn secondary_parent(path: &Path) -> PathBuf {
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "kv".into());
+    path.with_file_name(format!("{name}.readers"))
+}
+
+/// Creates `dir` with mode 0700 (owner only).
+#[cfg(unix)]
+fn create_private_dir(dir: &Path) -> std::io::Result<()> {
+    use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
+    std::fs::DirBuilder::new()
+        .recursive(true)
+        .mode(0o700)
+        .create(dir)?;
+    // An existing folder (or one made under a lax umask) is tightened too.
+    std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700))
+}
+
+/// Creates `dir` (no modes on this platform).
+#[cfg(not(unix))]
+fn create_private_dir(dir: &Path) -> std::io::Result<()> {
+    std::fs::create_dir_all(dir)
+}
+
+/// Removes scratch folders of read-only instances whose process is gone (killed before it
+/// could remove its own). Names are `<pid>-<random>`; without /proc nothing is removed.
+fn remove_stale_secondaries(parent: &Path) {
+    let Ok(entries) = std::fs::read_dir(parent) else {
+        return;
+    };
+    if !Path::new("/proc/self").exists() {
+        return;
+    }
+    for e in entries.flatten() {
+        let name = e.file_name().to_string_lossy().into_owned();
+        let pid = name.split('-').next().and_then(|p| p.parse::<u32>().ok());
+        let gone = match pid {
+            Some(p) => p != std::process::id() && !Path::new(&format!("/proc/{p}")).exists(),
+            None => false,
+        };
+        if gone {
+            let _ = std::fs::remove_dir_all(e.path());
+        }
+    }
+}
+
 /// Opens a secondary instance in a private scratch directory (RocksDB keeps the
-/// secondary's info log and its view of the manifest there).
+/// secondary's info log and its view of the manifest there): `<dir>/kv.readers/<pid>-<random>`,
+/// 0700, removed at close; one left by a killed process is removed at the next read-only open.
 fn open_secondary(path: &Path, tuning: &Tuning, names: &[String]) -> Result<(DB, PathBuf)> {
     let mut rand = [0u8; 8];
     crate::random::fill(&mut rand)?;
-    let dir = std::env::temp_dir().join(format!("aico-kv-secondary-{}-{}", std::process::id(), hex::encode(rand)));
-    std::fs::create_dir_all(&dir).map_err(|e| Error::io(format!("creating {}", dir.display()), e))?;
+    let parent = secondary_parent(path);
+    create_private_dir(&parent)
+        .map_err(|e| Error::io(format!("creating {}", parent.display()), e))?;
+    remove_stale_secondaries(&parent);
+    let dir = parent.join(format!("{}-{}", std::process::id(), hex::encode(rand)));
+    create_private_dir(&dir).map_err(|e| Error::io(format!("creating {}", dir.display()), e))?;
     let mut db_opts = tuning.db_options(names.len());
     db_opts.create_if_missing(false);
     db_opts.set_max_open_files(-1);
-    let descriptors =
-        names.iter().map(|n| ColumnFamilyDescriptor::new(n, tuning.cf_options(&NamespaceOptions::default())));
+    let descriptors = names
+        .iter()
+        .map(|n| ColumnFamilyDescriptor::new(n, tuning.cf_options(&NamespaceOptions::default())));
     match DB::open_cf_descriptors_as_secondary(&db_opts, path, dir.as_path(), descriptors) {
         Ok(db) => Ok((db, dir)),
         Err(e) => {

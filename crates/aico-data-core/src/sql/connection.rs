@@ -3,12 +3,14 @@
 
 use std::cell::Cell;
 use std::path::Path;
+use std::sync::atomic::{AtomicBool, AtomicU8, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use libsql_sys::wal::{Sqlite3Wal, Sqlite3WalManager};
 use libsql_sys::{Cipher, EncryptionConfig};
 use rusqlite::hooks::{AuthAction, AuthContext, Authorization};
+use rusqlite::limits::Limit;
 use rusqlite::types::{ToSqlOutput, ValueRef as SqlValueRef};
 use rusqlite::{OpenFlags, ToSql};
 
@@ -25,30 +27,59 @@ const DENIED_FUNCTIONS: &[&str] = &["readfile", "writefile", "fsdir", "load_exte
 /// Pragmas that could weaken encryption or leak plaintext (keys, cipher settings, memory
 /// maps, temp files on disk, schema writes).
 const DENIED_PRAGMAS: &[&str] = &[
-    "key", "hexkey", "rekey", "hexrekey", "textkey", "cipher", "legacy", "legacy_page_size",
-    "kdf_iter", "fast_kdf_iter", "hmac_use", "hmac_pgno", "hmac_salt_mask", "plaintext_header_size",
-    "cipher_compatibility", "mmap_size", "temp_store", "temp_store_directory", "data_store_directory",
-    "writable_schema", "journal_mode", "locking_mode", "query_only",
+    "key",
+    "hexkey",
+    "rekey",
+    "hexrekey",
+    "textkey",
+    "cipher",
+    "legacy",
+    "legacy_page_size",
+    "kdf_iter",
+    "fast_kdf_iter",
+    "hmac_use",
+    "hmac_pgno",
+    "hmac_salt_mask",
+    "plaintext_header_size",
+    "cipher_compatibility",
+    "mmap_size",
+    "temp_store",
+    "temp_store_directory",
+    "data_store_directory",
+    "writable_schema",
+    "journal_mode",
+    "locking_mode",
+    "query_only",
 ];
 
 fn authorize(action: &AuthAction<'_>) -> Authorization {
     match *action {
         AuthAction::Function { function_name } => {
-            if DENIED_FUNCTIONS.iter().any(|f| f.eq_ignore_ascii_case(function_name)) {
+            if DENIED_FUNCTIONS
+                .iter()
+                .any(|f| f.eq_ignore_ascii_case(function_name))
+            {
                 Authorization::Deny
             } else {
                 Authorization::Allow
             }
         }
         AuthAction::Pragma { pragma_name, .. } => {
-            if DENIED_PRAGMAS.iter().any(|p| p.eq_ignore_ascii_case(pragma_name)) {
+            if DENIED_PRAGMAS
+                .iter()
+                .any(|p| p.eq_ignore_ascii_case(pragma_name))
+            {
                 Authorization::Deny
             } else {
                 Authorization::Allow
             }
         }
         // Table-valued functions that list or read files.
-        AuthAction::Read { table_name, .. } if ["fsdir", "zipfile"].iter().any(|t| t.eq_ignore_ascii_case(table_name)) => {
+        AuthAction::Read { table_name, .. }
+            if ["fsdir", "zipfile"]
+                .iter()
+                .any(|t| t.eq_ignore_ascii_case(table_name)) =>
+        {
             Authorization::Deny
         }
         // ATTACH could bring in (or create) a plaintext database next to the encrypted one.
@@ -56,6 +87,9 @@ fn authorize(action: &AuthAction<'_>) -> Authorization {
         _ => Authorization::Allow,
     }
 }
+
+/// VM steps between two checks of a sandboxed statement's budget (~microseconds apart).
+const PROGRESS_OPS: std::os::raw::c_int = 1000;
 
 /// An open, keyed connection.
 pub struct SqlConn {
@@ -100,16 +134,30 @@ impl std::fmt::Debug for SqlConn {
 impl SqlConn {
     /// Opens (and, with `create`, creates) the encrypted database at `path`.
     /// `reader`: a pool reader, opened with `query_only` so it can never write.
-    pub fn open(path: &Path, key: &StoreKey, opts: &SqlOptions, create: bool, reader: bool) -> Result<SqlConn> {
+    pub fn open(
+        path: &Path,
+        key: &StoreKey,
+        opts: &SqlOptions,
+        create: bool,
+        reader: bool,
+    ) -> Result<SqlConn> {
         let mut flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
         if create {
             flags |= OpenFlags::SQLITE_OPEN_CREATE;
         }
         let hex = key.hex();
-        let cfg = EncryptionConfig::new(Cipher::Aes256Cbc, bytes::Bytes::copy_from_slice(hex.as_bytes()));
-        let conn = libsql_sys::Connection::open(path, flags, Sqlite3WalManager::new(), 1000, Some(cfg))
-            .map_err(|e| open_error(path, e))?;
-        let c = SqlConn { conn, policy: Arc::new(Mutex::new(None)), sandboxed: Cell::new(false) };
+        let cfg = EncryptionConfig::new(
+            Cipher::Aes256Cbc,
+            bytes::Bytes::copy_from_slice(hex.as_bytes()),
+        );
+        let conn =
+            libsql_sys::Connection::open(path, flags, Sqlite3WalManager::new(), 1000, Some(cfg))
+                .map_err(|e| open_error(path, e))?;
+        let c = SqlConn {
+            conn,
+            policy: Arc::new(Mutex::new(None)),
+            sandboxed: Cell::new(false),
+        };
         c.configure(opts, reader)?;
         Ok(c)
     }
@@ -118,7 +166,9 @@ impl SqlConn {
         let c = &*self.conn;
         // Reading the schema is the first access that decrypts page 1: a damaged file or
         // another key fails here, before anything is written.
-        c.query_row("SELECT count(*) FROM sqlite_schema", [], |r| r.get::<_, i64>(0))?;
+        c.query_row("SELECT count(*) FROM sqlite_schema", [], |r| {
+            r.get::<_, i64>(0)
+        })?;
         let sync = match opts.synchronous {
             Synchronous::Normal => "NORMAL",
             Synchronous::Full => "FULL",
@@ -130,7 +180,9 @@ impl SqlConn {
         ))?;
         let mode: String = c.query_row("PRAGMA journal_mode", [], |r| r.get(0))?;
         if !mode.eq_ignore_ascii_case("wal") {
-            return Err(Error::Internal(format!("journal mode is {mode}, expected wal")));
+            return Err(Error::Internal(format!(
+                "journal mode is {mode}, expected wal"
+            )));
         }
         if reader {
             // Before the authorizer, which denies `query_only` to SQL callers.
@@ -139,13 +191,22 @@ impl SqlConn {
         c.busy_timeout(Duration::from_millis(opts.busy_timeout_ms as u64))?;
         c.set_prepared_statement_cache_capacity(opts.statement_cache);
         let policy = self.policy.clone();
-        c.authorizer(Some(move |ctx: AuthContext<'_>| match authorize(&ctx.action) {
+        c.authorizer(Some(move |ctx: AuthContext<'_>| {
+            if authorize(&ctx.action) != Authorization::Allow {
+                return Authorization::Deny;
+            }
+            // A plugin's trigger or view body keeps its plugin's rights even when host SQL
+            // fires or reads it (the host has every right; the body was written by the plugin).
+            if let Some(owner) = ctx.accessor.and_then(SandboxPolicy::for_accessor) {
+                if owner.authorize(&ctx.action) != Authorization::Allow {
+                    return Authorization::Deny;
+                }
+            }
             // std Mutex: the callback must be RefUnwindSafe.
-            Authorization::Allow => match &*policy.lock().unwrap_or_else(|e| e.into_inner()) {
+            match &*policy.lock().unwrap_or_else(|e| e.into_inner()) {
                 Some(p) => p.authorize(&ctx.action),
                 None => Authorization::Allow,
-            },
-            other => other,
+            }
         }));
         Ok(())
     }
@@ -160,7 +221,10 @@ impl SqlConn {
         bind(&mut stmt, params)?;
         let mut rows = stmt.raw_query();
         while rows.next()?.is_some() {}
-        Ok(RunResult { changes: self.conn.changes(), last_insert_rowid: self.conn.last_insert_rowid() })
+        Ok(RunResult {
+            changes: self.conn.changes(),
+            last_insert_rowid: self.conn.last_insert_rowid(),
+        })
     }
 
     /// Runs one statement and streams its rows into `sink`.
@@ -178,17 +242,69 @@ impl SqlConn {
         }
     }
 
-    /// Runs `f` with `policy` enforced on every statement it prepares.
-    pub fn sandboxed<T>(&self, policy: &SandboxPolicy, f: impl FnOnce(&SqlConn) -> Result<T>) -> Result<T> {
-        let set = |p: Option<SandboxPolicy>| *self.policy.lock().unwrap_or_else(|e| e.into_inner()) = p;
-        set(Some(policy.clone()));
-        self.sandboxed.set(true);
-        let out = f(self);
-        self.sandboxed.set(false);
-        set(None);
-        out
+    /// Runs `f` with `policy` enforced on every statement it prepares, under the policy's time
+    /// budget and value-size limit.
+    pub fn sandboxed<T>(
+        &self,
+        policy: &SandboxPolicy,
+        f: impl FnOnce(&SqlConn) -> Result<T>,
+    ) -> Result<T> {
+        self.sandboxed_with(policy, None, f)
     }
 
+    /// Like [`SqlConn::sandboxed`]; the statement is also stopped (with `CLOSED`) as soon as
+    /// `cancel` becomes true, which is how closing the store ends running plugin statements.
+    pub(crate) fn sandboxed_with<T>(
+        &self,
+        policy: &SandboxPolicy,
+        cancel: Option<&Arc<AtomicBool>>,
+        f: impl FnOnce(&SqlConn) -> Result<T>,
+    ) -> Result<T> {
+        const RUNNING: u8 = 0;
+        const CANCELLED: u8 = 1;
+        const TIMED_OUT: u8 = 2;
+        let limits = *policy.limits();
+        let set =
+            |p: Option<SandboxPolicy>| *self.policy.lock().unwrap_or_else(|e| e.into_inner()) = p;
+        set(Some(policy.clone()));
+        self.sandboxed.set(true);
+        let c = &*self.conn;
+        let prev_length = c.set_limit(Limit::SQLITE_LIMIT_LENGTH, limits.max_value_bytes.max(1));
+        // The progress handler is the budget: SQLite calls it every PROGRESS_OPS VM steps, and
+        // a `true` interrupts the statement (SQLITE_INTERRUPT, rolling back its writes). A
+        // flag rather than sqlite3_interrupt for `cancel`: it also stops statements that had
+        // not started yet when the store was closed.
+        let stop = Arc::new(AtomicU8::new(RUNNING));
+        let deadline = Instant::now() + limits.timeout;
+        let (flag, cancel) = (stop.clone(), cancel.cloned());
+        c.progress_handler(
+            PROGRESS_OPS,
+            Some(move || {
+                if cancel.as_ref().is_some_and(|c| c.load(Ordering::Acquire)) {
+                    flag.store(CANCELLED, Ordering::Release);
+                    true
+                } else if Instant::now() >= deadline {
+                    flag.store(TIMED_OUT, Ordering::Release);
+                    true
+                } else {
+                    false
+                }
+            }),
+        );
+        let out = f(self);
+        c.progress_handler(0, None::<fn() -> bool>);
+        c.set_limit(Limit::SQLITE_LIMIT_LENGTH, prev_length);
+        self.sandboxed.set(false);
+        set(None);
+        match (out, stop.load(Ordering::Acquire)) {
+            (Err(_), CANCELLED) => Err(Error::Closed("the SQL store")),
+            (Err(_), TIMED_OUT) => Err(Error::Timeout(format!(
+                "plugin statement ran past its time budget of {} ms and was stopped",
+                limits.timeout.as_millis()
+            ))),
+            (out, _) => out,
+        }
+    }
 
     /// Runs a script of statements without parameters (schema files, migrations).
     pub fn exec_script(&self, sql: &str) -> Result<()> {
@@ -201,12 +317,18 @@ impl SqlConn {
 
     /// Cheap liveness check for the pool.
     pub fn ping(&self) -> Result<()> {
-        self.conn.query_row("SELECT 1", [], |_| Ok(())).map_err(Into::into)
+        self.conn
+            .query_row("SELECT 1", [], |_| Ok(()))
+            .map_err(Into::into)
     }
 }
 
 /// Binds `params` to a prepared statement and streams its rows into `sink`.
-pub(crate) fn query_stmt(mut stmt: Prepared<'_>, params: &Params, sink: &mut dyn RowSink) -> Result<()> {
+pub(crate) fn query_stmt(
+    mut stmt: Prepared<'_>,
+    params: &Params,
+    sink: &mut dyn RowSink,
+) -> Result<()> {
     bind(&mut stmt, params)?;
     sink.columns(&stmt.column_names())?;
     let n = stmt.column_count();
@@ -265,7 +387,9 @@ fn bind(stmt: &mut rusqlite::Statement<'_>, params: &Params) -> Result<()> {
     match params {
         Params::None => {
             if expected != 0 {
-                return Err(Error::invalid(format!("statement takes {expected} parameter(s), none given")));
+                return Err(Error::invalid(format!(
+                    "statement takes {expected} parameter(s), none given"
+                )));
             }
         }
         Params::Positional(values) => {
@@ -284,8 +408,14 @@ fn bind(stmt: &mut rusqlite::Statement<'_>, params: &Params) -> Result<()> {
             for (name, v) in pairs {
                 let idx = [':', '@', '$']
                     .iter()
-                    .find_map(|sigil| stmt.parameter_index(&format!("{sigil}{name}")).ok().flatten())
-                    .ok_or_else(|| Error::invalid(format!("statement has no parameter named :{name}")))?;
+                    .find_map(|sigil| {
+                        stmt.parameter_index(&format!("{sigil}{name}"))
+                            .ok()
+                            .flatten()
+                    })
+                    .ok_or_else(|| {
+                        Error::invalid(format!("statement has no parameter named :{name}"))
+                    })?;
                 stmt.raw_bind_parameter(idx, v)?;
                 bound += 1;
             }
@@ -296,7 +426,11 @@ fn bind(stmt: &mut rusqlite::Statement<'_>, params: &Params) -> Result<()> {
                     .collect();
                 return Err(Error::invalid(format!(
                     "statement takes {expected} parameter(s); missing {}",
-                    if missing.is_empty() { "positional ones".to_string() } else { missing.join(", ") }
+                    if missing.is_empty() {
+                        "positional ones".to_string()
+                    } else {
+                        missing.join(", ")
+                    }
                 )));
             }
         }

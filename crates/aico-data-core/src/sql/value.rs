@@ -88,7 +88,10 @@ pub struct OwnedRows {
 
 impl OwnedRows {
     pub fn with_limit(limit: usize) -> Self {
-        OwnedRows { limit: Some(limit), ..Default::default() }
+        OwnedRows {
+            limit: Some(limit),
+            ..Default::default()
+        }
     }
 }
 

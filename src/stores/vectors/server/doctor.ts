@@ -1,5 +1,6 @@
 import { spawn } from 'node:child_process';
 import { describeSource, discoverServers, type DiscoveryNote, type ServerDiscoveryOptions } from './discovery.js';
+import { probeIsolation } from './isolation.js';
 import { heartbeat } from './manager.js';
 
 /** One line of `doctor` output. */
@@ -16,6 +17,12 @@ export interface VectorDoctorReport {
   lines: VectorDoctorLine[];
   /** The first usable source, or undefined when none is (then vectors are `UNAVAILABLE`). */
   chosen?: string;
+  /**
+   * How a managed server would be shut off from other local processes: `namespace` (its port
+   * in a private network namespace, reached through an owner-only socket and a token), or
+   * `none: <reason>` (the managed server is then refused unless `insecureSharedLoopback`).
+   */
+  isolation?: string;
 }
 
 /**
@@ -50,13 +57,22 @@ export async function diagnoseVectorServer(options: ServerDiscoveryOptions = {})
     lines.push({ source: note.source, subject: note.subject, status: probe.ok ? 'usable' : 'unusable', detail: probe.ok ? probe.detail : `${note.detail}: ${probe.detail}` });
     if (probe.ok && chosen === undefined) chosen = describeSource(candidate);
   }
-  return chosen === undefined ? { lines } : { lines, chosen };
+  const iso = probeIsolation();
+  const isolation = iso.kind === 'namespace' ? 'namespace' : `none: ${iso.reason}`;
+  return chosen === undefined ? { lines, isolation } : { lines, chosen, isolation };
 }
 
 /** Formats a report for a terminal. */
 export function formatDoctorReport(report: VectorDoctorReport): string {
   const mark = { usable: 'ok  ', unusable: 'FAIL', missing: '--  ', skipped: 'skip' } as const;
   const out = report.lines.map((l) => `${mark[l.status]} ${l.source.padEnd(10)} ${l.subject}: ${l.detail}`);
+  if (report.isolation !== undefined) {
+    out.push(
+      report.isolation === 'namespace'
+        ? 'ok   isolation  private network namespace: only this process (with its token) reaches the managed server'
+        : `FAIL isolation  ${report.isolation}: a managed server is refused (UNAVAILABLE) unless vectors.server.insecureSharedLoopback is set`,
+    );
+  }
   out.push(report.chosen ? `=> vectors will use ${report.chosen}` : '=> no usable Chroma server: vector operations fail with UNAVAILABLE');
   return out.join('\n');
 }

@@ -1,8 +1,14 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync, rmSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { processAlive } from '../../../util/process-alive.js';
 import { AicoDataError } from '../../../errors.js';
 import { describeSource, discoverServers, type ServerDiscoveryOptions, type ServerSource } from './discovery.js';
+import { startAuthProxy, TOKEN_HEADER, type AuthProxy } from './auth-proxy.js';
 import { freePort, portIsFree } from './free-port.js';
+import { ISOLATION_FIX, namespacePrefix, probeIsolation } from './isolation.js';
 import { SERVER_MAIN_SOURCE } from './server-main.js';
 import { forgetServer, reapStaleServer, recordServer } from './stale-server.js';
 
@@ -16,9 +22,21 @@ export interface ChromaServerOptions extends ServerDiscoveryOptions {
   maxRestartsPerMinute?: number;
   /** Grace period between SIGTERM and SIGKILL on stop (default 5 s). */
   stopGraceMs?: number;
+  /**
+   * INSECURE: run the managed server on the shared 127.0.0.1, not in a private network
+   * namespace (for machines where none can be made). Chroma 1.0 has no authentication, so any
+   * local process (any user) can then list, read (ids, tokens, numbers, embeddings, sealed
+   * envelopes) and delete the index. Off by default: without isolation the managed server does
+   * not start (`UNAVAILABLE`).
+   */
+  insecureSharedLoopback?: boolean;
+  /** Headers sent with every request to a configured `url` server (e.g. its own `x-chroma-token`). */
+  headers?: Record<string, string>;
 }
 
 const HOST = '127.0.0.1';
+/** The server's port inside its private network namespace. */
+const INNER_PORT = 8000;
 const HEARTBEAT = '/api/v2/heartbeat';
 const STDERR_TAIL = 4096;
 const FIX =
@@ -50,6 +68,9 @@ export class ChromaServer {
   #stderr = '';
   #crashStreak = 0;
   #wiping = false;
+  #proxy: AuthProxy | undefined;
+  #socketDir: string | undefined;
+  #socketPath: string | undefined;
 
   constructor(persistDir: string, options: ChromaServerOptions = {}) {
     this.#persistDir = persistDir;
@@ -59,6 +80,18 @@ export class ChromaServer {
   /** The server's base URL once started. */
   get url(): string | undefined {
     return this.#url;
+  }
+  /**
+   * Headers a client must send to the running server (the proxy's token); empty for a
+   * configured `url` or an insecure shared-loopback server.
+   */
+  get authHeaders(): Record<string, string> {
+    if (this.#proxy) return { [TOKEN_HEADER]: this.#proxy.token };
+    return this.#options.url !== undefined ? { ...(this.#options.headers ?? {}) } : {};
+  }
+  /** True when the managed server's port lives in a private network namespace. */
+  get isolated(): boolean {
+    return this.#proxy !== undefined;
   }
   /** Where the running server came from. */
   get source(): ServerSource | undefined {
@@ -115,6 +148,50 @@ export class ChromaServer {
     }
   }
 
+  /**
+   * Stops the server and runs Chroma's own `vacuum` on the persist folder: it purges the
+   * write-ahead log table (which keeps every added and deleted id) and rewrites
+   * `chroma.sqlite3` (SQLite's VACUUM), so deleted records leave no bytes in free pages. The
+   * next request starts the server again. Used by `forgetUser`.
+   */
+  async vacuum(timeoutMs = 120_000): Promise<void> {
+    if (this.#state === 'stopped') throw new AicoDataError('CLOSED', 'the vector store was closed');
+    if (this.#options.url !== undefined) throw new AicoDataError('UNAVAILABLE', 'the Chroma server is the caller\'s own: it is not ours to vacuum', { store: 'chroma' });
+    this.#wiping = true;
+    try {
+      await this.#starting?.catch(() => undefined);
+      await this.#kill();
+      this.#url = undefined;
+      if (!existsSync(join(this.#persistDir, 'chroma.sqlite3'))) return;
+      const source = this.#source ?? discoverServers(this.#options).candidates.find((c) => c.kind !== 'url');
+      if (!source || source.kind === 'url') throw new AicoDataError('UNAVAILABLE', `no Chroma server to vacuum with. ${FIX}`, { store: 'chroma' });
+      const args = ['vacuum', '--path', this.#persistDir, '--force'];
+      const [file, argv] =
+        source.kind === 'binding'
+          ? [process.execPath, ['-e', 'require(process.argv[1]).cli(process.argv.slice(2))', source.modulePath, 'chroma', ...args]]
+          : [source.path, args];
+      const outcome = await new Promise<{ code: number | null; output: string }>((resolve) => {
+        const child = spawn(file, argv, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ANONYMIZED_TELEMETRY: 'False', ELECTRON_RUN_AS_NODE: '1' }, windowsHide: true });
+        let output = '';
+        const keep = (d: Buffer) => (output = (output + d.toString('utf8')).slice(-STDERR_TAIL));
+        child.stdout!.on('data', keep);
+        child.stderr!.on('data', keep);
+        const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+        child.once('error', (e) => resolve({ code: null, output: e.message }));
+        child.once('exit', (code) => {
+          clearTimeout(timer);
+          resolve({ code, output });
+        });
+      });
+      if (outcome.code !== 0) {
+        throw new AicoDataError('UNAVAILABLE', `chroma vacuum failed (exit ${outcome.code}): ${lastLines(outcome.output)}`, { store: 'chroma' });
+      }
+    } finally {
+      this.#wiping = false;
+      if ((this.#state as State) !== 'stopped') this.#state = 'idle';
+    }
+  }
+
   /** Starts the server if needed and returns its URL; `UNAVAILABLE` if it cannot run. */
   async ensure(): Promise<string> {
     if (this.#state === 'stopped') throw new AicoDataError('CLOSED', 'the vector store was closed');
@@ -134,7 +211,7 @@ export class ChromaServer {
     if (this.#state === 'stopped') throw new AicoDataError('CLOSED', 'the vector store was closed');
     if (this.#starting) return this.#starting;
     const child = this.#child;
-    if (this.#state === 'running' && this.#url !== undefined && (await heartbeat(this.#url, 2000))) return this.#url;
+    if (this.#state === 'running' && this.#url !== undefined && (await heartbeat(this.#url, 2000, this.authHeaders))) return this.#url;
     if (this.#options.url !== undefined) {
       throw new AicoDataError('UNAVAILABLE', `the Chroma server at ${this.#options.url} does not answer its heartbeat. ${FIX}`, { store: 'chroma', url: this.#options.url });
     }
@@ -209,6 +286,15 @@ export class ChromaServer {
   }
 
   async #launch(): Promise<string> {
+    const insecure = this.#options.insecureSharedLoopback === true;
+    const isolation = insecure ? ({ kind: 'none', reason: 'insecureSharedLoopback is set' } as const) : probeIsolation();
+    if (isolation.kind === 'none' && !insecure) {
+      throw new AicoDataError(
+        'UNAVAILABLE',
+        `the vector server cannot be isolated (${isolation.reason}): Chroma 1.0 has no authentication, so on the shared loopback any local process could read and delete the index. ${ISOLATION_FIX}`,
+        { store: 'chroma', isolation: isolation.reason },
+      );
+    }
     const { candidates, notes } = discoverServers(this.#options);
     // A source that worked before is tried first on a restart.
     const ordered = this.#source ? [this.#source, ...candidates.filter((c) => describeSource(c) !== describeSource(this.#source!))] : candidates;
@@ -216,16 +302,19 @@ export class ChromaServer {
     mkdirSync(this.#persistDir, { recursive: true, mode: 0o700 });
     // A server orphaned by a crashed data layer may still hold the folder: stop it first.
     await reapStaleServer(this.#persistDir);
-    const previousPort = this.#url ? Number(new URL(this.#url).port) : undefined;
+    const isolated = isolation.kind === 'namespace';
+    if (isolated) this.#sweepSockets();
+    const previousPort = !isolated && this.#url ? Number(new URL(this.#url).port) : undefined;
     for (const source of ordered) {
       if (source.kind === 'url') continue;
       for (let attempt = 0; attempt < 3; attempt++) {
-        const port = attempt === 0 && previousPort && (await portIsFree(previousPort)) ? previousPort : await freePort(HOST);
-        const outcome = await this.#spawnAndWait(source, port);
+        // In its own namespace the server is alone: any port is free there.
+        const port = isolated ? INNER_PORT : attempt === 0 && previousPort && (await portIsFree(previousPort)) ? previousPort : await freePort(HOST);
+        const outcome = await this.#spawnAndWait(source, port, isolated ? isolation : undefined);
         if (outcome.ok) {
           recordServer(this.#persistDir, this.#child!.pid!, port);
           this.#source = source;
-          return `http://${HOST}:${port}`;
+          return outcome.url;
         }
         if (!outcome.portClash) {
           failures.push(`${describeSource(source)}: ${outcome.reason}`);
@@ -242,14 +331,55 @@ export class ChromaServer {
     );
   }
 
-  async #spawnAndWait(source: Exclude<ServerSource, { kind: 'url' }>, port: number): Promise<{ ok: true } | { ok: false; portClash: boolean; reason: string }> {
+  /** Folder of the bridge sockets: beside the persist folder, 0700 (a socket path has ~107 bytes at most). */
+  #socketFolder(): string {
+    const beside = `${this.#persistDir.replace(/[\\/]+$/, '')}.run`;
+    if (beside.length + 40 <= 104) {
+      mkdirSync(beside, { recursive: true, mode: 0o700 });
+      return beside;
+    }
+    return (this.#socketDir = mkdtempSync(join(tmpdir(), 'aico-chroma-')));
+  }
+
+  /** Removes bridge sockets of processes that are gone (a SIGKILLed data layer leaves its socket). */
+  #sweepSockets(): void {
+    const dir = `${this.#persistDir.replace(/[\\/]+$/, '')}.run`;
+    let names: string[] = [];
+    try {
+      names = readdirSync(dir);
+    } catch {
+      return;
+    }
+    for (const name of names) {
+      const pid = Number(name.split('-')[0]);
+      if (!Number.isInteger(pid) || pid <= 0 || (pid !== process.pid && !processAlive(pid))) rmSync(join(dir, name), { force: true });
+    }
+  }
+
+  async #spawnAndWait(
+    source: Exclude<ServerSource, { kind: 'url' }>,
+    port: number,
+    isolation?: Extract<ReturnType<typeof probeIsolation>, { kind: 'namespace' }>,
+  ): Promise<{ ok: true; url: string } | { ok: false; portClash: boolean; reason: string }> {
     const chromaArgs = ['run', '--path', this.#persistDir, '--host', HOST, '--port', String(port)];
-    const args =
+    let bridge = '-';
+    // A server that died on its own left its proxy open: this start gets a new one.
+    await this.#closeProxy();
+    if (isolation) {
+      const socketPath = join(this.#socketFolder(), `${process.pid}-${randomBytes(6).toString('hex')}.sock`);
+      this.#socketPath = socketPath;
+      bridge = `${socketPath}:${port}`;
+      this.#proxy = await startAuthProxy(socketPath);
+    }
+    const wrapperArgs =
       source.kind === 'binding'
-        ? ['-e', SERVER_MAIN_SOURCE, 'binding', source.modulePath, 'chroma', ...chromaArgs]
-        : ['-e', SERVER_MAIN_SOURCE, 'exec', source.path, ...chromaArgs];
+        ? ['-e', SERVER_MAIN_SOURCE, 'binding', source.modulePath, bridge, 'chroma', ...chromaArgs]
+        : ['-e', SERVER_MAIN_SOURCE, 'exec', source.path, bridge, ...chromaArgs];
+    const ns = isolation ? namespacePrefix(isolation) : undefined;
+    const file = ns ? ns.file : process.execPath;
+    const args = ns ? [...ns.args, process.execPath, ...wrapperArgs] : wrapperArgs;
     this.#stderr = '';
-    const child = spawn(process.execPath, args, {
+    const child = spawn(file, args, {
       stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
       // ELECTRON_RUN_AS_NODE: inside an Electron app, process.execPath is the app; this makes it plain Node.
       env: { ...process.env, ANONYMIZED_TELEMETRY: 'False', ELECTRON_RUN_AS_NODE: '1' },
@@ -277,17 +407,18 @@ export class ChromaServer {
       child.once('error', () => resolve());
     });
 
-    const url = `http://${HOST}:${port}`;
+    const url = this.#proxy ? this.#proxy.url : `http://${HOST}:${port}`;
     const deadline = Date.now() + (this.#options.startTimeoutMs ?? 60_000);
     while (Date.now() < deadline) {
       if (exited) break;
       if (await heartbeat(url, 1000)) {
-        if (!exited) return { ok: true };
+        if (!exited) return { ok: true, url };
         break;
       }
       await sleep(100);
     }
     const tail = lastLines(this.#stderr);
+    await this.#closeProxy();
     if (!exited) {
       await this.#kill();
       return { ok: false, portClash: false, reason: `no heartbeat within ${this.#options.startTimeoutMs ?? 60_000} ms${tail ? ` (${tail})` : ''}` };
@@ -310,6 +441,7 @@ export class ChromaServer {
   async #kill(): Promise<void> {
     const child = this.#child;
     forgetServer(this.#persistDir, child?.pid);
+    await this.#closeProxy();
     if (!child || child.exitCode !== null || child.signalCode !== null) return;
     child.kill('SIGTERM');
     const grace = this.#options.stopGraceMs ?? 5000;
@@ -317,12 +449,23 @@ export class ChromaServer {
     await this.#exited;
     clearTimeout(timer);
   }
+
+  /** Closes the token proxy and removes this start's bridge socket. */
+  async #closeProxy(): Promise<void> {
+    const proxy = this.#proxy;
+    this.#proxy = undefined;
+    await proxy?.close();
+    if (this.#socketPath) rmSync(this.#socketPath, { force: true });
+    this.#socketPath = undefined;
+    if (this.#socketDir) rmSync(this.#socketDir, { recursive: true, force: true });
+    this.#socketDir = undefined;
+  }
 }
 
 /** True when `url` answers Chroma's heartbeat within `timeoutMs`. */
-export async function heartbeat(url: string, timeoutMs: number): Promise<boolean> {
+export async function heartbeat(url: string, timeoutMs: number, headers: Record<string, string> = {}): Promise<boolean> {
   try {
-    const r = await fetch(url + HEARTBEAT, { signal: AbortSignal.timeout(timeoutMs) });
+    const r = await fetch(url + HEARTBEAT, { headers, signal: AbortSignal.timeout(timeoutMs) });
     await r.body?.cancel();
     return r.ok;
   } catch {

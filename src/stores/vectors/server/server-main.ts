@@ -1,6 +1,6 @@
 /**
  * The program the managed Chroma server runs in: a small Node process started with
- * `node -e SERVER_MAIN_SOURCE <mode> <target> <chroma args...>` and an IPC channel to the data layer.
+ * `node -e SERVER_MAIN_SOURCE <mode> <target> <bridge> <chroma args...>` and an IPC channel to the data layer.
  *
  * Why a child process, and why this wrapper:
  * - the binding's `cli([...])` blocks the thread that calls it until the server stops, so it
@@ -8,7 +8,11 @@
  * - it runs in a worker thread of the wrapper, which leaves the wrapper's main thread free to
  *   notice that the data layer went away (the IPC channel closes, even on SIGKILL) and stop the
  *   server, so no orphaned server keeps the persist directory busy;
- * - in `exec` mode (a `chroma` executable) the wrapper does the same for the grandchild.
+ * - in `exec` mode (a `chroma` executable) the wrapper does the same for the grandchild;
+ * - `bridge` (`<unix socket path>:<port>`, or `-`): when the server runs in a private network
+ *   namespace (see `isolation.ts`), the wrapper's main thread, in that namespace too, relays
+ *   connections from that Unix socket (in a 0700 folder) to the server's TCP port, the only way
+ *   into the namespace.
  *
  * Kept as source text rather than a file so it runs the same from `src/` (tests) and `dist/`.
  * The wrapper installs no SIGTERM handler: SIGTERM stops it (and the server) at once; Chroma's
@@ -16,9 +20,26 @@
  */
 export const SERVER_MAIN_SOURCE = String.raw`
 'use strict';
-const [mode, target, ...args] = process.argv.slice(1);
+const [mode, target, bridge, ...args] = process.argv.slice(1);
 const stop = () => process.kill(process.pid, 'SIGTERM');
 process.on('disconnect', stop);
+if (bridge !== '-') {
+  const net = require('node:net');
+  const fs = require('node:fs');
+  const sep = bridge.lastIndexOf(':');
+  const socketPath = bridge.slice(0, sep);
+  const port = Number(bridge.slice(sep + 1));
+  fs.rmSync(socketPath, { force: true });
+  const relay = net.createServer((c) => {
+    const u = net.connect(port, '127.0.0.1');
+    const end = () => { c.destroy(); u.destroy(); };
+    c.on('error', end); u.on('error', end); c.on('close', end); u.on('close', end);
+    c.pipe(u); u.pipe(c);
+  });
+  relay.on('error', (e) => { process.stderr.write('aico-chroma: bridge: ' + e.message + '\n'); process.exit(74); });
+  relay.listen(socketPath, () => { try { fs.chmodSync(socketPath, 0o600); } catch {} });
+  relay.unref();
+}
 if (mode === 'binding') {
   const { Worker } = require('node:worker_threads');
   const worker = new Worker(
