@@ -473,10 +473,7 @@ async function openDataLayerPrivately(options: OpenDataLayerOptions): Promise<Da
     });
     store = new SqlStore(nativeSql);
     // Core schemas are applied at every open; a failure closes what was opened.
-    // The first statements read the database: damage found here is named like damage at open.
-    const manager = await openSchemas(store, schemas).catch((e: unknown) => {
-      throw namePrimaryDamage(e, dbPath);
-    });
+    const manager = await openSchemas(store, schemas);
     if (analytics !== false) engine = await openAnalyticsStore(folder, nativeSql, analytics ?? {});
     // A damaged KV store degrades (calls throw CORRUPT naming `aico-data repair`) instead of locking the user out.
     kvStore = kv === false ? new MemoryKvStore() : await openKvStoreOrDegrade(folder, { onLocked: 'readOnly', ...kv }, join(folder.dir, 'kv'));

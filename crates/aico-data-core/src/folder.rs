@@ -31,18 +31,10 @@ impl Folder {
     /// Unlocks the folder `dir` with `password`, creating the folder and its key file when
     /// `create` is set and there is none yet. A wrong password fails here, before any store
     /// is opened, and leaves every file untouched.
-    pub fn open(
-        dir: &Path,
-        password: &[u8],
-        create: bool,
-        kdf: Option<KdfParams>,
-    ) -> Result<Folder> {
+    pub fn open(dir: &Path, password: &[u8], create: bool, kdf: Option<KdfParams>) -> Result<Folder> {
         match fs::metadata(dir) {
             Ok(m) if !m.is_dir() => {
-                return Err(Error::invalid(format!(
-                    "{} exists and is not a folder",
-                    dir.display()
-                )))
+                return Err(Error::invalid(format!("{} exists and is not a folder", dir.display())))
             }
             Ok(_) => {}
             Err(e) if e.kind() == std::io::ErrorKind::NotFound && create => create_dir(dir)?,
@@ -65,14 +57,7 @@ impl Folder {
             // A key file and no store at all: a first open that died right after writing the
             // key file. The folder is still brand new, so its stores may be created now.
             let created = resumed.is_none() && holds_no_store(dir);
-            return Ok(Folder {
-                dir: dir.to_path_buf(),
-                key,
-                kdf,
-                created,
-                kek,
-                resumed,
-            });
+            return Ok(Folder { dir: dir.to_path_buf(), key, kdf, created, kek, resumed });
         }
         if dir.join(SQL_FILE).exists() {
             return Err(Error::Corrupt(format!(
@@ -81,22 +66,12 @@ impl Folder {
             )));
         }
         if !create {
-            return Err(Error::Io(format!(
-                "{} is not an aico-data folder (no {KEYFILE_NAME})",
-                dir.display()
-            )));
+            return Err(Error::Io(format!("{} is not an aico-data folder (no {KEYFILE_NAME})", dir.display())));
         }
         let params = kdf.unwrap_or_default();
         let (kf, key) = KeyFile::create(&key_path, password, params)?;
         let kek = kf.derive_kek(password)?;
-        Ok(Folder {
-            dir: dir.to_path_buf(),
-            key,
-            kdf: params,
-            created: true,
-            kek,
-            resumed: None,
-        })
+        Ok(Folder { dir: dir.to_path_buf(), key, kdf: params, created: true, kek, resumed: None })
     }
 
     pub fn dir(&self) -> &Path {
@@ -133,9 +108,7 @@ impl Folder {
     pub fn rotate_keys(&mut self, progress: &Progress) -> Result<RotationInfo> {
         let kf = KeyFile::read(&self.dir.join(KEYFILE_NAME))?;
         if kf.key_id() != self.key.key_id() {
-            return Err(Error::Corrupt(
-                "the key file on disk is not the one this folder was opened with".into(),
-            ));
+            return Err(Error::Corrupt("the key file on disk is not the one this folder was opened with".into()));
         }
         let (next, info) = rotation::start(&self.dir, &kf, &self.kek, &self.key, progress)?;
         self.key = next;
@@ -159,16 +132,9 @@ impl Folder {
     }
 
     /// Rewraps the data key under `new`; no store is re-encrypted.
-    pub fn change_password(
-        &mut self,
-        old: &[u8],
-        new: &[u8],
-        kdf: Option<KdfParams>,
-    ) -> Result<()> {
+    pub fn change_password(&mut self, old: &[u8], new: &[u8], kdf: Option<KdfParams>) -> Result<()> {
         if rotation::in_progress(&self.dir) {
-            return Err(Error::Busy(
-                "a key rotation is in progress in this folder: reopen it to finish it first".into(),
-            ));
+            return Err(Error::Busy("a key rotation is in progress in this folder: reopen it to finish it first".into()));
         }
         let kf = KeyFile::change_password(&self.dir.join(KEYFILE_NAME), old, new, kdf)?;
         self.kek = kf.derive_kek(new)?;
@@ -179,11 +145,7 @@ impl Folder {
 
 impl std::fmt::Debug for Folder {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Folder")
-            .field("dir", &self.dir)
-            .field("key", &self.key)
-            .field("created", &self.created)
-            .finish_non_exhaustive()
+        f.debug_struct("Folder").field("dir", &self.dir).field("key", &self.key).field("created", &self.created).finish_non_exhaustive()
     }
 }
 
@@ -195,19 +157,13 @@ fn create_dir(dir: &Path) -> Result<()> {
         use std::os::unix::fs::DirBuilderExt;
         b.mode(0o700);
     }
-    b.create(dir)
-        .map_err(|e| Error::io(format!("creating data folder {}", dir.display()), e))
+    b.create(dir).map_err(|e| Error::io(format!("creating data folder {}", dir.display()), e))
 }
 
 /// True when no store has ever been written in `dir` (no database, KV store, analytics
 /// snapshot or Chroma folder): only then may an existing key file's folder create its stores.
 fn holds_no_store(dir: &Path) -> bool {
-    [
-        SQL_FILE,
-        crate::kv::KV_DIR,
-        crate::analytics::snapshot::SNAPSHOT_FILE,
-        crate::rotation::CHROMA_DIR,
-    ]
-    .iter()
-    .all(|name| !dir.join(name).exists())
+    [SQL_FILE, crate::kv::KV_DIR, crate::analytics::snapshot::SNAPSHOT_FILE, crate::rotation::CHROMA_DIR]
+        .iter()
+        .all(|name| !dir.join(name).exists())
 }

@@ -31,8 +31,7 @@ pub(crate) fn create_private(path: &Path) -> Result<fs::File> {
         use std::os::unix::fs::OpenOptionsExt;
         o.mode(0o600);
     }
-    o.open(path)
-        .map_err(|e| Error::io(format!("creating {}", path.display()), e))
+    o.open(path).map_err(|e| Error::io(format!("creating {}", path.display()), e))
 }
 
 /// Creates a folder readable by its owner only (0700), with its parents.
@@ -44,28 +43,22 @@ pub(crate) fn create_private_dir(dir: &Path) -> Result<()> {
         use std::os::unix::fs::DirBuilderExt;
         b.mode(0o700);
     }
-    b.create(dir)
-        .map_err(|e| Error::io(format!("creating folder {}", dir.display()), e))
+    b.create(dir).map_err(|e| Error::io(format!("creating folder {}", dir.display()), e))
 }
 
 /// Writes `bytes` to `path` through a synced temp file and a rename: readers see the old
 /// contents or the new ones, never half of them.
 pub(crate) fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
-    let dir = path
-        .parent()
-        .ok_or_else(|| Error::invalid(format!("{} has no folder", path.display())))?;
+    let dir = path.parent().ok_or_else(|| Error::invalid(format!("{} has no folder", path.display())))?;
     let mut tmp = path.as_os_str().to_owned();
     tmp.push(format!(".tmp-{}", std::process::id()));
     let tmp = std::path::PathBuf::from(tmp);
     let _ = fs::remove_file(&tmp);
     let res = (|| {
         let mut f = create_private(&tmp)?;
-        f.write_all(bytes)
-            .and_then(|_| f.sync_all())
-            .map_err(|e| Error::io(format!("writing {}", tmp.display()), e))?;
+        f.write_all(bytes).and_then(|_| f.sync_all()).map_err(|e| Error::io(format!("writing {}", tmp.display()), e))?;
         drop(f);
-        fs::rename(&tmp, path)
-            .map_err(|e| Error::io(format!("renaming to {}", path.display()), e))?;
+        fs::rename(&tmp, path).map_err(|e| Error::io(format!("renaming to {}", path.display()), e))?;
         fsync_dir(dir)
     })();
     if res.is_err() {

@@ -26,45 +26,28 @@ fn core_costs() {
     let fx = Fixture::new();
     let kv = fx.open();
     let value = vec![0x61u8; 100];
-    let keys: Vec<Vec<u8>> = (0..10_000)
-        .map(|i| format!("user:{i:06}").into_bytes())
-        .collect();
-    let entries: Vec<(Vec<u8>, Vec<u8>)> =
-        keys.iter().map(|k| (k.clone(), value.clone())).collect();
+    let keys: Vec<Vec<u8>> = (0..10_000).map(|i| format!("user:{i:06}").into_bytes()).collect();
+    let entries: Vec<(Vec<u8>, Vec<u8>)> = keys.iter().map(|k| (k.clone(), value.clone())).collect();
     kv.put_many("cache", &entries, Ttl::Default).unwrap();
     let n = 200_000;
     per_op("get (memtable)", n, |i| {
-        kv.get("cache", &keys[(i * 7919) % keys.len()])
-            .unwrap()
-            .unwrap();
+        kv.get("cache", &keys[(i * 7919) % keys.len()]).unwrap().unwrap();
     });
     per_op("has (no decryption)", n, |i| {
         kv.has("cache", &keys[(i * 7919) % keys.len()]).unwrap();
     });
-    per_op("put", n, |i| {
-        kv.put("session", format!("w:{i}").as_bytes(), &value, Ttl::Default)
-            .unwrap()
-    });
+    per_op("put", n, |i| kv.put("session", format!("w:{i}").as_bytes(), &value, Ttl::Default).unwrap());
     per_op("put_many 100 (per call)", n / 100, |i| {
-        let batch: Vec<(Vec<u8>, &[u8])> = (0..100)
-            .map(|k| (format!("b:{i}:{k}").into_bytes(), value.as_slice()))
-            .collect();
+        let batch: Vec<(Vec<u8>, &[u8])> = (0..100).map(|k| (format!("b:{i}:{k}").into_bytes(), value.as_slice())).collect();
         kv.put_many("session", &batch, Ttl::Default).unwrap();
     });
     per_op("write_batch 1 put", n, |i| {
-        kv.write_batch(&[WriteOp::Put {
-            ns: "session".into(),
-            key: format!("x:{i}").into_bytes(),
-            value: value.clone(),
-            ttl: Ttl::Default,
-        }])
-        .unwrap();
+        kv.write_batch(&[WriteOp::Put { ns: "session".into(), key: format!("x:{i}").into_bytes(), value: value.clone(), ttl: Ttl::Default }])
+            .unwrap();
     });
     kv.flush().unwrap();
     kv.compact(None).unwrap();
     per_op("get (SST, block cache)", n, |i| {
-        kv.get("cache", &keys[(i * 7919) % keys.len()])
-            .unwrap()
-            .unwrap();
+        kv.get("cache", &keys[(i * 7919) % keys.len()]).unwrap().unwrap();
     });
 }

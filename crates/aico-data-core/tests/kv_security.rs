@@ -16,36 +16,18 @@ fn canary_values_never_reach_disk() {
     let kv = fx.open();
     let value = [CANARY, b" with some padding ".repeat(20).as_slice()].concat();
     for i in 0..200 {
-        kv.put(
-            "session",
-            format!("visible-key-{i}").as_bytes(),
-            &value,
-            Ttl::Default,
-        )
-        .unwrap();
+        kv.put("session", format!("visible-key-{i}").as_bytes(), &value, Ttl::Default).unwrap();
     }
-    kv.put_many(
-        "cache",
-        &[(b"batch-key".to_vec(), value.clone())],
-        Ttl::Ms(3_600_000),
-    )
-    .unwrap();
-    kv.enqueue("events", &value, EnqueueOptions::default())
-        .unwrap();
+    kv.put_many("cache", &[(b"batch-key".to_vec(), value.clone())], Ttl::Ms(3_600_000)).unwrap();
+    kv.enqueue("events", &value, EnqueueOptions::default()).unwrap();
     // While open: the write-ahead log holds the writes.
     let bytes = all_bytes(&fx.kv_path());
-    assert!(
-        !contains(&bytes, CANARY),
-        "plaintext value in the WAL/memtable files"
-    );
+    assert!(!contains(&bytes, CANARY), "plaintext value in the WAL/memtable files");
     kv.flush().unwrap();
     kv.compact(None).unwrap();
     kv.close().unwrap();
     let bytes = all_bytes(&fx.kv_path());
-    assert!(
-        !contains(&bytes, CANARY),
-        "plaintext value in an SST or log file"
-    );
+    assert!(!contains(&bytes, CANARY), "plaintext value in an SST or log file");
     // Keys are plaintext by design (ordered scans); this documents the leak.
     assert!(contains(&bytes, b"visible-key-1"));
 }
@@ -64,8 +46,7 @@ fn tampered_or_moved_values_are_corrupt() {
     let kv = fx.open();
     kv.put("session", b"a", b"secret a", Ttl::Default).unwrap();
     kv.put("session", b"b", b"secret b", Ttl::Default).unwrap();
-    kv.put("session", b"c", b"secret c", Ttl::Ms(3_600_000))
-        .unwrap();
+    kv.put("session", b"c", b"secret c", Ttl::Ms(3_600_000)).unwrap();
     kv.put("config", b"d", b"secret d", Ttl::Default).unwrap();
     kv.close().unwrap();
 
@@ -76,14 +57,9 @@ fn tampered_or_moved_values_are_corrupt() {
     // b's record copied under key "moved" and into another namespace
     {
         let db = raw_db(&fx.kv_path());
-        let b = db
-            .get_cf(db.cf_handle("session").unwrap(), b"b")
-            .unwrap()
-            .unwrap();
-        db.put_cf(db.cf_handle("session").unwrap(), b"moved", &b)
-            .unwrap();
-        db.put_cf(db.cf_handle("config").unwrap(), b"b", &b)
-            .unwrap();
+        let b = db.get_cf(db.cf_handle("session").unwrap(), b"b").unwrap().unwrap();
+        db.put_cf(db.cf_handle("session").unwrap(), b"moved", &b).unwrap();
+        db.put_cf(db.cf_handle("config").unwrap(), b"b", &b).unwrap();
     }
     // c's plaintext expiry pushed far into the future
     tamper(&fx, "session", b"c", |v| v[1] = 0x7F);
@@ -91,27 +67,12 @@ fn tampered_or_moved_values_are_corrupt() {
     tamper(&fx, "config", b"d", |v| v.truncate(4));
 
     let kv = fx.open();
-    for (ns, key) in [
-        ("session", &b"a"[..]),
-        ("session", b"moved"),
-        ("config", b"b"),
-        ("session", b"c"),
-        ("config", b"d"),
-    ] {
-        let err = kv
-            .get(ns, key)
-            .err()
-            .unwrap_or_else(|| panic!("{ns}/{key:?} opened"));
+    for (ns, key) in [("session", &b"a"[..]), ("session", b"moved"), ("config", b"b"), ("session", b"c"), ("config", b"d")] {
+        let err = kv.get(ns, key).err().unwrap_or_else(|| panic!("{ns}/{key:?} opened"));
         assert_eq!(err.code(), "CORRUPT", "{ns}/{key:?}: {err}");
     }
-    assert_eq!(
-        kv.get("session", b"b").unwrap().unwrap().bytes(),
-        b"secret b"
-    );
-    let err = kv
-        .get_many("session", &[b"b".as_slice(), b"a"])
-        .err()
-        .unwrap();
+    assert_eq!(kv.get("session", b"b").unwrap().unwrap().bytes(), b"secret b");
+    let err = kv.get_many("session", &[b"b".as_slice(), b"a"]).err().unwrap();
     assert_eq!(err.code(), "CORRUPT");
 }
 
@@ -121,8 +82,7 @@ fn damaged_sst_file_is_corrupt_not_garbage() {
     let kv = fx.open();
     let value = vec![0x5Au8; 4000];
     for i in 0..500 {
-        kv.put("cache", format!("k{i:04}").as_bytes(), &value, Ttl::Default)
-            .unwrap();
+        kv.put("cache", format!("k{i:04}").as_bytes(), &value, Ttl::Default).unwrap();
     }
     kv.flush().unwrap();
     kv.close().unwrap();
@@ -157,13 +117,7 @@ fn another_folders_key_is_refused_at_open() {
     let fx = Fixture::new();
     fx.open().close().unwrap();
     let other = Folder::open(&fx.dir.path().join("other"), b"other", true, None).unwrap();
-    let err = KvStore::open(
-        &fx.kv_path(),
-        other.store_key(Store::Rocksdb),
-        KvOptions::default(),
-    )
-    .err()
-    .unwrap();
+    let err = KvStore::open(&fx.kv_path(), other.store_key(Store::Rocksdb), KvOptions::default()).err().unwrap();
     assert_eq!(err.code(), "CORRUPT");
     // The right key still opens it.
     fx.open();

@@ -10,23 +10,12 @@ use aico_data_core::sql::{OwnedRows, Params, SqlOptions, SqlStore, Value, Wait};
 
 fn open_new(dir: &Path) -> SqlStore {
     let f = Folder::open(dir, b"pw", true, None).unwrap();
-    SqlStore::open(
-        &f.sql_path(),
-        f.store_key(Store::Libsql),
-        SqlOptions::default(),
-        f.created(),
-    )
-    .unwrap()
+    SqlStore::open(&f.sql_path(), f.store_key(Store::Libsql), SqlOptions::default(), f.created()).unwrap()
 }
 
 fn reopen(dir: &Path, pw: &[u8]) -> aico_data_core::Result<SqlStore> {
     let f = Folder::open(dir, pw, false, None)?;
-    SqlStore::open(
-        &f.sql_path(),
-        f.store_key(Store::Libsql),
-        SqlOptions::default(),
-        f.created(),
-    )
+    SqlStore::open(&f.sql_path(), f.store_key(Store::Libsql), SqlOptions::default(), f.created())
 }
 
 fn rows(s: &SqlStore, sql: &str, p: Params) -> Vec<Vec<Value>> {
@@ -52,25 +41,14 @@ fn encrypted_at_rest_and_reopens() {
     let canary = "CANARY-7f3e9a1c-plaintext-must-not-appear";
     {
         let s = open_new(dir.path());
-        s.exec_script(
-            "CREATE TABLE t(id INTEGER PRIMARY KEY, body TEXT)",
-            Wait::Block,
-        )
-        .unwrap();
+        s.exec_script("CREATE TABLE t(id INTEGER PRIMARY KEY, body TEXT)", Wait::Block).unwrap();
         for i in 0..200 {
-            s.run(
-                "INSERT INTO t(body) VALUES (?)",
-                &Params::Positional(vec![Value::Text(format!("{canary}-{i}"))]),
-                Wait::Block,
-            )
-            .unwrap();
+            s.run("INSERT INTO t(body) VALUES (?)", &Params::Positional(vec![Value::Text(format!("{canary}-{i}"))]), Wait::Block)
+                .unwrap();
         }
         // bytes still in the WAL count too: check before and after checkpoint
         let bytes = all_bytes(dir.path());
-        assert!(
-            !bytes.windows(canary.len()).any(|w| w == canary.as_bytes()),
-            "canary in WAL/db"
-        );
+        assert!(!bytes.windows(canary.len()).any(|w| w == canary.as_bytes()), "canary in WAL/db");
         s.close();
     }
     let bytes = all_bytes(dir.path());
@@ -104,11 +82,7 @@ fn corrupt_database_is_corrupt_and_untouched() {
         let dir = tempfile::tempdir().unwrap();
         {
             let s = open_new(dir.path());
-            s.exec_script(
-                "CREATE TABLE t(x); INSERT INTO t VALUES (randomblob(100000))",
-                Wait::Block,
-            )
-            .unwrap();
+            s.exec_script("CREATE TABLE t(x); INSERT INTO t VALUES (randomblob(100000))", Wait::Block).unwrap();
             s.close();
         }
         let db = dir.path().join("aico.db");
@@ -116,11 +90,7 @@ fn corrupt_database_is_corrupt_and_untouched() {
         let _ = fs::remove_file(dir.path().join("aico.db-shm"));
         let len = fs::metadata(&db).unwrap().len() as usize;
         match case {
-            "random" => fs::write(
-                &db,
-                (0..len).map(|i| (i * 7919 % 251) as u8).collect::<Vec<_>>(),
-            )
-            .unwrap(),
+            "random" => fs::write(&db, (0..len).map(|i| (i * 7919 % 251) as u8).collect::<Vec<_>>()).unwrap(),
             "truncated" => fs::write(&db, &fs::read(&db).unwrap()[..len / 3]).unwrap(),
             _ => fs::write(&db, b"").unwrap(),
         }
@@ -142,8 +112,7 @@ fn corrupt_database_is_corrupt_and_untouched() {
 fn params_types_and_errors() {
     let dir = tempfile::tempdir().unwrap();
     let s = open_new(dir.path());
-    s.exec_script("CREATE TABLE v(a, b, c, d, e)", Wait::Block)
-        .unwrap();
+    s.exec_script("CREATE TABLE v(a, b, c, d, e)", Wait::Block).unwrap();
     let big = i64::MAX - 1;
     s.run(
         "INSERT INTO v VALUES (?, ?, ?, ?, ?)",
@@ -172,60 +141,21 @@ fn params_types_and_errors() {
     let named = rows(
         &s,
         "SELECT :x + @y AS s, $z AS z",
-        Params::Named(vec![
-            ("x".into(), Value::Integer(2)),
-            ("y".into(), Value::Integer(3)),
-            ("z".into(), Value::Null),
-        ]),
+        Params::Named(vec![("x".into(), Value::Integer(2)), ("y".into(), Value::Integer(3)), ("z".into(), Value::Null)]),
     );
     assert_eq!(named[0], vec![Value::Integer(5), Value::Null]);
-    let err = s
-        .run("INSERT INTO v(a) VALUES (?)", &Params::None, Wait::Block)
-        .unwrap_err();
+    let err = s.run("INSERT INTO v(a) VALUES (?)", &Params::None, Wait::Block).unwrap_err();
     assert_eq!(err.code(), "INVALID_ARGUMENT");
-    let err = s
-        .run(
-            "INSERT INTO v(a) VALUES (?)",
-            &Params::Positional(vec![]),
-            Wait::Block,
-        )
-        .unwrap_err();
+    let err = s.run("INSERT INTO v(a) VALUES (?)", &Params::Positional(vec![]), Wait::Block).unwrap_err();
     assert_eq!(err.code(), "INVALID_ARGUMENT");
     let mut sink = OwnedRows::default();
-    let err = s
-        .query(
-            "SELECT :nope",
-            &Params::Named(vec![("other".into(), Value::Null)]),
-            &mut sink,
-            Wait::Block,
-        )
-        .unwrap_err();
+    let err = s.query("SELECT :nope", &Params::Named(vec![("other".into(), Value::Null)]), &mut sink, Wait::Block).unwrap_err();
     assert_eq!(err.code(), "INVALID_ARGUMENT");
-    assert_eq!(
-        s.run("SELEC 1", &Params::None, Wait::Block)
-            .unwrap_err()
-            .code(),
-        "SQL_ERROR"
-    );
-    s.exec_script(
-        "CREATE TABLE u(id INTEGER PRIMARY KEY, k TEXT UNIQUE NOT NULL)",
-        Wait::Block,
-    )
-    .unwrap();
-    s.run("INSERT INTO u(k) VALUES ('a')", &Params::None, Wait::Block)
-        .unwrap();
-    assert_eq!(
-        s.run("INSERT INTO u(k) VALUES ('a')", &Params::None, Wait::Block)
-            .unwrap_err()
-            .code(),
-        "CONSTRAINT"
-    );
-    assert_eq!(
-        s.run("INSERT INTO u(k) VALUES (NULL)", &Params::None, Wait::Block)
-            .unwrap_err()
-            .code(),
-        "CONSTRAINT"
-    );
+    assert_eq!(s.run("SELEC 1", &Params::None, Wait::Block).unwrap_err().code(), "SQL_ERROR");
+    s.exec_script("CREATE TABLE u(id INTEGER PRIMARY KEY, k TEXT UNIQUE NOT NULL)", Wait::Block).unwrap();
+    s.run("INSERT INTO u(k) VALUES ('a')", &Params::None, Wait::Block).unwrap();
+    assert_eq!(s.run("INSERT INTO u(k) VALUES ('a')", &Params::None, Wait::Block).unwrap_err().code(), "CONSTRAINT");
+    assert_eq!(s.run("INSERT INTO u(k) VALUES (NULL)", &Params::None, Wait::Block).unwrap_err().code(), "CONSTRAINT");
 }
 
 #[test]
@@ -237,10 +167,7 @@ fn file_functions_attach_and_key_pragmas_are_denied() {
         format!("SELECT writefile('{}', 'secret')", target.display()),
         "SELECT readfile('/etc/passwd')".to_string(),
         "SELECT * FROM fsdir('/')".to_string(),
-        format!(
-            "ATTACH '{}' AS plain",
-            dir.path().join("plain.db").display()
-        ),
+        format!("ATTACH '{}' AS plain", dir.path().join("plain.db").display()),
         "PRAGMA rekey = 'x'".to_string(),
         "PRAGMA key = 'x'".to_string(),
         "PRAGMA mmap_size = 1000000".to_string(),
@@ -248,9 +175,7 @@ fn file_functions_attach_and_key_pragmas_are_denied() {
         "PRAGMA journal_mode = DELETE".to_string(),
     ] {
         let mut sink = OwnedRows::default();
-        let err = s
-            .query(&sql, &Params::None, &mut sink, Wait::Block)
-            .unwrap_err();
+        let err = s.query(&sql, &Params::None, &mut sink, Wait::Block).unwrap_err();
         assert_eq!(err.code(), "NOT_AUTHORIZED", "{sql}: {err}");
     }
     assert!(!target.exists());
@@ -261,51 +186,24 @@ fn file_functions_attach_and_key_pragmas_are_denied() {
 fn transactions_commit_rollback_and_atomic_batches() {
     let dir = tempfile::tempdir().unwrap();
     let s = open_new(dir.path());
-    s.exec_script("CREATE TABLE t(x INTEGER UNIQUE)", Wait::Block)
-        .unwrap();
+    s.exec_script("CREATE TABLE t(x INTEGER UNIQUE)", Wait::Block).unwrap();
     let tx = s.begin(Wait::Block).unwrap();
-    s.tx_run(tx, "INSERT INTO t VALUES (1)", &Params::None)
-        .unwrap();
+    s.tx_run(tx, "INSERT INTO t VALUES (1)", &Params::None).unwrap();
     // other callers see the writer as taken; sync callers fail fast, not deadlock
-    assert_eq!(
-        s.run(
-            "INSERT INTO t VALUES (9)",
-            &Params::None,
-            Wait::FailIfTxOpen
-        )
-        .unwrap_err()
-        .code(),
-        "BUSY"
-    );
+    assert_eq!(s.run("INSERT INTO t VALUES (9)", &Params::None, Wait::FailIfTxOpen).unwrap_err().code(), "BUSY");
     // readers do not see uncommitted rows; the transaction does
-    assert_eq!(
-        rows(&s, "SELECT count(*) FROM t", Params::None)[0][0],
-        Value::Integer(0)
-    );
+    assert_eq!(rows(&s, "SELECT count(*) FROM t", Params::None)[0][0], Value::Integer(0));
     let mut inside = OwnedRows::default();
-    s.tx_query(tx, "SELECT count(*) FROM t", &Params::None, &mut inside)
-        .unwrap();
+    s.tx_query(tx, "SELECT count(*) FROM t", &Params::None, &mut inside).unwrap();
     assert_eq!(inside.rows[0][0], Value::Integer(1));
     s.rollback(tx).unwrap();
-    assert_eq!(
-        rows(&s, "SELECT count(*) FROM t", Params::None)[0][0],
-        Value::Integer(0)
-    );
-    assert_eq!(
-        s.tx_run(tx, "INSERT INTO t VALUES (2)", &Params::None)
-            .unwrap_err()
-            .code(),
-        "INVALID_ARGUMENT"
-    );
+    assert_eq!(rows(&s, "SELECT count(*) FROM t", Params::None)[0][0], Value::Integer(0));
+    assert_eq!(s.tx_run(tx, "INSERT INTO t VALUES (2)", &Params::None).unwrap_err().code(), "INVALID_ARGUMENT");
 
     let tx = s.begin(Wait::Block).unwrap();
-    s.tx_run(tx, "INSERT INTO t VALUES (1)", &Params::None)
-        .unwrap();
+    s.tx_run(tx, "INSERT INTO t VALUES (1)", &Params::None).unwrap();
     s.commit(tx).unwrap();
-    assert_eq!(
-        rows(&s, "SELECT count(*) FROM t", Params::None)[0][0],
-        Value::Integer(1)
-    );
+    assert_eq!(rows(&s, "SELECT count(*) FROM t", Params::None)[0][0], Value::Integer(1));
 
     // a batch whose last statement fails leaves nothing behind
     let err = s
@@ -319,27 +217,19 @@ fn transactions_commit_rollback_and_atomic_batches() {
         )
         .unwrap_err();
     assert_eq!(err.code(), "CONSTRAINT");
-    assert_eq!(
-        rows(&s, "SELECT count(*) FROM t", Params::None)[0][0],
-        Value::Integer(1)
-    );
+    assert_eq!(rows(&s, "SELECT count(*) FROM t", Params::None)[0][0], Value::Integer(1));
     // a script that opens a transaction and never closes it is undone
     let err = s.run("BEGIN", &Params::None, Wait::Block).unwrap_err();
     assert_eq!(err.code(), "INVALID_ARGUMENT");
     assert!(!s.in_transaction());
-    s.run("INSERT INTO t VALUES (5)", &Params::None, Wait::Block)
-        .unwrap();
+    s.run("INSERT INTO t VALUES (5)", &Params::None, Wait::Block).unwrap();
 }
 
 #[test]
 fn pool_serves_concurrent_readers_and_writers() {
     let dir = tempfile::tempdir().unwrap();
     let s = Arc::new(open_new(dir.path()));
-    s.exec_script(
-        "CREATE TABLE c(id INTEGER PRIMARY KEY, n INTEGER)",
-        Wait::Block,
-    )
-    .unwrap();
+    s.exec_script("CREATE TABLE c(id INTEGER PRIMARY KEY, n INTEGER)", Wait::Block).unwrap();
     let threads: Vec<_> = (0..6)
         .map(|t| {
             let s = s.clone();
@@ -347,17 +237,11 @@ fn pool_serves_concurrent_readers_and_writers() {
                 for i in 0..200 {
                     if t % 2 == 0 {
                         let tx = s.begin(Wait::Block).unwrap();
-                        s.tx_run(
-                            tx,
-                            "INSERT INTO c(n) VALUES (?)",
-                            &Params::Positional(vec![Value::Integer(i)]),
-                        )
-                        .unwrap();
+                        s.tx_run(tx, "INSERT INTO c(n) VALUES (?)", &Params::Positional(vec![Value::Integer(i)])).unwrap();
                         s.commit(tx).unwrap();
                     } else {
                         let mut r = OwnedRows::default();
-                        s.query("SELECT count(*) FROM c", &Params::None, &mut r, Wait::Block)
-                            .unwrap();
+                        s.query("SELECT count(*) FROM c", &Params::None, &mut r, Wait::Block).unwrap();
                     }
                 }
             })
@@ -366,10 +250,7 @@ fn pool_serves_concurrent_readers_and_writers() {
     for t in threads {
         t.join().unwrap();
     }
-    assert_eq!(
-        rows(&s, "SELECT count(*) FROM c", Params::None)[0][0],
-        Value::Integer(600)
-    );
+    assert_eq!(rows(&s, "SELECT count(*) FROM c", Params::None)[0][0], Value::Integer(600));
     let st = s.stats();
     assert!(st.readers_open >= 1 && st.readers_open <= st.readers_max);
     // a query that writes is routed to the writer, not refused by a query_only reader
@@ -377,12 +258,7 @@ fn pool_serves_concurrent_readers_and_writers() {
     assert_eq!(r.len(), 1);
     s.close();
     let mut sink = OwnedRows::default();
-    assert_eq!(
-        s.query("SELECT 1", &Params::None, &mut sink, Wait::Block)
-            .unwrap_err()
-            .code(),
-        "CLOSED"
-    );
+    assert_eq!(s.query("SELECT 1", &Params::None, &mut sink, Wait::Block).unwrap_err().code(), "CLOSED");
 }
 
 #[test]
@@ -390,30 +266,16 @@ fn change_password_keeps_data() {
     let dir = tempfile::tempdir().unwrap();
     {
         let s = open_new(dir.path());
-        s.exec_script(
-            "CREATE TABLE t(x); INSERT INTO t VALUES ('kept')",
-            Wait::Block,
-        )
-        .unwrap();
+        s.exec_script("CREATE TABLE t(x); INSERT INTO t VALUES ('kept')", Wait::Block).unwrap();
         s.close();
     }
     let db_before = fs::read(dir.path().join("aico.db")).unwrap();
     let mut f = Folder::open(dir.path(), b"pw", false, None).unwrap();
     f.change_password(b"pw", b"new pw", None).unwrap();
-    assert_eq!(
-        fs::read(dir.path().join("aico.db")).unwrap(),
-        db_before,
-        "no re-encryption"
-    );
-    assert_eq!(
-        reopen(dir.path(), b"pw").unwrap_err().code(),
-        "WRONG_PASSWORD"
-    );
+    assert_eq!(fs::read(dir.path().join("aico.db")).unwrap(), db_before, "no re-encryption");
+    assert_eq!(reopen(dir.path(), b"pw").unwrap_err().code(), "WRONG_PASSWORD");
     let s = reopen(dir.path(), b"new pw").unwrap();
-    assert_eq!(
-        rows(&s, "SELECT x FROM t", Params::None)[0][0],
-        Value::Text("kept".into())
-    );
+    assert_eq!(rows(&s, "SELECT x FROM t", Params::None)[0][0], Value::Text("kept".into()));
 }
 
 #[test]
@@ -425,17 +287,9 @@ fn fts5_and_json_are_available() {
         Wait::Block,
     )
     .unwrap();
-    let r = rows(
-        &s,
-        "SELECT body FROM f WHERE f MATCH 'quick' ORDER BY rank",
-        Params::None,
-    );
+    let r = rows(&s, "SELECT body FROM f WHERE f MATCH 'quick' ORDER BY rank", Params::None);
     assert_eq!(r, vec![vec![Value::Text("the quick brown fox".into())]]);
-    let j = rows(
-        &s,
-        "SELECT json_extract('{\"a\":[1,2]}', '$.a[1]')",
-        Params::None,
-    );
+    let j = rows(&s, "SELECT json_extract('{\"a\":[1,2]}', '$.a[1]')", Params::None);
     assert_eq!(j[0][0], Value::Integer(2));
 }
 
@@ -456,24 +310,9 @@ fn sandbox_confines_statements_to_a_prefix() {
         Wait::Block,
     )
     .unwrap();
-    s.sandboxed_run(
-        &dml,
-        None,
-        "INSERT INTO plugin_notes_items(body) VALUES ('mine')",
-        &Params::None,
-        Wait::Block,
-    )
-    .unwrap();
+    s.sandboxed_run(&dml, None, "INSERT INTO plugin_notes_items(body) VALUES ('mine')", &Params::None, Wait::Block).unwrap();
     let mut own = OwnedRows::default();
-    s.sandboxed_query(
-        &dml,
-        None,
-        "SELECT body FROM plugin_notes_items",
-        &Params::None,
-        &mut own,
-        Wait::Block,
-    )
-    .unwrap();
+    s.sandboxed_query(&dml, None, "SELECT body FROM plugin_notes_items", &Params::None, &mut own, Wait::Block).unwrap();
     assert_eq!(own.rows, vec![vec![Value::Text("mine".into())]]);
     // reaching outside the prefix is refused, for reads, writes and DDL
     for sql in [
@@ -486,44 +325,19 @@ fn sandbox_confines_statements_to_a_prefix() {
         "BEGIN",
     ] {
         let mut sink = OwnedRows::default();
-        let err = s
-            .sandboxed_query(&ddl, None, sql, &Params::None, &mut sink, Wait::Block)
-            .unwrap_err();
+        let err = s.sandboxed_query(&ddl, None, sql, &Params::None, &mut sink, Wait::Block).unwrap_err();
         assert_eq!(err.code(), "NOT_AUTHORIZED", "{sql}");
     }
     // no DDL without allow_ddl
-    let err = s
-        .sandboxed_exec(&dml, None, "CREATE TABLE plugin_notes_more(x)", Wait::Block)
-        .unwrap_err();
+    let err = s.sandboxed_exec(&dml, None, "CREATE TABLE plugin_notes_more(x)", Wait::Block).unwrap_err();
     assert_eq!(err.code(), "NOT_AUTHORIZED");
     // a statement cached outside the sandbox does not leak into it, and vice versa
     let mut sink = OwnedRows::default();
-    s.query(
-        "SELECT secret FROM users",
-        &Params::None,
-        &mut sink,
-        Wait::Block,
-    )
-    .unwrap();
+    s.query("SELECT secret FROM users", &Params::None, &mut sink, Wait::Block).unwrap();
     let mut sink = OwnedRows::default();
-    assert!(s
-        .sandboxed_query(
-            &dml,
-            None,
-            "SELECT secret FROM users",
-            &Params::None,
-            &mut sink,
-            Wait::Block
-        )
-        .is_err());
+    assert!(s.sandboxed_query(&dml, None, "SELECT secret FROM users", &Params::None, &mut sink, Wait::Block).is_err());
     let mut sink = OwnedRows::default();
-    s.query(
-        "SELECT secret FROM users",
-        &Params::None,
-        &mut sink,
-        Wait::Block,
-    )
-    .unwrap();
+    s.query("SELECT secret FROM users", &Params::None, &mut sink, Wait::Block).unwrap();
     assert_eq!(sink.rows.len(), 1);
     assert!(SandboxPolicy::new("x", true).is_err());
     assert!(SandboxPolicy::new("sqlite_x", true).is_err());
@@ -537,20 +351,13 @@ fn a_first_open_that_died_after_the_key_file_is_finished_at_the_next_open() {
     drop(Folder::open(&d, b"pw", true, None).unwrap());
     assert!(!d.join("aico.db").exists());
     let f = Folder::open(&d, b"pw", false, None).unwrap();
-    assert!(
-        f.created(),
-        "a folder with only a key file is still brand new"
-    );
+    assert!(f.created(), "a folder with only a key file is still brand new");
     drop(f);
     let s = reopen(&d, b"pw").unwrap();
-    s.exec_script("CREATE TABLE t(x); INSERT INTO t VALUES (1);", Wait::Block)
-        .unwrap();
+    s.exec_script("CREATE TABLE t(x); INSERT INTO t VALUES (1);", Wait::Block).unwrap();
     s.close();
     assert!(!Folder::open(&d, b"pw", false, None).unwrap().created());
-    assert_eq!(
-        rows(&reopen(&d, b"pw").unwrap(), "SELECT x FROM t", Params::None),
-        vec![vec![Value::Integer(1)]]
-    );
+    assert_eq!(rows(&reopen(&d, b"pw").unwrap(), "SELECT x FROM t", Params::None), vec![vec![Value::Integer(1)]]);
     // A database that went missing beside other stores is not silently recreated.
     fs::remove_file(d.join("aico.db")).unwrap();
     fs::create_dir(d.join("kv")).unwrap();

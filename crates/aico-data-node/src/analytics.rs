@@ -5,8 +5,7 @@ use std::ptr;
 use std::sync::Arc;
 
 use aico_data_core::analytics::{
-    AnalyticsOptions, AnalyticsStatus, AnalyticsStore, Report, ReportParams, SnapshotInfo,
-    SyncReport,
+    AnalyticsOptions, AnalyticsStatus, AnalyticsStore, Report, ReportParams, SnapshotInfo, SyncReport,
 };
 use aico_data_core::keys::Store;
 use aico_data_core::sql::{OwnedRows, Params};
@@ -37,31 +36,17 @@ pub struct AnalyticsOpenOptions {
 fn to_options(o: Option<AnalyticsOpenOptions>) -> AnalyticsOptions {
     let mut opts = AnalyticsOptions::default();
     if let Some(o) = o {
-        if let Some(v) = o.memory_limit_mb {
-            opts.engine.memory_limit_mb = v
-        }
-        if let Some(v) = o.threads {
-            opts.engine.threads = v
-        }
-        if let Some(v) = o.snapshots {
-            opts.snapshots = v
-        }
-        if let Some(v) = o.snapshot_on_close {
-            opts.snapshot_on_close = v
-        }
-        if let Some(v) = o.install_tracking {
-            opts.install_tracking = v
-        }
+        if let Some(v) = o.memory_limit_mb { opts.engine.memory_limit_mb = v }
+        if let Some(v) = o.threads { opts.engine.threads = v }
+        if let Some(v) = o.snapshots { opts.snapshots = v }
+        if let Some(v) = o.snapshot_on_close { opts.snapshot_on_close = v }
+        if let Some(v) = o.install_tracking { opts.install_tracking = v }
     }
     opts
 }
 
 pub struct OpenAnalyticsTask {
-    parts: Option<(
-        std::path::PathBuf,
-        aico_data_core::keys::StoreKey,
-        Arc<aico_data_core::sql::SqlStore>,
-    )>,
+    parts: Option<(std::path::PathBuf, aico_data_core::keys::StoreKey, Arc<aico_data_core::sql::SqlStore>)>,
     opts: AnalyticsOptions,
 }
 
@@ -70,17 +55,12 @@ impl Task for OpenAnalyticsTask {
     type JsValue = NativeAnalytics;
 
     fn compute(&mut self) -> Result<AnalyticsStore> {
-        let (dir, key, sql) = self
-            .parts
-            .take()
-            .ok_or_else(|| invalid("task already ran"))?;
+        let (dir, key, sql) = self.parts.take().ok_or_else(|| invalid("task already ran"))?;
         AnalyticsStore::open(sql, key, &dir, self.opts.clone()).or_throw()
     }
 
     fn resolve(&mut self, _env: Env, store: AnalyticsStore) -> Result<NativeAnalytics> {
-        Ok(NativeAnalytics {
-            store: Arc::new(store),
-        })
+        Ok(NativeAnalytics { store: Arc::new(store) })
     }
 }
 
@@ -94,10 +74,7 @@ pub fn open_analytics(
 ) -> Result<AsyncTask<OpenAnalyticsTask>> {
     let key = folder.store_key(Store::Duckdb)?;
     let dir = std::path::PathBuf::from(folder.dir()?);
-    Ok(AsyncTask::new(OpenAnalyticsTask {
-        parts: Some((dir, key, sql.store())),
-        opts: to_options(options),
-    }))
+    Ok(AsyncTask::new(OpenAnalyticsTask { parts: Some((dir, key, sql.store())), opts: to_options(options) }))
 }
 
 /// Parameters of a report (each report reads the ones it documents).
@@ -158,12 +135,7 @@ pub struct SnapshotInfoJs {
 }
 
 fn snapshot_js(s: SnapshotInfo) -> SnapshotInfoJs {
-    SnapshotInfoJs {
-        bytes: s.bytes as f64,
-        tables: s.tables,
-        rows: s.rows as f64,
-        ms: s.ms,
-    }
+    SnapshotInfoJs { bytes: s.bytes as f64, tables: s.tables, rows: s.rows as f64, ms: s.ms }
 }
 
 #[napi(object)]
@@ -189,11 +161,7 @@ fn status_js(s: AnalyticsStatus) -> AnalyticsStatusJs {
         tables: s
             .tables
             .into_iter()
-            .map(|t| AnalyticsTableStatusJs {
-                name: t.table,
-                rows: t.rows as f64,
-                watermark: t.watermark as f64,
-            })
+            .map(|t| AnalyticsTableStatusJs { name: t.table, rows: t.rows as f64, watermark: t.watermark as f64 })
             .collect(),
         dirty: s.dirty,
         snapshot_path: s.snapshot_path.map(|p| p.display().to_string()),
@@ -236,36 +204,19 @@ impl NativeAnalytics {
 
     /// Rows of a read-only query (objects, or arrays with `arrays`).
     #[napi(ts_return_type = "Promise<unknown[]>")]
-    pub fn query_async(
-        &self,
-        sql: String,
-        params: Option<Unknown<'_>>,
-        arrays: Option<bool>,
-    ) -> Result<AsyncTask<AnalyticsTask>> {
-        Ok(self.task(AnalyticsOp::Query(
-            sql,
-            params_of(params)?,
-            arrays.unwrap_or(false),
-        )))
+    pub fn query_async(&self, sql: String, params: Option<Unknown<'_>>, arrays: Option<bool>) -> Result<AsyncTask<AnalyticsTask>> {
+        Ok(self.task(AnalyticsOp::Query(sql, params_of(params)?, arrays.unwrap_or(false))))
     }
 
     /// The result of a read-only query as Arrow IPC stream bytes.
     #[napi(ts_return_type = "Promise<Buffer>")]
-    pub fn query_arrow_async(
-        &self,
-        sql: String,
-        params: Option<Unknown<'_>>,
-    ) -> Result<AsyncTask<AnalyticsTask>> {
+    pub fn query_arrow_async(&self, sql: String, params: Option<Unknown<'_>>) -> Result<AsyncTask<AnalyticsTask>> {
         Ok(self.task(AnalyticsOp::Arrow(sql, params_of(params)?)))
     }
 
     /// Rows of the report `name` (`dailyMetrics`, `activityHeatmap`, ...).
     #[napi(ts_return_type = "Promise<unknown[]>")]
-    pub fn report_async(
-        &self,
-        name: String,
-        options: Option<AnalyticsReportOptions>,
-    ) -> Result<AsyncTask<AnalyticsTask>> {
+    pub fn report_async(&self, name: String, options: Option<AnalyticsReportOptions>) -> Result<AsyncTask<AnalyticsTask>> {
         let report = Report::parse(&name).or_throw()?;
         let p = options.map_or_else(ReportParams::default, |o| ReportParams {
             days: o.days,
@@ -322,10 +273,7 @@ impl NativeAnalytics {
     }
 
     fn task(&self, op: AnalyticsOp) -> AsyncTask<AnalyticsTask> {
-        AsyncTask::new(AnalyticsTask {
-            store: self.store.clone(),
-            op: Some(op),
-        })
+        AsyncTask::new(AnalyticsTask { store: self.store.clone(), op: Some(op) })
     }
 }
 
@@ -361,14 +309,12 @@ impl Task for AnalyticsTask {
             AnalyticsOp::Sync => s.sync().map(AnalyticsOut::Sync),
             AnalyticsOp::Query(sql, p, arrays) => {
                 let mut rows = OwnedRows::default();
-                s.query(&sql, &p, &mut rows)
-                    .map(|_| AnalyticsOut::Rows(rows, arrays))
+                s.query(&sql, &p, &mut rows).map(|_| AnalyticsOut::Rows(rows, arrays))
             }
             AnalyticsOp::Arrow(sql, p) => s.query_arrow(&sql, &p).map(AnalyticsOut::Bytes),
             AnalyticsOp::Report(r, p) => {
                 let mut rows = OwnedRows::default();
-                s.report(r, &p, &mut rows)
-                    .map(|_| AnalyticsOut::Rows(rows, false))
+                s.report(r, &p, &mut rows).map(|_| AnalyticsOut::Rows(rows, false))
             }
             AnalyticsOp::Snapshot => s.snapshot().map(|i| AnalyticsOut::Snapshot(Some(i))),
             AnalyticsOp::Close => s.close().map(AnalyticsOut::Snapshot),

@@ -36,19 +36,11 @@ impl OpenStores {
     }
 
     fn open_sql(&self) -> Option<Arc<SqlStore>> {
-        self.sql
-            .iter()
-            .rev()
-            .filter_map(Weak::upgrade)
-            .find(|s| !s.is_closed())
+        self.sql.iter().rev().filter_map(Weak::upgrade).find(|s| !s.is_closed())
     }
 
     fn open_kv(&self) -> Option<Arc<KvStore>> {
-        self.kv
-            .iter()
-            .rev()
-            .filter_map(Weak::upgrade)
-            .find(|s| !s.is_closed())
+        self.kv.iter().rev().filter_map(Weak::upgrade).find(|s| !s.is_closed())
     }
 }
 
@@ -70,19 +62,13 @@ impl NativeProgress {
     #[napi(constructor)]
     #[allow(clippy::new_without_default)]
     pub fn new() -> Self {
-        NativeProgress {
-            inner: Arc::new(Progress::new()),
-        }
+        NativeProgress { inner: Arc::new(Progress::new()) }
     }
 
     #[napi]
     pub fn snapshot(&self) -> ProgressSnapshot {
         let s = self.inner.snapshot();
-        ProgressSnapshot {
-            phase: s.phase.to_string(),
-            done: s.done as f64,
-            total: s.total as f64,
-        }
+        ProgressSnapshot { phase: s.phase.to_string(), done: s.done as f64, total: s.total as f64 }
     }
 }
 
@@ -111,15 +97,8 @@ impl Task for BackupTask {
     type JsValue = BackupResult;
 
     fn compute(&mut self) -> Result<BackupInfo> {
-        let plan = self
-            .plan
-            .take()
-            .ok_or_else(|| invalid("task already ran"))?;
-        let src = BackupSources {
-            plan,
-            sql: &self.sql,
-            kv: self.kv.as_deref(),
-        };
+        let plan = self.plan.take().ok_or_else(|| invalid("task already ran"))?;
+        let src = BackupSources { plan, sql: &self.sql, kv: self.kv.as_deref() };
         backup::write_backup(self.out.as_ref(), &src, &self.manifest, &self.progress).or_throw()
     }
 
@@ -139,12 +118,7 @@ impl Task for BackupTask {
 /// Writes an encrypted backup of the folder's open stores to `file` (must not exist).
 /// `manifest` is a JSON object recorded in the backup's manifest.
 #[napi(ts_return_type = "Promise<BackupResult>")]
-pub fn backup_folder(
-    folder: &NativeFolder,
-    file: String,
-    manifest: String,
-    progress: &NativeProgress,
-) -> Result<AsyncTask<BackupTask>> {
+pub fn backup_folder(folder: &NativeFolder, file: String, manifest: String, progress: &NativeProgress) -> Result<AsyncTask<BackupTask>> {
     let plan = folder.with(|f| BackupPlan::new(f).or_throw())?;
     let (sql, kv) = {
         let stores = folder.stores.lock();
@@ -158,14 +132,7 @@ pub fn backup_folder(
             )));
         }
     }
-    Ok(AsyncTask::new(BackupTask {
-        out: file,
-        plan: Some(plan),
-        sql,
-        kv,
-        manifest,
-        progress: progress.inner.clone(),
-    }))
+    Ok(AsyncTask::new(BackupTask { out: file, plan: Some(plan), sql, kv, manifest, progress: progress.inner.clone() }))
 }
 
 #[napi(object)]
@@ -190,12 +157,7 @@ impl Task for RestoreTask {
     type JsValue = RestoreResult;
 
     fn compute(&mut self) -> Result<RestoreInfo> {
-        let res = backup::restore_backup(
-            self.file.as_ref(),
-            self.dir.as_ref(),
-            self.password.as_bytes(),
-            &self.progress,
-        );
+        let res = backup::restore_backup(self.file.as_ref(), self.dir.as_ref(), self.password.as_bytes(), &self.progress);
         self.password.zeroize();
         res.or_throw()
     }
@@ -214,18 +176,8 @@ impl Task for RestoreTask {
 
 /// Restores the backup `file` into the missing or empty folder `dir`.
 #[napi(ts_return_type = "Promise<RestoreResult>")]
-pub fn restore_backup(
-    file: String,
-    dir: String,
-    password: String,
-    progress: &NativeProgress,
-) -> AsyncTask<RestoreTask> {
-    AsyncTask::new(RestoreTask {
-        file,
-        dir,
-        password,
-        progress: progress.inner.clone(),
-    })
+pub fn restore_backup(file: String, dir: String, password: String, progress: &NativeProgress) -> AsyncTask<RestoreTask> {
+    AsyncTask::new(RestoreTask { file, dir, password, progress: progress.inner.clone() })
 }
 
 #[napi(object)]
@@ -261,9 +213,7 @@ impl Task for RotateTask {
 
     fn compute(&mut self) -> Result<RotationInfo> {
         let mut g = self.folder.lock();
-        let folder = g
-            .as_mut()
-            .ok_or_else(|| to_napi(aico_data_core::Error::Closed("the data folder")))?;
+        let folder = g.as_mut().ok_or_else(|| to_napi(aico_data_core::Error::Closed("the data folder")))?;
         let res = folder.rotate_keys(&self.progress);
         // Keys derived from the old data key must not seal anything from now on.
         self.keys.lock().clear();
@@ -278,24 +228,15 @@ impl Task for RotateTask {
 /// Re-encrypts every store of the folder under a new data key. Every store opened from it
 /// must be closed first (`INVALID_ARGUMENT` otherwise).
 #[napi(ts_return_type = "Promise<RotationResult>")]
-pub fn rotate_folder_keys(
-    folder: &NativeFolder,
-    progress: &NativeProgress,
-) -> Result<AsyncTask<RotateTask>> {
+pub fn rotate_folder_keys(folder: &NativeFolder, progress: &NativeProgress) -> Result<AsyncTask<RotateTask>> {
     {
         let stores = folder.stores.lock();
         if stores.open_sql().is_some() || stores.open_kv().is_some() {
-            return Err(invalid(
-                "close every store of this folder before rotating its keys",
-            ));
+            return Err(invalid("close every store of this folder before rotating its keys"));
         }
     }
     folder.with(|_| Ok(()))?;
-    Ok(AsyncTask::new(RotateTask {
-        folder: folder.inner(),
-        keys: folder.keys.clone(),
-        progress: progress.inner.clone(),
-    }))
+    Ok(AsyncTask::new(RotateTask { folder: folder.inner(), keys: folder.keys.clone(), progress: progress.inner.clone() }))
 }
 
 /// The key rotation that opening this folder finished (an earlier run was interrupted).

@@ -14,10 +14,7 @@ fn check(status: sys::napi_status, what: &str) -> napi::Result<()> {
     if status == sys::Status::napi_ok {
         Ok(())
     } else {
-        Err(napi::Error::new(
-            napi::Status::GenericFailure,
-            format!("[INTERNAL] Node-API call failed: {what}"),
-        ))
+        Err(napi::Error::new(napi::Status::GenericFailure, format!("[INTERNAL] Node-API call failed: {what}")))
     }
 }
 
@@ -48,27 +45,17 @@ pub unsafe fn read_params(env: napi_env, v: napi_value) -> napi::Result<Params> 
         for i in 0..len {
             let mut el = ptr::null_mut();
             check(sys::napi_get_element(env, v, i, &mut el), "get element")?;
-            out.push(
-                read_value(env, el).map_err(|m| invalid(format!("parameter {}: {m}", i + 1)))?,
-            );
+            out.push(read_value(env, el).map_err(|m| invalid(format!("parameter {}: {m}", i + 1)))?);
         }
         return Ok(Params::Positional(out));
     }
     if is_binary(env, v)? {
-        return Err(invalid(
-            "parameters must be an array or a plain object, not a Buffer",
-        ));
+        return Err(invalid("parameters must be an array or a plain object, not a Buffer"));
     }
     let mut names = ptr::null_mut();
-    check(
-        sys::napi_get_property_names(env, v, &mut names),
-        "property names",
-    )?;
+    check(sys::napi_get_property_names(env, v, &mut names), "property names")?;
     let mut len = 0u32;
-    check(
-        sys::napi_get_array_length(env, names, &mut len),
-        "names length",
-    )?;
+    check(sys::napi_get_array_length(env, names, &mut len), "names length")?;
     let mut out = Vec::with_capacity(len as usize);
     for i in 0..len {
         let mut k = ptr::null_mut();
@@ -77,10 +64,7 @@ pub unsafe fn read_params(env: napi_env, v: napi_value) -> napi::Result<Params> 
         let mut el = ptr::null_mut();
         check(sys::napi_get_property(env, v, k, &mut el), "property")?;
         let name = key.trim_start_matches([':', '@', '$']).to_string();
-        out.push((
-            name,
-            read_value(env, el).map_err(|m| invalid(format!("parameter {key}: {m}")))?,
-        ));
+        out.push((name, read_value(env, el).map_err(|m| invalid(format!("parameter {key}: {m}")))?));
     }
     Ok(Params::Named(out))
 }
@@ -93,10 +77,7 @@ unsafe fn type_of(env: napi_env, v: napi_value) -> napi::Result<i32> {
 
 pub unsafe fn read_string(env: napi_env, v: napi_value) -> napi::Result<String> {
     let mut len = 0usize;
-    check(
-        sys::napi_get_value_string_utf8(env, v, ptr::null_mut(), 0, &mut len),
-        "string length",
-    )?;
+    check(sys::napi_get_value_string_utf8(env, v, ptr::null_mut(), 0, &mut len), "string length")?;
     let mut buf = vec![0u8; len + 1];
     let mut written = 0usize;
     check(
@@ -144,9 +125,7 @@ unsafe fn read_value(env: napi_env, v: napi_value) -> Result<Value, String> {
                 Err("bigint outside the signed 64-bit range".into())
             }
         }
-        ValueType::napi_string => read_string(env, v)
-            .map(Value::Text)
-            .map_err(|e| e.reason.clone()),
+        ValueType::napi_string => read_string(env, v).map(Value::Text).map_err(|e| e.reason.clone()),
         ValueType::napi_object => {
             let mut is_ta = false;
             sys::napi_is_typedarray(env, v, &mut is_ta);
@@ -156,17 +135,11 @@ unsafe fn read_value(env: napi_env, v: napi_value) -> Result<Value, String> {
                 let mut data = ptr::null_mut();
                 let mut ab = ptr::null_mut();
                 let mut off = 0usize;
-                sys::napi_get_typedarray_info(
-                    env, v, &mut ty, &mut len, &mut data, &mut ab, &mut off,
-                );
+                sys::napi_get_typedarray_info(env, v, &mut ty, &mut len, &mut data, &mut ab, &mut off);
                 if ty != sys::TypedarrayType::uint8_array {
                     return Err("only Uint8Array/Buffer binary values are supported".into());
                 }
-                let bytes = if len == 0 {
-                    Vec::new()
-                } else {
-                    std::slice::from_raw_parts(data as *const u8, len).to_vec()
-                };
+                let bytes = if len == 0 { Vec::new() } else { std::slice::from_raw_parts(data as *const u8, len).to_vec() };
                 return Ok(Value::Blob(bytes));
             }
             let mut is_ab = false;
@@ -175,19 +148,13 @@ unsafe fn read_value(env: napi_env, v: napi_value) -> Result<Value, String> {
                 let mut data = ptr::null_mut();
                 let mut len = 0usize;
                 sys::napi_get_arraybuffer_info(env, v, &mut data, &mut len);
-                let bytes = if len == 0 {
-                    Vec::new()
-                } else {
-                    std::slice::from_raw_parts(data as *const u8, len).to_vec()
-                };
+                let bytes = if len == 0 { Vec::new() } else { std::slice::from_raw_parts(data as *const u8, len).to_vec() };
                 return Ok(Value::Blob(bytes));
             }
             let mut is_date = false;
             sys::napi_is_date(env, v, &mut is_date);
             if is_date {
-                return Err(
-                    "Date is not a SQL value (pass date.toISOString() or date.getTime())".into(),
-                );
+                return Err("Date is not a SQL value (pass date.toISOString() or date.getTime())".into());
             }
             Err("objects and arrays are not SQL values (serialize with JSON.stringify)".into())
         }
@@ -216,15 +183,7 @@ impl JsRowBuilder {
         if !one {
             check(sys::napi_create_array(env, &mut rows), "create array")?;
         }
-        Ok(JsRowBuilder {
-            env,
-            arrays,
-            one,
-            keys: Vec::new(),
-            rows,
-            first: ptr::null_mut(),
-            count: 0,
-        })
+        Ok(JsRowBuilder { env, arrays, one, keys: Vec::new(), rows, first: ptr::null_mut(), count: 0 })
     }
 
     /// All rows (an array), or with `one` the first row or `undefined`.
@@ -250,14 +209,10 @@ impl JsRowBuilder {
         let mut out = ptr::null_mut();
         let st = match v {
             ValueRef::Null => sys::napi_get_null(env, &mut out),
-            ValueRef::Integer(i) if (-MAX_SAFE..=MAX_SAFE).contains(&i) => {
-                sys::napi_create_int64(env, i, &mut out)
-            }
+            ValueRef::Integer(i) if (-MAX_SAFE..=MAX_SAFE).contains(&i) => sys::napi_create_int64(env, i, &mut out),
             ValueRef::Integer(i) => sys::napi_create_bigint_int64(env, i, &mut out),
             ValueRef::Real(f) => sys::napi_create_double(env, f, &mut out),
-            ValueRef::Text(t) => {
-                sys::napi_create_string_utf8(env, t.as_ptr().cast(), t.len() as isize, &mut out)
-            }
+            ValueRef::Text(t) => sys::napi_create_string_utf8(env, t.as_ptr().cast(), t.len() as isize, &mut out),
             ValueRef::Blob(b) => {
                 let mut data = ptr::null_mut();
                 sys::napi_create_buffer_copy(env, b.len(), b.as_ptr().cast(), &mut data, &mut out)
@@ -277,17 +232,11 @@ impl JsRowBuilder {
         Ok(())
     }
 
-    unsafe fn push_values<'a>(
-        &mut self,
-        values: impl Iterator<Item = ValueRef<'a>>,
-    ) -> aico_data_core::Result<()> {
+    unsafe fn push_values<'a>(&mut self, values: impl Iterator<Item = ValueRef<'a>>) -> aico_data_core::Result<()> {
         let env = self.env;
         let mut row = ptr::null_mut();
         if self.arrays {
-            core_check(
-                sys::napi_create_array_with_length(env, self.keys.len(), &mut row),
-                "row array",
-            )?;
+            core_check(sys::napi_create_array_with_length(env, self.keys.len(), &mut row), "row array")?;
             for (i, v) in values.enumerate() {
                 let jv = self.value(v)?;
                 core_check(sys::napi_set_element(env, row, i as u32, jv), "set element")?;
@@ -296,19 +245,13 @@ impl JsRowBuilder {
             core_check(sys::napi_create_object(env, &mut row), "row object")?;
             for (i, v) in values.enumerate() {
                 let jv = self.value(v)?;
-                core_check(
-                    sys::napi_set_property(env, row, self.keys[i], jv),
-                    "set property",
-                )?;
+                core_check(sys::napi_set_property(env, row, self.keys[i], jv), "set property")?;
             }
         }
         if self.one {
             self.first = row;
         } else {
-            core_check(
-                sys::napi_set_element(env, self.rows, self.count, row),
-                "push row",
-            )?;
+            core_check(sys::napi_set_element(env, self.rows, self.count, row), "push row")?;
         }
         self.count += 1;
         Ok(())
@@ -321,14 +264,7 @@ impl RowSink for JsRowBuilder {
         for n in names {
             let mut k = ptr::null_mut();
             core_check(
-                unsafe {
-                    sys::napi_create_string_utf8(
-                        self.env,
-                        n.as_ptr().cast(),
-                        n.len() as isize,
-                        &mut k,
-                    )
-                },
+                unsafe { sys::napi_create_string_utf8(self.env, n.as_ptr().cast(), n.len() as isize, &mut k) },
                 "column name",
             )?;
             self.keys.push(k);

@@ -27,12 +27,7 @@ pub fn build_info() -> Result<BuildInfo> {
         libsql_cipher: "aes256cbc (SQLite3MultipleCiphers, libsql)".to_string(),
         sqlite_version: aico_data_core::sql::sqlite_version().to_string(),
         duckdb_version: duck,
-        profile: if aico_data_core::OPTIMIZED {
-            "dev (optimized, opt-level 3)"
-        } else {
-            "debug assertions on"
-        }
-        .to_string(),
+        profile: if aico_data_core::OPTIMIZED { "dev (optimized, opt-level 3)" } else { "debug assertions on" }.to_string(),
     })
 }
 
@@ -40,8 +35,7 @@ pub fn build_info() -> Result<BuildInfo> {
 #[napi]
 pub fn duckdb_smoke(rows: u32) -> Result<i64> {
     let e = AnalyticsEngine::open_in_memory(128, 1).or_throw()?;
-    e.query_i64(&format!("SELECT sum(i)::BIGINT FROM range({rows}) t(i)"))
-        .or_throw()
+    e.query_i64(&format!("SELECT sum(i)::BIGINT FROM range({rows}) t(i)")).or_throw()
 }
 
 /// Opens RocksDB at `path`, writes and reads back one value, closes it.

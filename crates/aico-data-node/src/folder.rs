@@ -42,12 +42,7 @@ impl Task for OpenFolderTask {
     type JsValue = NativeFolder;
 
     fn compute(&mut self) -> Result<Folder> {
-        let res = Folder::open(
-            self.dir.as_ref(),
-            self.password.as_bytes(),
-            self.create,
-            self.kdf,
-        );
+        let res = Folder::open(self.dir.as_ref(), self.password.as_bytes(), self.create, self.kdf);
         self.password.zeroize();
         res.or_throw()
     }
@@ -63,18 +58,8 @@ impl Task for OpenFolderTask {
 
 /// Unlocks (or creates) a data folder off the JS thread (Argon2id takes a few hundred ms).
 #[napi(ts_return_type = "Promise<NativeFolder>")]
-pub fn open_folder(
-    dir: String,
-    password: String,
-    create: bool,
-    kdf: Option<KdfOptions>,
-) -> AsyncTask<OpenFolderTask> {
-    AsyncTask::new(OpenFolderTask {
-        dir,
-        password,
-        create,
-        kdf: kdf_params(kdf),
-    })
+pub fn open_folder(dir: String, password: String, create: bool, kdf: Option<KdfOptions>) -> AsyncTask<OpenFolderTask> {
+    AsyncTask::new(OpenFolderTask { dir, password, create, kdf: kdf_params(kdf) })
 }
 
 /// Per-store SQL options from TypeScript.
@@ -116,14 +101,10 @@ impl NativeFolder {
             return Ok(k.clone());
         }
         let key = self.with(|f| match Store::parse(purpose) {
-            Some(store)
-                if store != Store::Libsql && store != Store::Rocksdb && store != Store::Duckdb =>
-            {
+            Some(store) if store != Store::Libsql && store != Store::Rocksdb && store != Store::Duckdb => {
                 Ok(f.store_key(store))
             }
-            Some(_) => Err(invalid(format!(
-                "the {purpose} key is reserved for its store"
-            ))),
+            Some(_) => Err(invalid(format!("the {purpose} key is reserved for its store"))),
             None => f.subkey(purpose).or_throw(),
         })?;
         self.keys.lock().push((purpose.to_string(), key.clone()));
@@ -158,18 +139,14 @@ impl NativeFolder {
     #[napi]
     pub fn seal(&self, purpose: String, plaintext: &[u8], aad: &[u8]) -> Result<Buffer> {
         let key = self.key_for(&purpose)?;
-        keys::seal(key.bytes(), plaintext, aad)
-            .map(Buffer::from)
-            .or_throw()
+        keys::seal(key.bytes(), plaintext, aad).map(Buffer::from).or_throw()
     }
 
     /// Opens a value sealed by `seal` with the same purpose and `aad`; `CORRUPT` otherwise.
     #[napi]
     pub fn open(&self, purpose: String, sealed: &[u8], aad: &[u8]) -> Result<Buffer> {
         let key = self.key_for(&purpose)?;
-        keys::open(key.bytes(), sealed, aad)
-            .map(Buffer::from)
-            .or_throw()
+        keys::open(key.bytes(), sealed, aad).map(Buffer::from).or_throw()
     }
 
     /// HMAC-SHA256 under the key for `purpose`: equality tokens for encrypted fields.
@@ -180,18 +157,8 @@ impl NativeFolder {
     }
 
     #[napi(ts_return_type = "Promise<void>")]
-    pub fn change_password(
-        &self,
-        old_password: String,
-        new_password: String,
-        kdf: Option<KdfOptions>,
-    ) -> AsyncTask<ChangePasswordTask> {
-        AsyncTask::new(ChangePasswordTask {
-            folder: self.inner.clone(),
-            old: old_password,
-            new: new_password,
-            kdf: kdf_params(kdf),
-        })
+    pub fn change_password(&self, old_password: String, new_password: String, kdf: Option<KdfOptions>) -> AsyncTask<ChangePasswordTask> {
+        AsyncTask::new(ChangePasswordTask { folder: self.inner.clone(), old: old_password, new: new_password, kdf: kdf_params(kdf) })
     }
 
     /// Opens the encrypted libSQL store of this folder.
@@ -199,30 +166,16 @@ impl NativeFolder {
     pub fn open_sql(&self, options: Option<SqlOpenOptions>) -> Result<NativeSql> {
         let mut opts = SqlOptions::default();
         if let Some(o) = options {
-            if let Some(v) = o.readers {
-                opts.readers = v as usize
-            }
-            if let Some(v) = o.busy_timeout_ms {
-                opts.busy_timeout_ms = v
-            }
-            if let Some(v) = o.acquire_timeout_ms {
-                opts.acquire_timeout_ms = v
-            }
-            if let Some(v) = o.statement_cache {
-                opts.statement_cache = v as usize
-            }
-            if let Some(v) = o.cache_kib {
-                opts.cache_kib = v
-            }
+            if let Some(v) = o.readers { opts.readers = v as usize }
+            if let Some(v) = o.busy_timeout_ms { opts.busy_timeout_ms = v }
+            if let Some(v) = o.acquire_timeout_ms { opts.acquire_timeout_ms = v }
+            if let Some(v) = o.statement_cache { opts.statement_cache = v as usize }
+            if let Some(v) = o.cache_kib { opts.cache_kib = v }
             if let Some(s) = o.synchronous {
                 opts.synchronous = match s.to_ascii_lowercase().as_str() {
                     "normal" => Synchronous::Normal,
                     "full" => Synchronous::Full,
-                    other => {
-                        return Err(invalid(format!(
-                            "synchronous must be 'normal' or 'full', not {other:?}"
-                        )))
-                    }
+                    other => return Err(invalid(format!("synchronous must be 'normal' or 'full', not {other:?}"))),
                 };
             }
         }
@@ -256,9 +209,7 @@ impl Task for ChangePasswordTask {
     fn compute(&mut self) -> Result<()> {
         let mut g = self.folder.lock();
         let res = match g.as_mut() {
-            Some(f) => f
-                .change_password(self.old.as_bytes(), self.new.as_bytes(), self.kdf)
-                .or_throw(),
+            Some(f) => f.change_password(self.old.as_bytes(), self.new.as_bytes(), self.kdf).or_throw(),
             None => Err(to_napi(aico_data_core::Error::Closed("the data folder"))),
         };
         self.old.zeroize();

@@ -12,8 +12,8 @@ use std::sync::Arc;
 
 use aico_data_core::keys::{Store, StoreKey};
 use aico_data_core::kv::{
-    Compression, EnqueueOptions, KvOptions, KvStore, MessageId, NamespaceOptions, OnLocked,
-    QueueDepth, Settle, Wait, KV_DIR,
+    Compression, EnqueueOptions, KvOptions, KvStore, MessageId, NamespaceOptions, OnLocked, QueueDepth, Settle, Wait,
+    KV_DIR,
 };
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
@@ -95,10 +95,7 @@ fn namespace_options(ttl_ms: Option<f64>, compression: Option<String>) -> Result
         None => Compression::Lz4,
         Some(c) => Compression::parse(&c).or_throw()?,
     };
-    Ok(NamespaceOptions {
-        ttl_ms,
-        compression,
-    })
+    Ok(NamespaceOptions { ttl_ms, compression })
 }
 
 fn kv_options(o: Option<NativeKvOpenOptions>) -> Result<KvOptions> {
@@ -123,25 +120,17 @@ fn kv_options(o: Option<NativeKvOpenOptions>) -> Result<KvOptions> {
         opts.on_locked = match s.as_str() {
             "error" => OnLocked::Error,
             "readOnly" => OnLocked::ReadOnly,
-            other => {
-                return Err(invalid(format!(
-                    "onLocked must be 'error' or 'readOnly', not {other:?}"
-                )))
-            }
+            other => return Err(invalid(format!("onLocked must be 'error' or 'readOnly', not {other:?}"))),
         };
     }
     for d in o.namespaces.unwrap_or_default() {
-        opts.namespaces
-            .push((d.name, namespace_options(d.ttl_ms, d.compression)?));
+        opts.namespaces.push((d.name, namespace_options(d.ttl_ms, d.compression)?));
     }
     Ok(opts)
 }
 
 fn folder_kv(folder: &NativeFolder) -> Result<(PathBuf, StoreKey)> {
-    Ok((
-        PathBuf::from(folder.dir()?).join(KV_DIR),
-        folder.store_key(Store::Rocksdb)?,
-    ))
+    Ok((PathBuf::from(folder.dir()?).join(KV_DIR), folder.store_key(Store::Rocksdb)?))
 }
 
 /// Opens the KV store of `folder` (`<folder>/kv`) on the JS thread. `LOCKED` when another
@@ -179,17 +168,9 @@ impl Task for OpenKvTask {
 
 /// `openKv` off the JS thread (replaying a large write-ahead log can take a while).
 #[napi(ts_return_type = "Promise<NativeKv>")]
-pub fn open_kv_async(
-    folder: &NativeFolder,
-    options: Option<NativeKvOpenOptions>,
-) -> Result<AsyncTask<OpenKvTask>> {
+pub fn open_kv_async(folder: &NativeFolder, options: Option<NativeKvOpenOptions>) -> Result<AsyncTask<OpenKvTask>> {
     let (path, key) = folder_kv(folder)?;
-    Ok(AsyncTask::new(OpenKvTask {
-        stores: folder.stores.clone(),
-        path,
-        key: Some(key),
-        opts: Some(kv_options(options)?),
-    }))
+    Ok(AsyncTask::new(OpenKvTask { stores: folder.stores.clone(), path, key: Some(key), opts: Some(kv_options(options)?) }))
 }
 
 fn unknown<'e>(env: &'e Env, v: napi::sys::napi_value) -> Unknown<'e> {
@@ -209,26 +190,15 @@ pub struct NativeKv {
 impl NativeKv {
     // ---- hot paths: borrowed arguments, no copies ----
 
-    #[napi(
-        ts_args_type = "ns: string, key: string | Uint8Array",
-        ts_return_type = "Buffer | undefined"
-    )]
+    #[napi(ts_args_type = "ns: string, key: string | Uint8Array", ts_return_type = "Buffer | undefined")]
     pub fn get<'e>(&self, env: &'e Env, ns: Unknown<'_>, key: Unknown<'_>) -> Result<Unknown<'e>> {
         self.get_with(env, ns, key, Wait::Block)
     }
 
     /// The async API's first attempt: `get` from memory only; `false` when the value is not
     /// in memory (then call `getAsync`).
-    #[napi(
-        ts_args_type = "ns: string, key: string | Uint8Array",
-        ts_return_type = "Buffer | undefined | false"
-    )]
-    pub fn try_get<'e>(
-        &self,
-        env: &'e Env,
-        ns: Unknown<'_>,
-        key: Unknown<'_>,
-    ) -> Result<Unknown<'e>> {
+    #[napi(ts_args_type = "ns: string, key: string | Uint8Array", ts_return_type = "Buffer | undefined | false")]
+    pub fn try_get<'e>(&self, env: &'e Env, ns: Unknown<'_>, key: Unknown<'_>) -> Result<Unknown<'e>> {
         self.get_with(env, ns, key, Wait::Inline)
     }
 
@@ -238,14 +208,10 @@ impl NativeKv {
     /// -1 when missing or expired, or a Buffer of its own when it does not fit. With `inline`,
     /// it reads from memory only and returns -2 when the value is not in memory (then call
     /// `getAsync`). The TS wrapper hands out views of the slab, as Node's Buffer pool does.
-    #[napi(
-        ts_return_type = "(ns: string, key: string | Uint8Array, slab: Buffer, offset: number) => number | Buffer"
-    )]
+    #[napi(ts_return_type = "(ns: string, key: string | Uint8Array, slab: Buffer, offset: number) => number | Buffer")]
     pub fn get_into_fn<'e>(&self, env: &'e Env, inline: bool) -> Result<Unknown<'e>> {
         let wait = if inline { Wait::Inline } else { Wait::Block };
-        Ok(unknown(env, unsafe {
-            fast::get_into_fn(env.raw(), &self.store, wait)?
-        }))
+        Ok(unknown(env, unsafe { fast::get_into_fn(env.raw(), &self.store, wait)? }))
     }
 
     #[napi(ts_args_type = "ns: string, key: string | Uint8Array")]
@@ -257,34 +223,15 @@ impl NativeKv {
         }
     }
 
-    #[napi(
-        ts_args_type = "ns: string, key: string | Uint8Array, value: Uint8Array, ttlMs?: number"
-    )]
-    pub fn put(
-        &self,
-        env: &Env,
-        ns: Unknown<'_>,
-        key: Unknown<'_>,
-        value: Unknown<'_>,
-        ttl_ms: Option<f64>,
-    ) -> Result<()> {
-        self.put_with(env, ns, key, value, ttl_ms, Wait::Block)
-            .map(|_| ())
+    #[napi(ts_args_type = "ns: string, key: string | Uint8Array, value: Uint8Array, ttlMs?: number")]
+    pub fn put(&self, env: &Env, ns: Unknown<'_>, key: Unknown<'_>, value: Unknown<'_>, ttl_ms: Option<f64>) -> Result<()> {
+        self.put_with(env, ns, key, value, ttl_ms, Wait::Block).map(|_| ())
     }
 
     /// The async API's first attempt: `put` unless it would wait (fsync, write slowdown,
     /// large value); `false` then, nothing written (call `putAsync`).
-    #[napi(
-        ts_args_type = "ns: string, key: string | Uint8Array, value: Uint8Array, ttlMs?: number"
-    )]
-    pub fn try_put(
-        &self,
-        env: &Env,
-        ns: Unknown<'_>,
-        key: Unknown<'_>,
-        value: Unknown<'_>,
-        ttl_ms: Option<f64>,
-    ) -> Result<bool> {
+    #[napi(ts_args_type = "ns: string, key: string | Uint8Array, value: Uint8Array, ttlMs?: number")]
+    pub fn try_put(&self, env: &Env, ns: Unknown<'_>, key: Unknown<'_>, value: Unknown<'_>, ttl_ms: Option<f64>) -> Result<bool> {
         self.put_with(env, ns, key, value, ttl_ms, Wait::Inline)
     }
 
@@ -298,22 +245,10 @@ impl NativeKv {
         self.delete_with(env, ns, key, Wait::Inline)
     }
 
-    #[napi(
-        ts_args_type = "ns: string, keys: Array<string | Uint8Array>",
-        ts_return_type = "Array<Buffer | undefined> | false"
-    )]
-    pub fn try_get_many<'e>(
-        &self,
-        env: &'e Env,
-        ns: String,
-        keys: Unknown<'_>,
-    ) -> Result<Unknown<'e>> {
+    #[napi(ts_args_type = "ns: string, keys: Array<string | Uint8Array>", ts_return_type = "Array<Buffer | undefined> | false")]
+    pub fn try_get_many<'e>(&self, env: &'e Env, ns: String, keys: Unknown<'_>) -> Result<Unknown<'e>> {
         let keys = unsafe { ops::keys(env.raw(), keys.value().value)? };
-        match self
-            .store
-            .get_many_as(&ns, &keys, Wait::Inline)
-            .or_throw()?
-        {
+        match self.store.get_many_as(&ns, &keys, Wait::Inline).or_throw()? {
             Some(values) => self.out(env, &ops::KvOut::Values(values)),
             None => self.out(env, &ops::KvOut::Bool(false)),
         }
@@ -321,16 +256,8 @@ impl NativeKv {
 
     /// `getMany` with the values packed into one Buffer: `keys.length` little-endian i32
     /// lengths (-1: missing or expired), then the values back to back.
-    #[napi(
-        ts_args_type = "ns: string, keys: Array<string | Uint8Array>",
-        ts_return_type = "Buffer"
-    )]
-    pub fn get_many_packed<'e>(
-        &self,
-        env: &'e Env,
-        ns: String,
-        keys: Unknown<'_>,
-    ) -> Result<Unknown<'e>> {
+    #[napi(ts_args_type = "ns: string, keys: Array<string | Uint8Array>", ts_return_type = "Buffer")]
+    pub fn get_many_packed<'e>(&self, env: &'e Env, ns: String, keys: Unknown<'_>) -> Result<Unknown<'e>> {
         let e = env.raw();
         unsafe {
             let keys = ops::borrowed_keys(e, keys.value().value)?;
@@ -340,24 +267,12 @@ impl NativeKv {
     }
 
     /// `getManyPacked` from memory only; `false` when a value is not in memory.
-    #[napi(
-        ts_args_type = "ns: string, keys: Array<string | Uint8Array>",
-        ts_return_type = "Buffer | false"
-    )]
-    pub fn try_get_many_packed<'e>(
-        &self,
-        env: &'e Env,
-        ns: String,
-        keys: Unknown<'_>,
-    ) -> Result<Unknown<'e>> {
+    #[napi(ts_args_type = "ns: string, keys: Array<string | Uint8Array>", ts_return_type = "Buffer | false")]
+    pub fn try_get_many_packed<'e>(&self, env: &'e Env, ns: String, keys: Unknown<'_>) -> Result<Unknown<'e>> {
         let e = env.raw();
         unsafe {
             let keys = ops::borrowed_keys(e, keys.value().value)?;
-            let out = match self
-                .store
-                .get_many_as(&ns, &keys.keys(), Wait::Inline)
-                .or_throw()?
-            {
+            let out = match self.store.get_many_as(&ns, &keys.keys(), Wait::Inline).or_throw()? {
                 Some(values) => ops::packed_values(e, &values)?,
                 None => js::boolean(e, false)?,
             };
@@ -365,25 +280,13 @@ impl NativeKv {
         }
     }
 
-    #[napi(
-        ts_args_type = "ns: string, entries: Array<[string | Uint8Array, Uint8Array]>, ttlMs?: number"
-    )]
-    pub fn try_put_many(
-        &self,
-        env: &Env,
-        ns: String,
-        entries: Unknown<'_>,
-        ttl_ms: Option<f64>,
-    ) -> Result<bool> {
+    #[napi(ts_args_type = "ns: string, entries: Array<[string | Uint8Array, Uint8Array]>, ttlMs?: number")]
+    pub fn try_put_many(&self, env: &Env, ns: String, entries: Unknown<'_>, ttl_ms: Option<f64>) -> Result<bool> {
         let entries = unsafe { ops::borrowed_entries(env.raw(), entries.value().value)? };
-        self.store
-            .put_many_as(&ns, &entries.pairs(), ttl(ttl_ms)?, Wait::Inline)
-            .or_throw()
+        self.store.put_many_as(&ns, &entries.pairs(), ttl(ttl_ms)?, Wait::Inline).or_throw()
     }
 
-    #[napi(
-        ts_args_type = "ops: Array<{ type: 'put' | 'del'; ns: string; key: string | Uint8Array; value?: Uint8Array; ttlMs?: number }>"
-    )]
+    #[napi(ts_args_type = "ops: Array<{ type: 'put' | 'del'; ns: string; key: string | Uint8Array; value?: Uint8Array; ttlMs?: number }>")]
     pub fn try_write_batch(&self, env: &Env, list: Unknown<'_>) -> Result<bool> {
         let list = unsafe { ops::write_ops(env.raw(), list.value().value)? };
         self.store.write_batch_as(&list, Wait::Inline).or_throw()
@@ -391,34 +294,19 @@ impl NativeKv {
 
     // ---- the rest: parsed into an op, run here or on the pool ----
 
-    #[napi(
-        ts_args_type = "ns: string, keys: Array<string | Uint8Array>",
-        ts_return_type = "Array<Buffer | undefined>"
-    )]
+    #[napi(ts_args_type = "ns: string, keys: Array<string | Uint8Array>", ts_return_type = "Array<Buffer | undefined>")]
     pub fn get_many<'e>(&self, env: &'e Env, ns: String, keys: Unknown<'_>) -> Result<Unknown<'e>> {
         let op = KvOp::GetMany(ns, unsafe { ops::keys(env.raw(), keys.value().value)? });
         self.sync(env, op)
     }
 
-    #[napi(
-        ts_args_type = "ns: string, entries: Array<[string | Uint8Array, Uint8Array]>, ttlMs?: number"
-    )]
-    pub fn put_many(
-        &self,
-        env: &Env,
-        ns: String,
-        entries: Unknown<'_>,
-        ttl_ms: Option<f64>,
-    ) -> Result<()> {
+    #[napi(ts_args_type = "ns: string, entries: Array<[string | Uint8Array, Uint8Array]>, ttlMs?: number")]
+    pub fn put_many(&self, env: &Env, ns: String, entries: Unknown<'_>, ttl_ms: Option<f64>) -> Result<()> {
         let entries = unsafe { ops::borrowed_entries(env.raw(), entries.value().value)? };
-        self.store
-            .put_many(&ns, &entries.pairs(), ttl(ttl_ms)?)
-            .or_throw()
+        self.store.put_many(&ns, &entries.pairs(), ttl(ttl_ms)?).or_throw()
     }
 
-    #[napi(
-        ts_args_type = "ops: Array<{ type: 'put' | 'del'; ns: string; key: string | Uint8Array; value?: Uint8Array; ttlMs?: number }>"
-    )]
+    #[napi(ts_args_type = "ops: Array<{ type: 'put' | 'del'; ns: string; key: string | Uint8Array; value?: Uint8Array; ttlMs?: number }>")]
     pub fn write_batch(&self, env: &Env, list: Unknown<'_>) -> Result<()> {
         let op = KvOp::Batch(unsafe { ops::write_ops(env.raw(), list.value().value)? });
         self.sync(env, op).map(|_| ())
@@ -444,73 +332,33 @@ impl NativeKv {
         self.sync(env, op)
     }
 
-    #[napi(
-        ts_args_type = "ns: string, key: string | Uint8Array",
-        ts_return_type = "Promise<Buffer | undefined>"
-    )]
+    #[napi(ts_args_type = "ns: string, key: string | Uint8Array", ts_return_type = "Promise<Buffer | undefined>")]
     pub fn get_async(&self, env: &Env, ns: String, key: Unknown<'_>) -> Result<AsyncTask<KvTask>> {
         let key = unsafe { ops::owned_key(env.raw(), key.value().value, "key")? };
         Ok(self.task(KvOp::Get(ns, key)))
     }
 
-    #[napi(
-        ts_args_type = "ns: string, key: string | Uint8Array, value: Uint8Array, ttlMs?: number",
-        ts_return_type = "Promise<void>"
-    )]
-    pub fn put_async(
-        &self,
-        env: &Env,
-        ns: String,
-        key: Unknown<'_>,
-        value: Unknown<'_>,
-        ttl_ms: Option<f64>,
-    ) -> Result<AsyncTask<KvTask>> {
+    #[napi(ts_args_type = "ns: string, key: string | Uint8Array, value: Uint8Array, ttlMs?: number", ts_return_type = "Promise<void>")]
+    pub fn put_async(&self, env: &Env, ns: String, key: Unknown<'_>, value: Unknown<'_>, ttl_ms: Option<f64>) -> Result<AsyncTask<KvTask>> {
         let e = env.raw();
         let key = unsafe { ops::owned_key(e, key.value().value, "key")? };
         let value = unsafe { js::value(e, value.value().value, "value")? }.to_vec();
         Ok(self.task(KvOp::Put(ns, key, value, ttl(ttl_ms)?)))
     }
 
-    #[napi(
-        ts_args_type = "ns: string, key: string | Uint8Array",
-        ts_return_type = "Promise<void>"
-    )]
-    pub fn delete_async(
-        &self,
-        env: &Env,
-        ns: String,
-        key: Unknown<'_>,
-    ) -> Result<AsyncTask<KvTask>> {
+    #[napi(ts_args_type = "ns: string, key: string | Uint8Array", ts_return_type = "Promise<void>")]
+    pub fn delete_async(&self, env: &Env, ns: String, key: Unknown<'_>) -> Result<AsyncTask<KvTask>> {
         let key = unsafe { ops::owned_key(env.raw(), key.value().value, "key")? };
         Ok(self.task(KvOp::Delete(ns, key)))
     }
 
-    #[napi(
-        ts_args_type = "ns: string, keys: Array<string | Uint8Array>",
-        ts_return_type = "Promise<Array<Buffer | undefined>>"
-    )]
-    pub fn get_many_async(
-        &self,
-        env: &Env,
-        ns: String,
-        keys: Unknown<'_>,
-    ) -> Result<AsyncTask<KvTask>> {
-        Ok(self.task(KvOp::GetMany(ns, unsafe {
-            ops::keys(env.raw(), keys.value().value)?
-        })))
+    #[napi(ts_args_type = "ns: string, keys: Array<string | Uint8Array>", ts_return_type = "Promise<Array<Buffer | undefined>>")]
+    pub fn get_many_async(&self, env: &Env, ns: String, keys: Unknown<'_>) -> Result<AsyncTask<KvTask>> {
+        Ok(self.task(KvOp::GetMany(ns, unsafe { ops::keys(env.raw(), keys.value().value)? })))
     }
 
-    #[napi(
-        ts_args_type = "ns: string, entries: Array<[string | Uint8Array, Uint8Array]>, ttlMs?: number",
-        ts_return_type = "Promise<void>"
-    )]
-    pub fn put_many_async(
-        &self,
-        env: &Env,
-        ns: String,
-        entries: Unknown<'_>,
-        ttl_ms: Option<f64>,
-    ) -> Result<AsyncTask<KvTask>> {
+    #[napi(ts_args_type = "ns: string, entries: Array<[string | Uint8Array, Uint8Array]>, ttlMs?: number", ts_return_type = "Promise<void>")]
+    pub fn put_many_async(&self, env: &Env, ns: String, entries: Unknown<'_>, ttl_ms: Option<f64>) -> Result<AsyncTask<KvTask>> {
         let entries = unsafe { ops::entries(env.raw(), entries.value().value)? };
         Ok(self.task(KvOp::PutMany(ns, entries, ttl(ttl_ms)?)))
     }
@@ -520,9 +368,7 @@ impl NativeKv {
         ts_return_type = "Promise<void>"
     )]
     pub fn write_batch_async(&self, env: &Env, list: Unknown<'_>) -> Result<AsyncTask<KvTask>> {
-        Ok(self.task(KvOp::Batch(unsafe {
-            ops::write_ops(env.raw(), list.value().value)?
-        })))
+        Ok(self.task(KvOp::Batch(unsafe { ops::write_ops(env.raw(), list.value().value)? })))
     }
 
     #[napi(
@@ -551,11 +397,7 @@ impl NativeKv {
     }
 
     #[napi]
-    pub fn define_namespace(
-        &self,
-        name: String,
-        options: Option<NativeKvNamespaceOptions>,
-    ) -> Result<()> {
+    pub fn define_namespace(&self, name: String, options: Option<NativeKvNamespaceOptions>) -> Result<()> {
         let o = match options {
             Some(o) => namespace_options(o.ttl_ms, o.compression)?,
             None => NamespaceOptions::default(),
@@ -635,16 +477,8 @@ impl NativeKv {
 
     // ---- queue ----
 
-    #[napi(
-        ts_args_type = "topic: string, payloads: Uint8Array[], options?: NativeKvEnqueueOptions"
-    )]
-    pub fn enqueue(
-        &self,
-        env: &Env,
-        topic: String,
-        payloads: Unknown<'_>,
-        options: Option<NativeKvEnqueueOptions>,
-    ) -> Result<Vec<f64>> {
+    #[napi(ts_args_type = "topic: string, payloads: Uint8Array[], options?: NativeKvEnqueueOptions")]
+    pub fn enqueue(&self, env: &Env, topic: String, payloads: Unknown<'_>, options: Option<NativeKvEnqueueOptions>) -> Result<Vec<f64>> {
         let op = self.enqueue_op(env, topic, payloads, options)?;
         match ops::run(&self.store, op)? {
             ops::KvOut::Seqs(s) => Ok(s.into_iter().map(|s| s as f64).collect()),
@@ -652,84 +486,36 @@ impl NativeKv {
         }
     }
 
-    #[napi(
-        ts_args_type = "topic: string, payloads: Uint8Array[], options?: NativeKvEnqueueOptions",
-        ts_return_type = "Promise<number[]>"
-    )]
-    pub fn enqueue_async(
-        &self,
-        env: &Env,
-        topic: String,
-        payloads: Unknown<'_>,
-        options: Option<NativeKvEnqueueOptions>,
-    ) -> Result<AsyncTask<KvTask>> {
+    #[napi(ts_args_type = "topic: string, payloads: Uint8Array[], options?: NativeKvEnqueueOptions", ts_return_type = "Promise<number[]>")]
+    pub fn enqueue_async(&self, env: &Env, topic: String, payloads: Unknown<'_>, options: Option<NativeKvEnqueueOptions>) -> Result<AsyncTask<KvTask>> {
         Ok(self.task(self.enqueue_op(env, topic, payloads, options)?))
     }
 
-    #[napi(
-        ts_return_type = "Array<{ id: string; topic: string; seq: number; attempt: number; payload: Buffer; enqueuedAt: number; leaseUntil: number }>"
-    )]
-    pub fn lease<'e>(
-        &self,
-        env: &'e Env,
-        topic: String,
-        max: u32,
-        visibility_ms: f64,
-    ) -> Result<Unknown<'e>> {
-        self.sync(
-            env,
-            KvOp::Lease(topic, max as usize, ms(visibility_ms, "visibilityMs")?),
-        )
+    #[napi(ts_return_type = "Array<{ id: string; topic: string; seq: number; attempt: number; payload: Buffer; enqueuedAt: number; leaseUntil: number }>")]
+    pub fn lease<'e>(&self, env: &'e Env, topic: String, max: u32, visibility_ms: f64) -> Result<Unknown<'e>> {
+        self.sync(env, KvOp::Lease(topic, max as usize, ms(visibility_ms, "visibilityMs")?))
     }
 
-    #[napi(
-        ts_return_type = "Promise<Array<{ id: string; topic: string; seq: number; attempt: number; payload: Buffer; enqueuedAt: number; leaseUntil: number }>>"
-    )]
-    pub fn lease_async(
-        &self,
-        topic: String,
-        max: u32,
-        visibility_ms: f64,
-    ) -> Result<AsyncTask<KvTask>> {
-        Ok(self.task(KvOp::Lease(
-            topic,
-            max as usize,
-            ms(visibility_ms, "visibilityMs")?,
-        )))
+    #[napi(ts_return_type = "Promise<Array<{ id: string; topic: string; seq: number; attempt: number; payload: Buffer; enqueuedAt: number; leaseUntil: number }>>")]
+    pub fn lease_async(&self, topic: String, max: u32, visibility_ms: f64) -> Result<AsyncTask<KvTask>> {
+        Ok(self.task(KvOp::Lease(topic, max as usize, ms(visibility_ms, "visibilityMs")?)))
     }
 
     /// Settles a delivery: 'ack', 'nack' (visible again after `ms`) or 'extend' (hidden
     /// `ms` longer). False when `id` is not the message's current delivery.
     #[napi(ts_args_type = "id: string, how: 'ack' | 'nack' | 'extend', ms?: number")]
     pub fn settle(&self, id: String, how: String, ms_arg: Option<f64>) -> Result<bool> {
-        self.store
-            .settle(&message_id(&id)?, settle(&how, ms_arg)?)
-            .or_throw()
+        self.store.settle(&message_id(&id)?, settle(&how, ms_arg)?).or_throw()
     }
 
-    #[napi(
-        ts_args_type = "id: string, how: 'ack' | 'nack' | 'extend', ms?: number",
-        ts_return_type = "Promise<boolean>"
-    )]
-    pub fn settle_async(
-        &self,
-        id: String,
-        how: String,
-        ms_arg: Option<f64>,
-    ) -> Result<AsyncTask<KvTask>> {
+    #[napi(ts_args_type = "id: string, how: 'ack' | 'nack' | 'extend', ms?: number", ts_return_type = "Promise<boolean>")]
+    pub fn settle_async(&self, id: String, how: String, ms_arg: Option<f64>) -> Result<AsyncTask<KvTask>> {
         Ok(self.task(KvOp::Settle(message_id(&id)?, settle(&how, ms_arg)?)))
     }
 
     #[napi]
-    pub fn dead_letters(
-        &self,
-        topic: String,
-        limit: Option<u32>,
-    ) -> Result<Vec<NativeKvDeadLetter>> {
-        let list = self
-            .store
-            .dead_letters(&topic, limit.unwrap_or(u32::MAX) as usize)
-            .or_throw()?;
+    pub fn dead_letters(&self, topic: String, limit: Option<u32>) -> Result<Vec<NativeKvDeadLetter>> {
+        let list = self.store.dead_letters(&topic, limit.unwrap_or(u32::MAX) as usize).or_throw()?;
         Ok(list
             .into_iter()
             .map(|d| NativeKvDeadLetter {
@@ -750,16 +536,8 @@ impl NativeKv {
 
     #[napi]
     pub fn depth(&self, topic: String) -> Result<NativeKvQueueDepth> {
-        let QueueDepth {
-            ready,
-            waiting,
-            dead,
-        } = self.store.depth(&topic).or_throw()?;
-        Ok(NativeKvQueueDepth {
-            ready: ready as f64,
-            waiting: waiting as f64,
-            dead: dead as f64,
-        })
+        let QueueDepth { ready, waiting, dead } = self.store.depth(&topic).or_throw()?;
+        Ok(NativeKvQueueDepth { ready: ready as f64, waiting: waiting as f64, dead: dead as f64 })
     }
 }
 
@@ -767,18 +545,12 @@ fn settle(how: &str, ms_arg: Option<f64>) -> Result<Settle> {
     let m = ms_arg.map(|x| ms(x, "ms")).transpose()?;
     match how {
         "ack" => Ok(Settle::Ack),
-        "nack" => Ok(Settle::Nack {
-            delay_ms: m.unwrap_or(0),
-        }),
+        "nack" => Ok(Settle::Nack { delay_ms: m.unwrap_or(0) }),
         "extend" => match m {
             Some(v) if v > 0 => Ok(Settle::Extend { visibility_ms: v }),
-            _ => Err(invalid(
-                "extend needs a visibility timeout of at least 1 ms",
-            )),
+            _ => Err(invalid("extend needs a visibility timeout of at least 1 ms")),
         },
-        other => Err(invalid(format!(
-            "settle takes 'ack', 'nack' or 'extend', not {other:?}"
-        ))),
+        other => Err(invalid(format!("settle takes 'ack', 'nack' or 'extend', not {other:?}"))),
     }
 }
 
@@ -793,13 +565,7 @@ impl NativeKv {
     }
 
     /// `Buffer | undefined`, or `false` when an inline read would need the disk.
-    fn get_with<'e>(
-        &self,
-        env: &'e Env,
-        ns: Unknown<'_>,
-        key: Unknown<'_>,
-        wait: Wait,
-    ) -> Result<Unknown<'e>> {
+    fn get_with<'e>(&self, env: &'e Env, ns: Unknown<'_>, key: Unknown<'_>, wait: Wait) -> Result<Unknown<'e>> {
         let e = env.raw();
         unsafe {
             let ns = js::namespace(e, ns.value().value)?;
@@ -813,33 +579,17 @@ impl NativeKv {
         }
     }
 
-    fn put_with(
-        &self,
-        env: &Env,
-        ns: Unknown<'_>,
-        key: Unknown<'_>,
-        value: Unknown<'_>,
-        ttl_ms: Option<f64>,
-        wait: Wait,
-    ) -> Result<bool> {
+    fn put_with(&self, env: &Env, ns: Unknown<'_>, key: Unknown<'_>, value: Unknown<'_>, ttl_ms: Option<f64>, wait: Wait) -> Result<bool> {
         let e = env.raw();
         unsafe {
             let ns = js::namespace(e, ns.value().value)?;
             let key = js::key(e, key.value().value, "key")?;
             let value = js::value(e, value.value().value, "value")?;
-            self.store
-                .put_as(&ns, &key, value, ttl(ttl_ms)?, wait)
-                .or_throw()
+            self.store.put_as(&ns, &key, value, ttl(ttl_ms)?, wait).or_throw()
         }
     }
 
-    fn delete_with(
-        &self,
-        env: &Env,
-        ns: Unknown<'_>,
-        key: Unknown<'_>,
-        wait: Wait,
-    ) -> Result<bool> {
+    fn delete_with(&self, env: &Env, ns: Unknown<'_>, key: Unknown<'_>, wait: Wait) -> Result<bool> {
         unsafe {
             let ns = js::namespace(env.raw(), ns.value().value)?;
             let key = js::key(env.raw(), key.value().value, "key")?;
@@ -848,10 +598,7 @@ impl NativeKv {
     }
 
     fn task(&self, op: KvOp) -> AsyncTask<KvTask> {
-        AsyncTask::new(KvTask {
-            store: self.store.clone(),
-            op: Some(op),
-        })
+        AsyncTask::new(KvTask { store: self.store.clone(), op: Some(op) })
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -869,29 +616,12 @@ impl NativeKv {
         unsafe {
             let range = ops::range(e, range.value().value)?;
             let a = after.value().value;
-            let after = if js::is_nullish(e, a)? {
-                None
-            } else {
-                Some(ops::owned_key(e, a, "after")?)
-            };
-            Ok(KvOp::Scan {
-                ns,
-                range,
-                after,
-                limit: limit as usize,
-                keys_only,
-                string_keys,
-            })
+            let after = if js::is_nullish(e, a)? { None } else { Some(ops::owned_key(e, a, "after")?) };
+            Ok(KvOp::Scan { ns, range, after, limit: limit as usize, keys_only, string_keys })
         }
     }
 
-    fn enqueue_op(
-        &self,
-        env: &Env,
-        topic: String,
-        payloads: Unknown<'_>,
-        o: Option<NativeKvEnqueueOptions>,
-    ) -> Result<KvOp> {
+    fn enqueue_op(&self, env: &Env, topic: String, payloads: Unknown<'_>, o: Option<NativeKvEnqueueOptions>) -> Result<KvOp> {
         let e = env.raw();
         let items = unsafe { js::array_items(e, payloads.value().value, "payloads")? };
         let mut list = Vec::with_capacity(items.len());

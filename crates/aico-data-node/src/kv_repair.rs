@@ -78,10 +78,7 @@ impl Task for RepairKvTask {
 pub fn repair_kv_async(folder: &NativeFolder) -> Result<AsyncTask<RepairKvTask>> {
     let path = PathBuf::from(folder.dir()?).join(KV_DIR);
     let key = folder.store_key(Store::Rocksdb)?;
-    Ok(AsyncTask::new(RepairKvTask {
-        path,
-        key: Some(key),
-    }))
+    Ok(AsyncTask::new(RepairKvTask { path, key: Some(key) }))
 }
 
 /// The WAL recovery mode KV stores open with (`pointInTime`).

@@ -4,9 +4,7 @@
 use std::ptr;
 use std::sync::Arc;
 
-use aico_data_core::sql::{
-    OwnedRows, Params, RunResult, SandboxPolicy, SqlStore, Stmt, TxId, Wait,
-};
+use aico_data_core::sql::{OwnedRows, Params, RunResult, SandboxPolicy, SqlStore, Stmt, TxId, Wait};
 use napi::bindgen_prelude::*;
 use napi::sys;
 use napi_derive::napi;
@@ -21,9 +19,7 @@ pub struct NativeSql {
 
 impl NativeSql {
     pub fn new(store: SqlStore) -> Self {
-        NativeSql {
-            store: Arc::new(store),
-        }
+        NativeSql { store: Arc::new(store) }
     }
 
     /// The shared store, for Rust-side consumers (the analytics ETL).
@@ -84,24 +80,17 @@ unsafe fn read_stmts(env: sys::napi_env, list: sys::napi_value) -> Result<Vec<St
         let mut pair = false;
         sys::napi_is_array(env, el, &mut pair);
         if !pair {
-            return Err(invalid(format!(
-                "batch statement {}: expected a string or [sql, params]",
-                i + 1
-            )));
+            return Err(invalid(format!("batch statement {}: expected a string or [sql, params]", i + 1)));
         }
         let mut sql = ptr::null_mut();
         sys::napi_get_element(env, el, 0, &mut sql);
         sys::napi_typeof(env, sql, &mut t);
         if t != sys::ValueType::napi_string {
-            return Err(invalid(format!(
-                "batch statement {}: SQL must be a string",
-                i + 1
-            )));
+            return Err(invalid(format!("batch statement {}: SQL must be a string", i + 1)));
         }
         let mut p = ptr::null_mut();
         sys::napi_get_element(env, el, 1, &mut p);
-        let params = read_params(env, p)
-            .map_err(|e| invalid(format!("batch statement {}: {}", i + 1, e.reason)))?;
+        let params = read_params(env, p).map_err(|e| invalid(format!("batch statement {}: {}", i + 1, e.reason)))?;
         out.push((read_string(env, sql)?, params));
     }
     Ok(out)
@@ -116,12 +105,7 @@ impl NativeSql {
     // ---- synchronous API (JS thread) ----
 
     #[napi]
-    pub fn run<'e>(
-        &self,
-        env: &'e Env,
-        sql: String,
-        params: Option<Unknown<'_>>,
-    ) -> Result<Unknown<'e>> {
+    pub fn run<'e>(&self, env: &'e Env, sql: String, params: Option<Unknown<'_>>) -> Result<Unknown<'e>> {
         let p = params_of(params)?;
         let r = self.store.run(&sql, &p, Wait::FailIfTxOpen).or_throw()?;
         Ok(unknown(env, unsafe { run_result_js(env.raw(), r)? }))
@@ -140,17 +124,13 @@ impl NativeSql {
         let p = params_of(params)?;
         let one = one.unwrap_or(false);
         let mut b = unsafe { JsRowBuilder::new(env.raw(), arrays.unwrap_or(false), one)? };
-        self.store
-            .query(&sql, &p, &mut b, Wait::FailIfTxOpen)
-            .or_throw()?;
+        self.store.query(&sql, &p, &mut b, Wait::FailIfTxOpen).or_throw()?;
         Ok(unknown(env, unsafe { b.result()? }))
     }
 
     #[napi]
     pub fn exec(&self, script: String) -> Result<()> {
-        self.store
-            .exec_script(&script, Wait::FailIfTxOpen)
-            .or_throw()
+        self.store.exec_script(&script, Wait::FailIfTxOpen).or_throw()
     }
 
     #[napi]
@@ -163,20 +143,11 @@ impl NativeSql {
 
     #[napi]
     pub fn begin(&self) -> Result<i64> {
-        self.store
-            .begin(Wait::FailIfTxOpen)
-            .map(|id| id as i64)
-            .or_throw()
+        self.store.begin(Wait::FailIfTxOpen).map(|id| id as i64).or_throw()
     }
 
     #[napi]
-    pub fn tx_run<'e>(
-        &self,
-        env: &'e Env,
-        tx: i64,
-        sql: String,
-        params: Option<Unknown<'_>>,
-    ) -> Result<Unknown<'e>> {
+    pub fn tx_run<'e>(&self, env: &'e Env, tx: i64, sql: String, params: Option<Unknown<'_>>) -> Result<Unknown<'e>> {
         let p = params_of(params)?;
         let r = self.store.tx_run(tx_id(tx)?, &sql, &p).or_throw()?;
         Ok(unknown(env, unsafe { run_result_js(env.raw(), r)? }))
@@ -195,9 +166,7 @@ impl NativeSql {
         let p = params_of(params)?;
         let one = one.unwrap_or(false);
         let mut b = unsafe { JsRowBuilder::new(env.raw(), arrays.unwrap_or(false), one)? };
-        self.store
-            .tx_query(tx_id(tx)?, &sql, &p, &mut b)
-            .or_throw()?;
+        self.store.tx_query(tx_id(tx)?, &sql, &p, &mut b).or_throw()?;
         Ok(unknown(env, unsafe { b.result()? }))
     }
 
@@ -219,11 +188,7 @@ impl NativeSql {
     // ---- asynchronous API (libuv pool) ----
 
     #[napi(ts_return_type = "Promise<{ changes: number; lastInsertRowid: number | bigint }>")]
-    pub fn run_async(
-        &self,
-        sql: String,
-        params: Option<Unknown<'_>>,
-    ) -> Result<AsyncTask<SqlTask>> {
+    pub fn run_async(&self, sql: String, params: Option<Unknown<'_>>) -> Result<AsyncTask<SqlTask>> {
         Ok(self.task(SqlOp::Run(None, sql, params_of(params)?)))
     }
 
@@ -236,13 +201,7 @@ impl NativeSql {
         one: Option<bool>,
     ) -> Result<AsyncTask<SqlTask>> {
         let one = one.unwrap_or(false);
-        Ok(self.task(SqlOp::Query(
-            None,
-            sql,
-            params_of(params)?,
-            arrays.unwrap_or(false),
-            one,
-        )))
+        Ok(self.task(SqlOp::Query(None, sql, params_of(params)?, arrays.unwrap_or(false), one)))
     }
 
     #[napi(ts_return_type = "Promise<void>")]
@@ -250,9 +209,7 @@ impl NativeSql {
         self.task(SqlOp::Exec(None, script))
     }
 
-    #[napi(
-        ts_return_type = "Promise<Array<{ changes: number; lastInsertRowid: number | bigint }>>"
-    )]
+    #[napi(ts_return_type = "Promise<Array<{ changes: number; lastInsertRowid: number | bigint }>>")]
     pub fn batch_async(&self, stmts: Unknown<'_>) -> Result<AsyncTask<SqlTask>> {
         let raw = stmts.value();
         let list = unsafe { read_stmts(raw.env, raw.value)? };
@@ -265,12 +222,7 @@ impl NativeSql {
     }
 
     #[napi(ts_return_type = "Promise<{ changes: number; lastInsertRowid: number | bigint }>")]
-    pub fn tx_run_async(
-        &self,
-        tx: i64,
-        sql: String,
-        params: Option<Unknown<'_>>,
-    ) -> Result<AsyncTask<SqlTask>> {
+    pub fn tx_run_async(&self, tx: i64, sql: String, params: Option<Unknown<'_>>) -> Result<AsyncTask<SqlTask>> {
         Ok(self.task(SqlOp::Run(Some(tx_id(tx)?), sql, params_of(params)?)))
     }
 
@@ -284,13 +236,7 @@ impl NativeSql {
         one: Option<bool>,
     ) -> Result<AsyncTask<SqlTask>> {
         let one = one.unwrap_or(false);
-        Ok(self.task(SqlOp::Query(
-            Some(tx_id(tx)?),
-            sql,
-            params_of(params)?,
-            arrays.unwrap_or(false),
-            one,
-        )))
+        Ok(self.task(SqlOp::Query(Some(tx_id(tx)?), sql, params_of(params)?, arrays.unwrap_or(false), one)))
     }
 
     #[napi(ts_return_type = "Promise<void>")]
@@ -339,24 +285,12 @@ impl NativeSql {
     ) -> Result<AsyncTask<SqlTask>> {
         let policy = SandboxPolicy::new(&prefix, allow_ddl).or_throw()?;
         let tx = tx.map(tx_id).transpose()?;
-        let op = SqlOp::Query(
-            tx,
-            sql,
-            params_of(params)?,
-            arrays.unwrap_or(false),
-            one.unwrap_or(false),
-        );
+        let op = SqlOp::Query(tx, sql, params_of(params)?, arrays.unwrap_or(false), one.unwrap_or(false));
         Ok(self.sandboxed_task(policy, op))
     }
 
     #[napi(ts_return_type = "Promise<void>")]
-    pub fn sandboxed_exec_async(
-        &self,
-        prefix: String,
-        allow_ddl: bool,
-        tx: Option<i64>,
-        script: String,
-    ) -> Result<AsyncTask<SqlTask>> {
+    pub fn sandboxed_exec_async(&self, prefix: String, allow_ddl: bool, tx: Option<i64>, script: String) -> Result<AsyncTask<SqlTask>> {
         let policy = SandboxPolicy::new(&prefix, allow_ddl).or_throw()?;
         let tx = tx.map(tx_id).transpose()?;
         Ok(self.sandboxed_task(policy, SqlOp::Exec(tx, script)))
@@ -397,19 +331,11 @@ impl NativeSql {
     }
 
     fn task(&self, op: SqlOp) -> AsyncTask<SqlTask> {
-        AsyncTask::new(SqlTask {
-            store: self.store.clone(),
-            op: Some(op),
-            policy: None,
-        })
+        AsyncTask::new(SqlTask { store: self.store.clone(), op: Some(op), policy: None })
     }
 
     fn sandboxed_task(&self, policy: SandboxPolicy, op: SqlOp) -> AsyncTask<SqlTask> {
-        AsyncTask::new(SqlTask {
-            store: self.store.clone(),
-            op: Some(op),
-            policy: Some(policy),
-        })
+        AsyncTask::new(SqlTask { store: self.store.clone(), op: Some(op), policy: Some(policy) })
     }
 }
 
@@ -469,11 +395,7 @@ impl Task for SqlTask {
             SqlOp::Run(None, sql, p) => s.run(&sql, &p, Wait::Block).map(SqlOut::Run),
             SqlOp::Run(Some(tx), sql, p) => s.tx_run(tx, &sql, &p).map(SqlOut::Run),
             SqlOp::Query(tx, sql, p, arrays, one) => {
-                let mut rows = if one {
-                    OwnedRows::with_limit(1)
-                } else {
-                    OwnedRows::default()
-                };
+                let mut rows = if one { OwnedRows::with_limit(1) } else { OwnedRows::default() };
                 match tx {
                     None => s.query(&sql, &p, &mut rows, Wait::Block),
                     Some(tx) => s.tx_query(tx, &sql, &p, &mut rows),
@@ -497,24 +419,13 @@ impl Task for SqlTask {
 
 fn sandboxed(s: &SqlStore, policy: &SandboxPolicy, op: SqlOp) -> aico_data_core::Result<SqlOut> {
     match op {
-        SqlOp::Run(tx, sql, p) => s
-            .sandboxed_run(policy, tx, &sql, &p, Wait::Block)
-            .map(SqlOut::Run),
+        SqlOp::Run(tx, sql, p) => s.sandboxed_run(policy, tx, &sql, &p, Wait::Block).map(SqlOut::Run),
         SqlOp::Query(tx, sql, p, arrays, one) => {
-            let mut rows = if one {
-                OwnedRows::with_limit(1)
-            } else {
-                OwnedRows::default()
-            };
-            s.sandboxed_query(policy, tx, &sql, &p, &mut rows, Wait::Block)
-                .map(|_| SqlOut::Rows(rows, arrays, one))
+            let mut rows = if one { OwnedRows::with_limit(1) } else { OwnedRows::default() };
+            s.sandboxed_query(policy, tx, &sql, &p, &mut rows, Wait::Block).map(|_| SqlOut::Rows(rows, arrays, one))
         }
-        SqlOp::Exec(tx, sql) => s
-            .sandboxed_exec(policy, tx, &sql, Wait::Block)
-            .map(|_| SqlOut::Unit),
-        _ => Err(aico_data_core::Error::invalid(
-            "this operation cannot be sandboxed",
-        )),
+        SqlOp::Exec(tx, sql) => s.sandboxed_exec(policy, tx, &sql, Wait::Block).map(|_| SqlOut::Unit),
+        _ => Err(aico_data_core::Error::invalid("this operation cannot be sandboxed")),
     }
 }
 

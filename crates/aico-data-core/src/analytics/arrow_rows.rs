@@ -47,18 +47,12 @@ fn timestamps(a: &ArrayRef, unit: &TimeUnit) -> Vec<Option<String>> {
         TimeUnit::Microsecond => ints::<TimestampMicrosecondType>(a, |v| v),
         TimeUnit::Nanosecond => ints::<TimestampNanosecondType>(a, |v| v),
     };
-    raw.into_iter()
-        .map(|v| v.map(|v| format_iso_micros(micros(v))))
-        .collect()
+    raw.into_iter().map(|v| v.map(|v| format_iso_micros(micros(v)))).collect()
 }
 
 fn decimal(a: &ArrayRef, scale: i8) -> Col<'static> {
     let arr = a.as_primitive::<Decimal128Type>();
-    if scale == 0
-        && arr
-            .iter()
-            .all(|v| v.is_none_or(|v| i64::try_from(v).is_ok()))
-    {
+    if scale == 0 && arr.iter().all(|v| v.is_none_or(|v| i64::try_from(v).is_ok())) {
         return Col::I64(arr.iter().map(|v| v.map(|v| v as i64)).collect());
     }
     let div = 10f64.powi(scale as i32);
@@ -67,17 +61,8 @@ fn decimal(a: &ArrayRef, scale: i8) -> Col<'static> {
 
 fn formatted(a: &ArrayRef) -> Result<Vec<Option<String>>> {
     let opts = FormatOptions::default();
-    let f = ArrayFormatter::try_new(a.as_ref(), &opts)
-        .map_err(|e| Error::Internal(format!("formatting result: {e}")))?;
-    Ok((0..a.len())
-        .map(|i| {
-            if a.is_null(i) {
-                None
-            } else {
-                Some(f.value(i).to_string())
-            }
-        })
-        .collect())
+    let f = ArrayFormatter::try_new(a.as_ref(), &opts).map_err(|e| Error::Internal(format!("formatting result: {e}")))?;
+    Ok((0..a.len()).map(|i| if a.is_null(i) { None } else { Some(f.value(i).to_string()) }).collect())
 }
 
 fn column(a: &ArrayRef) -> Result<Col<'_>> {
@@ -99,18 +84,8 @@ fn column(a: &ArrayRef) -> Result<Col<'_>> {
                 Col::F64(arr.iter().map(|v| v.map(|v| v as f64)).collect())
             }
         }
-        DataType::Float16 => Col::F64(
-            a.as_primitive::<Float16Type>()
-                .iter()
-                .map(|v| v.map(f64::from))
-                .collect(),
-        ),
-        DataType::Float32 => Col::F64(
-            a.as_primitive::<Float32Type>()
-                .iter()
-                .map(|v| v.map(f64::from))
-                .collect(),
-        ),
+        DataType::Float16 => Col::F64(a.as_primitive::<Float16Type>().iter().map(|v| v.map(f64::from)).collect()),
+        DataType::Float32 => Col::F64(a.as_primitive::<Float32Type>().iter().map(|v| v.map(f64::from)).collect()),
         DataType::Float64 => Col::F64(a.as_primitive::<Float64Type>().iter().collect()),
         DataType::Decimal128(_, scale) => decimal(a, *scale),
         DataType::Utf8 => Col::Str(a.as_ref(), Kind::Utf8),
@@ -120,10 +95,7 @@ fn column(a: &ArrayRef) -> Result<Col<'_>> {
         DataType::LargeBinary => Col::Str(a.as_ref(), Kind::LargeBinary),
         DataType::Timestamp(unit, _) => Col::Text(timestamps(a, unit)),
         DataType::Date32 => Col::Text(
-            a.as_primitive::<Date32Type>()
-                .iter()
-                .map(|v| v.map(|d| format_date(d as i64)))
-                .collect(),
+            a.as_primitive::<Date32Type>().iter().map(|v| v.map(|d| format_date(d as i64))).collect(),
         ),
         _ => Col::Text(formatted(a)?),
     })
@@ -141,17 +113,12 @@ impl RowView for BatchRow<'_, '_> {
 
     fn get(&self, index: usize) -> Result<ValueRef<'_>> {
         let r = self.row;
-        let col = self
-            .cols
-            .get(index)
-            .ok_or_else(|| Error::Internal(format!("no column {index}")))?;
+        let col = self.cols.get(index).ok_or_else(|| Error::Internal(format!("no column {index}")))?;
         Ok(match col {
             Col::Null => ValueRef::Null,
             Col::I64(v) => v[r].map_or(ValueRef::Null, ValueRef::Integer),
             Col::F64(v) => v[r].map_or(ValueRef::Null, ValueRef::Real),
-            Col::Text(v) => v[r]
-                .as_deref()
-                .map_or(ValueRef::Null, |s| ValueRef::Text(s.as_bytes())),
+            Col::Text(v) => v[r].as_deref().map_or(ValueRef::Null, |s| ValueRef::Text(s.as_bytes())),
             Col::Str(a, kind) => {
                 if a.is_null(r) {
                     ValueRef::Null

@@ -6,9 +6,7 @@ use std::marker::PhantomData;
 use std::ptr;
 
 use duckdb::arrow::array::{Array, AsArray, RecordBatch};
-use duckdb::arrow::datatypes::{
-    DataType, Float64Type, Int64Type, TimeUnit, TimestampMicrosecondType,
-};
+use duckdb::arrow::datatypes::{DataType, Float64Type, Int64Type, TimeUnit, TimestampMicrosecondType};
 use duckdb::ffi;
 
 use super::column_type::ColumnType;
@@ -50,22 +48,15 @@ impl<'c> ChunkAppender<'c> {
                 ffi::duckdb_appender_destroy(&mut appender);
                 return Err(Error::Internal(format!("cannot append to {table}: {msg}")));
             }
-            let mut logical: Vec<ffi::duckdb_logical_type> = types
-                .iter()
-                .map(|t| ffi::duckdb_create_logical_type(t.duckdb_type()))
-                .collect();
+            let mut logical: Vec<ffi::duckdb_logical_type> =
+                types.iter().map(|t| ffi::duckdb_create_logical_type(t.duckdb_type())).collect();
             let chunk = ffi::duckdb_create_data_chunk(logical.as_mut_ptr(), logical.len() as u64);
             for t in &mut logical {
                 ffi::duckdb_destroy_logical_type(t);
             }
             let columns = types
                 .iter()
-                .map(|&ty| Column {
-                    ty,
-                    vector: ptr::null_mut(),
-                    data: ptr::null_mut(),
-                    validity: ptr::null_mut(),
-                })
+                .map(|&ty| Column { ty, vector: ptr::null_mut(), data: ptr::null_mut(), validity: ptr::null_mut() })
                 .collect();
             let mut app = ChunkAppender {
                 appender,
@@ -165,9 +156,7 @@ impl<'c> ChunkAppender<'c> {
             (ColumnType::Text, ValueRef::Integer(i)) => self.put_str(col, i.to_string().as_bytes()),
             (ColumnType::Text, ValueRef::Real(f)) => self.put_str(col, f.to_string().as_bytes()),
             (ColumnType::Integer, ValueRef::Integer(i)) => self.put_i64(col, i),
-            (ColumnType::Integer, ValueRef::Real(f)) if f.is_finite() => {
-                self.put_i64(col, f as i64)
-            }
+            (ColumnType::Integer, ValueRef::Real(f)) if f.is_finite() => self.put_i64(col, f as i64),
             (ColumnType::Integer, ValueRef::Text(t)) => match parse_num::<i64>(t) {
                 Some(i) => self.put_i64(col, i),
                 None => self.coerce_failed(col),
@@ -180,8 +169,7 @@ impl<'c> ChunkAppender<'c> {
             },
             (ColumnType::Timestamp(unit), ValueRef::Text(t)) => {
                 // A number in a TEXT-affinity column arrives as text: read it as an epoch value.
-                let epoch =
-                    || parse_num::<i64>(t).and_then(|n| n.checked_mul(unit.micros_per_unit()));
+                let epoch = || parse_num::<i64>(t).and_then(|n| n.checked_mul(unit.micros_per_unit()));
                 match parse_iso_micros(t).or_else(epoch) {
                     Some(us) => self.put_i64(col, us),
                     None => self.coerce_failed(col),
@@ -252,22 +240,10 @@ impl<'c> ChunkAppender<'c> {
             let got = batch.column(i).data_type();
             let want = c.ty.arrow_type();
             let same = got == &want
-                || matches!(
-                    (got, &want),
-                    (
-                        DataType::Timestamp(TimeUnit::Microsecond, _),
-                        DataType::Timestamp(..)
-                    )
-                )
-                || matches!(
-                    (got, &want),
-                    (DataType::LargeUtf8 | DataType::Utf8View, DataType::Utf8)
-                );
+                || matches!((got, &want), (DataType::Timestamp(TimeUnit::Microsecond, _), DataType::Timestamp(..)))
+                || matches!((got, &want), (DataType::LargeUtf8 | DataType::Utf8View, DataType::Utf8));
             if !same {
-                return Err(Error::Corrupt(format!(
-                    "{}: column {i} is {got}, expected {want}",
-                    self.table
-                )));
+                return Err(Error::Corrupt(format!("{}: column {i} is {got}, expected {want}", self.table)));
             }
         }
         let n = batch.num_rows();
@@ -278,28 +254,15 @@ impl<'c> ChunkAppender<'c> {
                 let a = batch.column(col);
                 let at = self.len;
                 match self.columns[col].ty {
-                    ColumnType::Integer => self.copy_slice(
-                        col,
-                        at,
-                        &a.as_primitive::<Int64Type>().values()[start..start + take],
-                    ),
-                    ColumnType::Timestamp(_) => self.copy_slice(
-                        col,
-                        at,
-                        &a.as_primitive::<TimestampMicrosecondType>().values()[start..start + take],
-                    ),
-                    ColumnType::Real => self.copy_slice(
-                        col,
-                        at,
-                        &a.as_primitive::<Float64Type>().values()[start..start + take],
-                    ),
+                    ColumnType::Integer => self.copy_slice(col, at, &a.as_primitive::<Int64Type>().values()[start..start + take]),
+                    ColumnType::Timestamp(_) => {
+                        self.copy_slice(col, at, &a.as_primitive::<TimestampMicrosecondType>().values()[start..start + take])
+                    }
+                    ColumnType::Real => self.copy_slice(col, at, &a.as_primitive::<Float64Type>().values()[start..start + take]),
                     ColumnType::Boolean => {
                         let b = a.as_boolean();
                         for i in 0..take {
-                            unsafe {
-                                *self.columns[col].data.cast::<bool>().add(at + i) =
-                                    b.value(start + i)
-                            }
+                            unsafe { *self.columns[col].data.cast::<bool>().add(at + i) = b.value(start + i) }
                         }
                     }
                     ColumnType::Text => {
@@ -338,11 +301,7 @@ impl<'c> ChunkAppender<'c> {
     fn copy_slice<T: Copy>(&mut self, col: usize, at: usize, values: &[T]) {
         debug_assert!(at + values.len() <= self.capacity);
         unsafe {
-            std::ptr::copy_nonoverlapping(
-                values.as_ptr(),
-                self.columns[col].data.cast::<T>().add(at),
-                values.len(),
-            )
+            std::ptr::copy_nonoverlapping(values.as_ptr(), self.columns[col].data.cast::<T>().add(at), values.len())
         }
     }
 

@@ -21,10 +21,7 @@ fn hardened_settings(opts: &EngineOptions) -> Vec<(&'static str, String)> {
         ("autoload_known_extensions", "false".into()),
         ("allow_community_extensions", "false".into()),
         ("allow_persistent_secrets", "false".into()),
-        (
-            "memory_limit",
-            format!("{}MB", opts.memory_limit_mb.max(16)),
-        ),
+        ("memory_limit", format!("{}MB", opts.memory_limit_mb.max(16))),
         ("threads", opts.threads.max(1).to_string()),
         ("lock_configuration", "true".into()),
     ]
@@ -54,10 +51,7 @@ impl AnalyticsEngine {
 
     /// Opens an engine with `memory_limit_mb` and `threads` (smoke checks, `doctor`).
     pub fn open_in_memory(memory_limit_mb: u32, threads: u32) -> Result<AnalyticsEngine> {
-        Self::open(&EngineOptions {
-            memory_limit_mb,
-            threads,
-        })
+        Self::open(&EngineOptions { memory_limit_mb, threads })
     }
 
     /// Runs a statement list without results (internal use: not read-only checked).
@@ -68,17 +62,13 @@ impl AnalyticsEngine {
     /// Reads one setting's current value as text.
     pub fn setting(&self, name: &str) -> Result<String> {
         self.conn
-            .query_row("SELECT current_setting(?)::VARCHAR", [name], |r| {
-                r.get::<_, String>(0)
-            })
+            .query_row("SELECT current_setting(?)::VARCHAR", [name], |r| r.get::<_, String>(0))
             .map_err(map)
     }
 
     /// Runs a query whose single result is an integer.
     pub fn query_i64(&self, sql: &str) -> Result<i64> {
-        self.conn
-            .query_row(sql, [], |r| r.get::<_, i64>(0))
-            .map_err(map)
+        self.conn.query_row(sql, [], |r| r.get::<_, i64>(0)).map_err(map)
     }
 
     pub fn connection(&self) -> &Connection {
@@ -102,8 +92,7 @@ mod tests {
         assert_eq!(e.setting("autoload_known_extensions").unwrap(), "false");
         assert_eq!(e.setting("enable_external_access").unwrap(), "false");
         assert_eq!(e.setting("lock_configuration").unwrap(), "true");
-        e.execute_batch("CREATE TABLE t AS SELECT range AS i FROM range(100000)")
-            .unwrap();
+        e.execute_batch("CREATE TABLE t AS SELECT range AS i FROM range(100000)").unwrap();
         assert_eq!(e.query_i64("SELECT sum(i) FROM t").unwrap(), 4_999_950_000);
         assert_eq!(
             e.query_i64("SELECT quantile_disc(i, 0.5) FROM t").unwrap(),
@@ -114,11 +103,7 @@ mod tests {
     #[test]
     fn settings_cannot_be_changed_back_from_sql() {
         let e = AnalyticsEngine::open_in_memory(64, 1).unwrap();
-        for stmt in [
-            "SET temp_directory='/tmp/spill'",
-            "SET enable_external_access=true",
-            "PRAGMA memory_limit='10GB'",
-        ] {
+        for stmt in ["SET temp_directory='/tmp/spill'", "SET enable_external_access=true", "PRAGMA memory_limit='10GB'"] {
             assert!(e.execute_batch(stmt).is_err(), "{stmt} was accepted");
         }
         assert_eq!(e.setting("temp_directory").unwrap(), "");

@@ -46,12 +46,7 @@ impl EventLog {
         if q.len() == MAX_EVENTS {
             q.pop_front();
         }
-        q.push_back(AnalyticsEvent {
-            at_ms: now_micros() / 1000,
-            level,
-            kind,
-            message: message.into(),
-        });
+        q.push_back(AnalyticsEvent { at_ms: now_micros() / 1000, level, kind, message: message.into() });
     }
 
     pub(crate) fn take(&self) -> Vec<AnalyticsEvent> {

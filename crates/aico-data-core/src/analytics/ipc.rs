@@ -23,14 +23,9 @@ impl IpcStream {
     pub(crate) fn new(schema: &Schema, compress: bool) -> Result<IpcStream> {
         let mut opts = IpcWriteOptions::default();
         if compress {
-            opts = opts
-                .try_with_compression(Some(CompressionType::LZ4_FRAME))
-                .map_err(internal)?;
+            opts = opts.try_with_compression(Some(CompressionType::LZ4_FRAME)).map_err(internal)?;
         }
-        Ok(IpcStream {
-            writer: StreamWriter::try_new_with_options(Vec::new(), schema, opts)
-                .map_err(internal)?,
-        })
+        Ok(IpcStream { writer: StreamWriter::try_new_with_options(Vec::new(), schema, opts).map_err(internal)? })
     }
 
     pub(crate) fn write(&mut self, batch: &RecordBatch) -> Result<()> {
@@ -50,9 +45,6 @@ impl IpcStream {
 
 /// Reads every batch of one IPC stream. Malformed bytes are `CORRUPT`.
 pub(crate) fn read_stream(bytes: &[u8]) -> Result<Vec<RecordBatch>> {
-    let reader = StreamReader::try_new(bytes, None)
-        .map_err(|e| Error::Corrupt(format!("arrow ipc: {e}")))?;
-    reader
-        .map(|b| b.map_err(|e| Error::Corrupt(format!("arrow ipc: {e}"))))
-        .collect()
+    let reader = StreamReader::try_new(bytes, None).map_err(|e| Error::Corrupt(format!("arrow ipc: {e}")))?;
+    reader.map(|b| b.map_err(|e| Error::Corrupt(format!("arrow ipc: {e}")))).collect()
 }

@@ -14,13 +14,8 @@ pub struct EngineOptions {
 
 impl Default for EngineOptions {
     fn default() -> Self {
-        let cores = std::thread::available_parallelism()
-            .map(|n| n.get() as u32)
-            .unwrap_or(2);
-        EngineOptions {
-            memory_limit_mb: 1024,
-            threads: cores.clamp(1, 4),
-        }
+        let cores = std::thread::available_parallelism().map(|n| n.get() as u32).unwrap_or(2);
+        EngineOptions { memory_limit_mb: 1024, threads: cores.clamp(1, 4) }
     }
 }
 

@@ -16,12 +16,10 @@ pub(crate) fn map_duckdb_error(e: duckdb::Error) -> Error {
     use duckdb::Error as E;
     match e {
         E::DuckDBFailure(code, msg) => error_from_message(msg.unwrap_or_else(|| code.to_string())),
-        E::InvalidParameterCount(given, expected) => Error::invalid(format!(
-            "statement takes {expected} parameter(s), {given} given"
-        )),
-        E::InvalidParameterName(name) => {
-            Error::invalid(format!("statement has no parameter named ${name}"))
+        E::InvalidParameterCount(given, expected) => {
+            Error::invalid(format!("statement takes {expected} parameter(s), {given} given"))
         }
+        E::InvalidParameterName(name) => Error::invalid(format!("statement has no parameter named ${name}")),
         E::NulError(_) => Error::invalid("SQL text contains a NUL byte"),
         other => Error::Sql(other.to_string()),
     }
@@ -65,9 +63,7 @@ fn ordered<'p>(stmt: &Statement<'_>, params: &'p Params) -> Result<Vec<Bind<'p>>
     let expected = stmt.parameter_count();
     match params {
         Params::None if expected == 0 => Ok(Vec::new()),
-        Params::None => Err(Error::invalid(format!(
-            "statement takes {expected} parameter(s), none given"
-        ))),
+        Params::None => Err(Error::invalid(format!("statement takes {expected} parameter(s), none given"))),
         Params::Positional(values) => {
             if values.len() != expected {
                 return Err(Error::invalid(format!(
@@ -87,12 +83,11 @@ fn ordered<'p>(stmt: &Statement<'_>, params: &'p Params) -> Result<Vec<Bind<'p>>
                     .ok_or_else(|| Error::invalid(format!("missing parameter ${name}")))?;
                 out.push(Bind(&v.1));
             }
-            if let Some((extra, _)) = pairs.iter().find(|(k, _)| {
-                !(1..=expected).any(|i| stmt.parameter_name(i).is_ok_and(|n| n == *k))
-            }) {
-                return Err(Error::invalid(format!(
-                    "statement has no parameter named ${extra}"
-                )));
+            if let Some((extra, _)) = pairs
+                .iter()
+                .find(|(k, _)| !(1..=expected).any(|i| stmt.parameter_name(i).is_ok_and(|n| n == *k)))
+            {
+                return Err(Error::invalid(format!("statement has no parameter named ${extra}")));
             }
             Ok(out)
         }
@@ -109,9 +104,7 @@ pub(crate) fn stream(
 ) -> Result<SchemaRef> {
     let mut stmt = conn.prepare_cached(sql).map_err(map_duckdb_error)?;
     let binds = ordered(&stmt, params)?;
-    let mut batches = stmt
-        .stream_arrow(params_from_iter(binds))
-        .map_err(map_duckdb_error)?;
+    let mut batches = stmt.stream_arrow(params_from_iter(binds)).map_err(map_duckdb_error)?;
     let schema = batches.get_schema();
     for batch in batches.by_ref() {
         if !on_batch(&batch.map_err(map_duckdb_error)?)? {
@@ -122,21 +115,11 @@ pub(crate) fn stream(
 }
 
 /// Runs `sql` and sends its rows to `sink`.
-pub(crate) fn rows(
-    conn: &Connection,
-    sql: &str,
-    params: &Params,
-    sink: &mut dyn RowSink,
-) -> Result<()> {
+pub(crate) fn rows(conn: &Connection, sql: &str, params: &Params, sink: &mut dyn RowSink) -> Result<()> {
     let mut named = false;
     stream(conn, sql, params, |batch| {
         if !named {
-            let names: Vec<&str> = batch
-                .schema_ref()
-                .fields()
-                .iter()
-                .map(|f| f.name().as_str())
-                .collect();
+            let names: Vec<&str> = batch.schema_ref().fields().iter().map(|f| f.name().as_str()).collect();
             sink.columns(&names)?;
             named = true;
         }

@@ -41,9 +41,7 @@ pub(crate) fn error_from_message(msg: String) -> Error {
     } else if msg.starts_with("Constraint Error") {
         Error::Constraint(msg)
     } else if msg.starts_with("Out of Memory Error") {
-        Error::Sql(format!(
-            "{msg} (analytics runs in memory without spill files: raise memoryLimitMb)"
-        ))
+        Error::Sql(format!("{msg} (analytics runs in memory without spill files: raise memoryLimitMb)"))
     } else {
         Error::Sql(msg)
     }
@@ -69,9 +67,7 @@ impl RawDatabase {
                 let (n, v) = (cstring(name, "setting")?, cstring(value, "setting value")?);
                 if ffi::duckdb_set_config(config, n.as_ptr(), v.as_ptr()) != ffi::DuckDBSuccess {
                     ffi::duckdb_destroy_config(&mut config);
-                    return Err(Error::Internal(format!(
-                        "DuckDB rejected setting {name}={value:?}"
-                    )));
+                    return Err(Error::Internal(format!("DuckDB rejected setting {name}={value:?}")));
                 }
             }
             let mut db: ffi::duckdb_database = ptr::null_mut();
@@ -80,10 +76,7 @@ impl RawDatabase {
             let rc = ffi::duckdb_open_ext(path.as_ptr(), &mut db, config, &mut err);
             ffi::duckdb_destroy_config(&mut config);
             if rc != ffi::DuckDBSuccess {
-                return Err(Error::Internal(format!(
-                    "cannot open DuckDB: {}",
-                    take_message(err)
-                )));
+                return Err(Error::Internal(format!("cannot open DuckDB: {}", take_message(err))));
             }
             Ok(RawDatabase { db })
         }
@@ -143,9 +136,7 @@ impl RawConn {
         unsafe {
             let mut res = QueryResult(std::mem::zeroed());
             if ffi::duckdb_query(self.con, c.as_ptr(), &mut res.0) != ffi::DuckDBSuccess {
-                return Err(error_from_message(borrowed_message(
-                    ffi::duckdb_result_error(&mut res.0),
-                )));
+                return Err(error_from_message(borrowed_message(ffi::duckdb_result_error(&mut res.0))));
             }
             Ok(res)
         }
@@ -183,14 +174,10 @@ impl RawConn {
             let mut stmt: ffi::duckdb_prepared_statement = ptr::null_mut();
             let rc = ffi::duckdb_prepare(self.con, c.as_ptr(), &mut stmt);
             let out = if rc != ffi::DuckDBSuccess {
-                Err(error_from_message(borrowed_message(
-                    ffi::duckdb_prepare_error(stmt),
-                )))
+                Err(error_from_message(borrowed_message(ffi::duckdb_prepare_error(stmt))))
             } else {
                 Ok(match ffi::duckdb_prepared_statement_type(stmt) {
-                    ffi::duckdb_statement_type_DUCKDB_STATEMENT_TYPE_SELECT => {
-                        StatementKind::Select
-                    }
+                    ffi::duckdb_statement_type_DUCKDB_STATEMENT_TYPE_SELECT => StatementKind::Select,
                     other => StatementKind::Other(other),
                 })
             };

@@ -71,12 +71,7 @@ impl AnalyticsStore {
     /// Opens the analytics store of the folder `dir` over `sql`, keyed with the folder's
     /// DuckDB store key. A snapshot in `dir` is restored; one that fails to open (tampered,
     /// truncated, another key) is reported as an event and the next sync rebuilds instead.
-    pub fn open(
-        sql: Arc<SqlStore>,
-        key: StoreKey,
-        dir: &Path,
-        opts: AnalyticsOptions,
-    ) -> Result<AnalyticsStore> {
+    pub fn open(sql: Arc<SqlStore>, key: StoreKey, dir: &Path, opts: AnalyticsOptions) -> Result<AnalyticsStore> {
         for (i, m) in opts.mappings.iter().enumerate() {
             m.validate()?;
             if opts.mappings[..i].iter().any(|o| o.table == m.table) {
@@ -113,13 +108,7 @@ impl AnalyticsStore {
         }
         let interrupt = engine.connection().interrupt_handle();
         Ok(AnalyticsStore {
-            inner: Mutex::new(Some(Inner {
-                engine,
-                dirty: false,
-                last_sync: None,
-                last_snapshot: None,
-                pruned_to: 0,
-            })),
+            inner: Mutex::new(Some(Inner { engine, dirty: false, last_sync: None, last_snapshot: None, pruned_to: 0 })),
             sql,
             key,
             snapshot_path,
@@ -179,11 +168,7 @@ impl AnalyticsStore {
             return; // the next snapshot prunes
         }
         if let Err(e) = prune_changes(&self.sql, upto) {
-            self.events.push(
-                EventLevel::Warn,
-                "prune_failed",
-                format!("change log not pruned ([{}] {e})", e.code()),
-            );
+            self.events.push(EventLevel::Warn, "prune_failed", format!("change log not pruned ([{}] {e})", e.code()));
         }
     }
 
@@ -204,12 +189,7 @@ impl AnalyticsStore {
     }
 
     /// Runs a named report.
-    pub fn report(
-        &self,
-        report: Report,
-        params: &ReportParams,
-        sink: &mut dyn RowSink,
-    ) -> Result<()> {
+    pub fn report(&self, report: Report, params: &ReportParams, sink: &mut dyn RowSink) -> Result<()> {
         let bound = report.params(params)?;
         self.with(|inner| query::rows(inner.engine.connection(), report.sql(), &bound, sink))
     }
@@ -278,9 +258,7 @@ impl AnalyticsStore {
     /// the engine. Later calls fail with `CLOSED`. Idempotent.
     pub fn close(&self) -> Result<Option<SnapshotInfo>> {
         let mut g = self.inner.lock();
-        let Some(mut inner) = g.take() else {
-            return Ok(None);
-        };
+        let Some(mut inner) = g.take() else { return Ok(None) };
         if self.snapshot_path.is_some() && self.opts.snapshot_on_close && inner.dirty {
             return self.snapshot_locked(&mut inner).map(Some);
         }

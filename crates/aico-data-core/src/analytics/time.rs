@@ -132,11 +132,7 @@ pub fn parse_iso_micros(text: &[u8]) -> Option<i64> {
                 _ => return None,
             };
             let off = (oh * 60 + om) * 60_000_000;
-            Some(if sign == b'+' {
-                micros - off
-            } else {
-                micros + off
-            })
+            Some(if sign == b'+' { micros - off } else { micros + off })
         }
         _ => None,
     }
@@ -161,10 +157,7 @@ pub fn format_iso_micros(micros: i64) -> String {
     let frac = rem % 1_000_000;
     let (h, mi, s) = (secs / 3600, secs / 60 % 60, secs % 60);
     if frac % 1000 == 0 {
-        format!(
-            "{y:04}-{m:02}-{d:02}T{h:02}:{mi:02}:{s:02}.{:03}Z",
-            frac / 1000
-        )
+        format!("{y:04}-{m:02}-{d:02}T{h:02}:{mi:02}:{s:02}.{:03}Z", frac / 1000)
     } else {
         format!("{y:04}-{m:02}-{d:02}T{h:02}:{mi:02}:{s:02}.{frac:06}Z")
     }
@@ -196,52 +189,20 @@ mod tests {
         assert_eq!(parse_iso_micros(b"2025-01-01T00:00:00.000Z"), Some(base));
         assert_eq!(parse_iso_micros(b"2025-01-01T01:30:00+01:30"), Some(base));
         assert_eq!(parse_iso_micros(b"2024-12-31T23:00:00-0100"), Some(base));
-        assert_eq!(
-            parse_iso_micros(b"2025-01-01T00:00:00.5Z"),
-            Some(base + 500_000)
-        );
-        assert_eq!(
-            parse_iso_micros(b"2025-01-01T00:00:00.1234567Z"),
-            Some(base + 123_456)
-        );
-        assert_eq!(
-            parse_iso_micros(b"2024-02-29T12:00"),
-            Some(base - (307 * 24 - 12) * 3_600_000_000)
-        );
-        for bad in [
-            &b"2025-02-30"[..],
-            b"2025-13-01",
-            b"yesterday",
-            b"2025-01-01T25:00",
-            b"2025-01-01Tx",
-            b"",
-        ] {
-            assert_eq!(
-                parse_iso_micros(bad),
-                None,
-                "{}",
-                String::from_utf8_lossy(bad)
-            );
+        assert_eq!(parse_iso_micros(b"2025-01-01T00:00:00.5Z"), Some(base + 500_000));
+        assert_eq!(parse_iso_micros(b"2025-01-01T00:00:00.1234567Z"), Some(base + 123_456));
+        assert_eq!(parse_iso_micros(b"2024-02-29T12:00"), Some(base - (307 * 24 - 12) * 3_600_000_000));
+        for bad in [&b"2025-02-30"[..], b"2025-13-01", b"yesterday", b"2025-01-01T25:00", b"2025-01-01Tx", b""] {
+            assert_eq!(parse_iso_micros(bad), None, "{}", String::from_utf8_lossy(bad));
         }
     }
 
     #[test]
     fn formats_round_trip() {
-        for micros in [
-            0i64,
-            1_735_689_600_123_000,
-            1_735_689_600_123_456,
-            -86_400_000_000 - 1,
-        ] {
-            assert_eq!(
-                parse_iso_micros(format_iso_micros(micros).as_bytes()),
-                Some(micros)
-            );
+        for micros in [0i64, 1_735_689_600_123_000, 1_735_689_600_123_456, -86_400_000_000 - 1] {
+            assert_eq!(parse_iso_micros(format_iso_micros(micros).as_bytes()), Some(micros));
         }
-        assert_eq!(
-            format_iso_micros(1_735_689_600_000_000),
-            "2025-01-01T00:00:00.000Z"
-        );
+        assert_eq!(format_iso_micros(1_735_689_600_000_000), "2025-01-01T00:00:00.000Z");
         assert_eq!(format_date(days_from_civil(2000, 2, 29)), "2000-02-29");
     }
 }

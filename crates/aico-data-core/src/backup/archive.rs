@@ -21,16 +21,12 @@ pub(crate) fn check_name(name: &str) -> Result<()> {
             !seg.is_empty()
                 && seg != "."
                 && seg != ".."
-                && seg
-                    .chars()
-                    .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'))
+                && seg.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'))
         });
     if ok {
         Ok(())
     } else {
-        Err(Error::Corrupt(format!(
-            "backup entry has an unsafe name {name:?}"
-        )))
+        Err(Error::Corrupt(format!("backup entry has an unsafe name {name:?}")))
     }
 }
 
@@ -56,14 +52,11 @@ pub(crate) fn read_entry_header(r: &mut impl Read) -> std::io::Result<Option<(St
             r.read_exact(&mut name)?;
             let mut size = [0u8; 8];
             r.read_exact(&mut size)?;
-            let name = String::from_utf8(name).map_err(|_| {
-                super::container::into_io(Error::Corrupt("backup entry name is not UTF-8".into()))
-            })?;
+            let name = String::from_utf8(name)
+                .map_err(|_| super::container::into_io(Error::Corrupt("backup entry name is not UTF-8".into())))?;
             check_name(&name).map_err(super::container::into_io)?;
             Ok(Some((name, u64::from_le_bytes(size))))
         }
-        other => Err(super::container::into_io(Error::Corrupt(format!(
-            "unknown backup entry tag {other}"
-        )))),
+        other => Err(super::container::into_io(Error::Corrupt(format!("unknown backup entry tag {other}")))),
     }
 }

@@ -61,30 +61,21 @@ impl Header {
 
     pub(crate) fn from_bytes(b: &[u8]) -> Result<Header> {
         if b.len() < HEADER_LEN {
-            return Err(Error::Corrupt(format!(
-                "backup file is {} bytes, shorter than its header",
-                b.len()
-            )));
+            return Err(Error::Corrupt(format!("backup file is {} bytes, shorter than its header", b.len())));
         }
         if &b[..8] != MAGIC {
             return Err(Error::Corrupt("not an aico-data backup (bad magic)".into()));
         }
         if Sha256::digest(&b[..BODY_END]).as_slice() != &b[BODY_END..HEADER_LEN] {
-            return Err(Error::Corrupt(
-                "backup header checksum mismatch (damaged or altered)".into(),
-            ));
+            return Err(Error::Corrupt("backup header checksum mismatch (damaged or altered)".into()));
         }
         let version = u16::from_le_bytes([b[8], b[9]]);
         if version != FORMAT_VERSION {
-            return Err(Error::Corrupt(format!(
-                "unsupported backup format version {version}"
-            )));
+            return Err(Error::Corrupt(format!("unsupported backup format version {version}")));
         }
         let chunk_size = u32::from_le_bytes(b[12..16].try_into().unwrap());
         if chunk_size == 0 || chunk_size > MAX_CHUNK_SIZE {
-            return Err(Error::Corrupt(format!(
-                "backup chunk size {chunk_size} out of range"
-            )));
+            return Err(Error::Corrupt(format!("backup chunk size {chunk_size} out of range")));
         }
         Ok(Header {
             chunk_size,
@@ -134,12 +125,8 @@ impl<W: Write> ChunkWriter<W> {
     }
 
     fn seal_chunk(&mut self, last: bool) -> io::Result<()> {
-        let sealed = keys::seal(
-            self.key.bytes(),
-            &self.buf,
-            &chunk_aad(&self.header_hash, self.index, last),
-        )
-        .map_err(io::Error::other)?;
+        let sealed = keys::seal(self.key.bytes(), &self.buf, &chunk_aad(&self.header_hash, self.index, last))
+            .map_err(io::Error::other)?;
         self.out.write_all(&(sealed.len() as u32).to_le_bytes())?;
         self.out.write_all(&sealed)?;
         self.written += 4 + sealed.len() as u64;
@@ -208,19 +195,12 @@ impl<R: Read> ChunkReader<R> {
         read_exact_or_truncated(&mut self.input, &mut len)?;
         let len = u32::from_le_bytes(len) as usize;
         if len < keys::aead::OVERHEAD || len > self.max_sealed {
-            return Err(Error::Corrupt(format!(
-                "backup chunk {} has an impossible length {len}",
-                self.index
-            )));
+            return Err(Error::Corrupt(format!("backup chunk {} has an impossible length {len}", self.index)));
         }
         let mut sealed = vec![0u8; len];
         read_exact_or_truncated(&mut self.input, &mut sealed)?;
         self.consumed += 4 + len as u64;
-        let plain = match keys::open(
-            self.key.bytes(),
-            &sealed,
-            &chunk_aad(&self.header_hash, self.index, false),
-        ) {
+        let plain = match keys::open(self.key.bytes(), &sealed, &chunk_aad(&self.header_hash, self.index, false)) {
             Ok(p) => p,
             Err(_) => {
                 let p = keys::open(self.key.bytes(), &sealed, &chunk_aad(&self.header_hash, self.index, true))
@@ -233,9 +213,7 @@ impl<R: Read> ChunkReader<R> {
                 self.done = true;
                 let mut extra = [0u8; 1];
                 if self.input.read(&mut extra)? != 0 {
-                    return Err(Error::Corrupt(
-                        "bytes follow the final chunk of the backup".into(),
-                    ));
+                    return Err(Error::Corrupt("bytes follow the final chunk of the backup".into()));
                 }
                 p
             }
@@ -249,9 +227,7 @@ impl<R: Read> ChunkReader<R> {
 
 fn read_exact_or_truncated(r: &mut impl Read, buf: &mut [u8]) -> Result<()> {
     r.read_exact(buf).map_err(|e| match e.kind() {
-        io::ErrorKind::UnexpectedEof => {
-            Error::Corrupt("the backup is truncated (its final chunk is missing)".into())
-        }
+        io::ErrorKind::UnexpectedEof => Error::Corrupt("the backup is truncated (its final chunk is missing)".into()),
         _ => Error::io("reading the backup", e),
     })
 }
@@ -292,13 +268,7 @@ mod tests {
     use super::*;
 
     fn header() -> Header {
-        Header {
-            chunk_size: 64,
-            key_id: [1; 16],
-            backup_id: [2; 16],
-            created_ms: 3,
-            key_file: [4; KEYFILE_LEN],
-        }
+        Header { chunk_size: 64, key_id: [1; 16], backup_id: [2; 16], created_ms: 3, key_file: [4; KEYFILE_LEN] }
     }
 
     fn sealed(data: &[u8]) -> Vec<u8> {
@@ -322,17 +292,8 @@ mod tests {
         assert_eq!(open_all(&bytes).unwrap(), data);
         assert_eq!(open_all(&sealed(b"")).unwrap(), b"");
         // every truncation point fails
-        for cut in [
-            HEADER_LEN,
-            HEADER_LEN + 3,
-            HEADER_LEN + 4 + 64 + 41,
-            bytes.len() - 1,
-        ] {
-            assert_eq!(
-                open_all(&bytes[..cut]).unwrap_err().code(),
-                "CORRUPT",
-                "cut at {cut}"
-            );
+        for cut in [HEADER_LEN, HEADER_LEN + 3, HEADER_LEN + 4 + 64 + 41, bytes.len() - 1] {
+            assert_eq!(open_all(&bytes[..cut]).unwrap_err().code(), "CORRUPT", "cut at {cut}");
         }
         // a flipped bit anywhere fails
         for i in (0..bytes.len()).step_by(37) {

@@ -33,12 +33,7 @@ const MAX_MANIFEST: u64 = 4 << 20;
 /// master password at the time of the backup. Everything is authenticated before the
 /// restored files take their final names; on any failure the folder is left as it was found
 /// (missing, or empty). Wrong password: `WRONG_PASSWORD`. Tampered or truncated: `CORRUPT`.
-pub fn restore_backup(
-    file: &Path,
-    dir: &Path,
-    password: &[u8],
-    progress: &Progress,
-) -> Result<RestoreInfo> {
+pub fn restore_backup(file: &Path, dir: &Path, password: &[u8], progress: &Progress) -> Result<RestoreInfo> {
     let created_dir = match fs::read_dir(dir) {
         Ok(mut it) => {
             if it.next().is_some() {
@@ -62,27 +57,16 @@ pub fn restore_backup(
         } else if let Ok(entries) = fs::read_dir(dir) {
             for e in entries.flatten() {
                 let p = e.path();
-                let _ = if p.is_dir() {
-                    fs::remove_dir_all(&p)
-                } else {
-                    fs::remove_file(&p)
-                };
+                let _ = if p.is_dir() { fs::remove_dir_all(&p) } else { fs::remove_file(&p) };
             }
         }
     }
     res
 }
 
-fn restore_into(
-    file: &Path,
-    dir: &Path,
-    password: &[u8],
-    progress: &Progress,
-) -> Result<RestoreInfo> {
+fn restore_into(file: &Path, dir: &Path, password: &[u8], progress: &Progress) -> Result<RestoreInfo> {
     let f = fs::File::open(file).map_err(|e| match e.kind() {
-        std::io::ErrorKind::NotFound => {
-            Error::invalid(format!("backup file {} not found", file.display()))
-        }
+        std::io::ErrorKind::NotFound => Error::invalid(format!("backup file {} not found", file.display())),
         _ => Error::io(format!("opening {}", file.display()), e),
     })?;
     let total = f.metadata()?.len();
@@ -98,9 +82,7 @@ fn restore_into(
     let header = Header::from_bytes(&head[..got])?;
     let key_file = KeyFile::from_bytes(&header.key_file)?;
     if key_file.key_id() != header.key_id {
-        return Err(Error::Corrupt(
-            "the backup's key file does not match its key id".into(),
-        ));
+        return Err(Error::Corrupt("the backup's key file does not match its key id".into()));
     }
     let dek = key_file.unlock(password)?;
     progress.phase("restore", total);
@@ -113,27 +95,19 @@ fn restore_into(
     let mut block = zeroize::Zeroizing::new(vec![0u8; 256 * 1024]);
     let mut bytes = 0u64;
     loop {
-        let Some((name, size)) =
-            read_entry_header(&mut reader).map_err(|e| from_io(e, "reading the backup"))?
-        else {
+        let Some((name, size)) = read_entry_header(&mut reader).map_err(|e| from_io(e, "reading the backup"))? else {
             break;
         };
         if manifest.is_some() {
-            return Err(Error::Corrupt(
-                "an entry follows the backup manifest".into(),
-            ));
+            return Err(Error::Corrupt("an entry follows the backup manifest".into()));
         }
         if name == MANIFEST {
             if size > MAX_MANIFEST {
                 return Err(Error::Corrupt(format!("backup manifest of {size} bytes")));
             }
             let mut m = vec![0u8; size as usize];
-            reader
-                .read_exact(&mut m)
-                .map_err(|e| from_io(e, "reading the backup"))?;
-            manifest = Some(
-                String::from_utf8(m).map_err(|_| Error::Corrupt("manifest is not UTF-8".into()))?,
-            );
+            reader.read_exact(&mut m).map_err(|e| from_io(e, "reading the backup"))?;
+            manifest = Some(String::from_utf8(m).map_err(|_| Error::Corrupt("manifest is not UTF-8".into()))?);
             continue;
         }
         if restored.iter().any(|(n, _, _)| *n == name) || name == KEYFILE_NAME {
@@ -148,9 +122,7 @@ fn restore_into(
         let mut left = size;
         while left > 0 {
             let want = left.min(block.len() as u64) as usize;
-            reader
-                .read_exact(&mut block[..want])
-                .map_err(|e| from_io(e, "reading the backup"))?;
+            reader.read_exact(&mut block[..want]).map_err(|e| from_io(e, "reading the backup"))?;
             hasher.update(&block[..want]);
             out.write_all(&block[..want])?;
             left -= want as u64;
@@ -163,29 +135,19 @@ fn restore_into(
     // The end marker must be the last plaintext byte, and the stream must end with the
     // chunk sealed as final: reading once more checks both.
     let mut extra = [0u8; 1];
-    if reader
-        .read(&mut extra)
-        .map_err(|e| from_io(e, "reading the backup"))?
-        != 0
-    {
-        return Err(Error::Corrupt(
-            "data follows the end of the backup archive".into(),
-        ));
+    if reader.read(&mut extra).map_err(|e| from_io(e, "reading the backup"))? != 0 {
+        return Err(Error::Corrupt("data follows the end of the backup archive".into()));
     }
     let manifest = manifest.ok_or_else(|| Error::Corrupt("the backup has no manifest".into()))?;
     check_manifest(&manifest, &restored)?;
 
     // Complete and authentic: give the files their final names, the key file last (a folder
     // without a key file is not an aico-data folder, so a crash here is not mistaken for one).
-    let mut tops: Vec<String> = restored
-        .iter()
-        .map(|(n, _, _)| n.split('/').next().unwrap().to_string())
-        .collect();
+    let mut tops: Vec<String> = restored.iter().map(|(n, _, _)| n.split('/').next().unwrap().to_string()).collect();
     tops.sort();
     tops.dedup();
     for top in &tops {
-        fs::rename(staging.join(top), dir.join(top))
-            .map_err(|e| Error::io(format!("moving {top} into place"), e))?;
+        fs::rename(staging.join(top), dir.join(top)).map_err(|e| Error::io(format!("moving {top} into place"), e))?;
     }
     let key_path: PathBuf = dir.join(KEYFILE_NAME);
     let mut kf = fsutil::create_private(&staging.join(KEYFILE_NAME))?;
@@ -216,17 +178,12 @@ fn check_manifest(manifest: &str, restored: &[(String, u64, String)]) -> Result<
         .ok_or_else(|| Error::Corrupt("the backup manifest has no file list".into()))?;
     let listed = files.matches("{\"name\":").count();
     if listed != restored.len() {
-        return Err(Error::Corrupt(format!(
-            "manifest lists {listed} files, the backup holds {}",
-            restored.len()
-        )));
+        return Err(Error::Corrupt(format!("manifest lists {listed} files, the backup holds {}", restored.len())));
     }
     for (name, size, sha) in restored {
         let entry = format!("{{\"name\":\"{name}\",\"size\":{size},\"sha256\":\"{sha}\"}}");
         if !files.contains(&entry) {
-            return Err(Error::Corrupt(format!(
-                "{name} does not match the manifest"
-            )));
+            return Err(Error::Corrupt(format!("{name} does not match the manifest")));
         }
     }
     Ok(())

@@ -74,15 +74,10 @@ impl Drop for Scratch {
 /// Removes scratch folders that a backup killed mid-way left behind (their process is gone).
 /// They hold only encrypted copies, but they use space and nobody else would remove them.
 fn remove_stale_scratch(dir: &Path) {
-    let Ok(entries) = fs::read_dir(dir) else {
-        return;
-    };
+    let Ok(entries) = fs::read_dir(dir) else { return };
     for e in entries.flatten() {
         let name = e.file_name().to_string_lossy().into_owned();
-        let Some(pid) = name
-            .strip_prefix(".backup-")
-            .and_then(|r| r.split('-').next())
-            .and_then(|p| p.parse::<u32>().ok())
+        let Some(pid) = name.strip_prefix(".backup-").and_then(|r| r.split('-').next()).and_then(|p| p.parse::<u32>().ok())
         else {
             continue;
         };
@@ -96,58 +91,37 @@ fn remove_stale_scratch(dir: &Path) {
 /// Writes a backup of the open stores to `out` (which must not exist). `app_manifest` is a
 /// JSON object recorded verbatim in the manifest (schema versions, app name...). The file
 /// appears under its name only once complete: it is written as `<out>.partial-<pid>` first.
-pub fn write_backup(
-    out: &Path,
-    src: &BackupSources<'_>,
-    app_manifest: &str,
-    progress: &Progress,
-) -> Result<BackupInfo> {
+pub fn write_backup(out: &Path, src: &BackupSources<'_>, app_manifest: &str, progress: &Progress) -> Result<BackupInfo> {
     let app = app_manifest.trim();
     if !(app.starts_with('{') && app.ends_with('}')) {
-        return Err(Error::invalid(
-            "the backup manifest extra must be a JSON object",
-        ));
+        return Err(Error::invalid("the backup manifest extra must be a JSON object"));
     }
     if out.exists() {
-        return Err(Error::invalid(format!(
-            "{} already exists; choose a new file name",
-            out.display()
-        )));
+        return Err(Error::invalid(format!("{} already exists; choose a new file name", out.display())));
     }
     let parent = match out.parent() {
         Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
         _ => PathBuf::from("."),
     };
     if !parent.is_dir() {
-        return Err(Error::invalid(format!(
-            "folder {} does not exist",
-            parent.display()
-        )));
+        return Err(Error::invalid(format!("folder {} does not exist", parent.display())));
     }
     let plan = &src.plan;
     let key_file = fs::read(plan.dir.join(KEYFILE_NAME))
         .map_err(|e| Error::io(format!("reading the key file of {}", plan.dir.display()), e))?;
     let parsed = KeyFile::from_bytes(&key_file)?;
     if parsed.key_id() != plan.key_id {
-        return Err(Error::Corrupt(
-            "the key file on disk is not the one this data layer was opened with".into(),
-        ));
+        return Err(Error::Corrupt("the key file on disk is not the one this data layer was opened with".into()));
     }
 
     remove_stale_scratch(&plan.dir);
     let mut rand = [0u8; 8];
     crate::random::fill(&mut rand)?;
-    let scratch = Scratch(plan.dir.join(format!(
-        ".backup-{}-{}",
-        std::process::id(),
-        hex::encode(rand)
-    )));
+    let scratch = Scratch(plan.dir.join(format!(".backup-{}-{}", std::process::id(), hex::encode(rand))));
     fsutil::create_private_dir(&scratch.0)?;
 
     progress.phase("sql", 0);
-    let sql_pages = src
-        .sql
-        .backup_to(&scratch.0.join(SQL_FILE), &plan.libsql_key)?;
+    let sql_pages = src.sql.backup_to(&scratch.0.join(SQL_FILE), &plan.libsql_key)?;
     let mut files = vec![(SQL_FILE.to_string(), scratch.0.join(SQL_FILE))];
     if let Some(kv) = src.kv {
         progress.phase("kv", 0);
@@ -174,10 +148,7 @@ pub fn write_backup(
         key_id: plan.key_id,
         backup_id,
         created_ms,
-        key_file: key_file
-            .as_slice()
-            .try_into()
-            .map_err(|_| Error::Corrupt("key file length".into()))?,
+        key_file: key_file.as_slice().try_into().map_err(|_| Error::Corrupt("key file length".into()))?,
     };
     debug_assert_eq!(header.key_file.len(), KEYFILE_LEN);
 
@@ -187,11 +158,7 @@ pub fn write_backup(
     let _ = fs::remove_file(&partial);
     let result = (|| -> Result<u64> {
         let file = fsutil::create_private(&partial)?;
-        let mut w = ChunkWriter::new(
-            BufWriter::with_capacity(1 << 20, file),
-            &header,
-            plan.backup_key.clone(),
-        )?;
+        let mut w = ChunkWriter::new(BufWriter::with_capacity(1 << 20, file), &header, plan.backup_key.clone())?;
         let mut listed = Vec::with_capacity(files.len());
         let mut block = zeroize::Zeroizing::new(vec![0u8; 256 * 1024]);
         for ((name, path), size) in files.iter().zip(&sizes) {
@@ -203,9 +170,7 @@ pub fn write_backup(
                 let want = left.min(block.len() as u64) as usize;
                 let n = f.read(&mut block[..want])?;
                 if n == 0 {
-                    return Err(Error::Internal(format!(
-                        "{name} shrank while being backed up"
-                    )));
+                    return Err(Error::Internal(format!("{name} shrank while being backed up")));
                 }
                 hasher.update(&block[..n]);
                 w.write_all(&block[..n])?;
@@ -228,19 +193,13 @@ pub fn write_backup(
         w.write_all(manifest.as_bytes())?;
         w.write_all(&[TAG_END])?;
         let (buf, written) = w.finish()?;
-        let file = buf
-            .into_inner()
-            .map_err(|e| Error::io("writing the backup", e.into_error()))?;
+        let file = buf.into_inner().map_err(|e| Error::io("writing the backup", e.into_error()))?;
         file.sync_all()?;
         drop(file);
         if out.exists() {
-            return Err(Error::invalid(format!(
-                "{} appeared while the backup was written",
-                out.display()
-            )));
+            return Err(Error::invalid(format!("{} appeared while the backup was written", out.display())));
         }
-        fs::rename(&partial, out)
-            .map_err(|e| Error::io(format!("renaming the backup to {}", out.display()), e))?;
+        fs::rename(&partial, out).map_err(|e| Error::io(format!("renaming the backup to {}", out.display()), e))?;
         fsutil::fsync_dir(&parent)?;
         Ok(written)
     })();

@@ -30,13 +30,7 @@ pub(crate) fn seal_with_nonce(
 ) -> Result<Vec<u8>> {
     let cipher = XChaCha20Poly1305::new(key.into());
     let ct = cipher
-        .encrypt(
-            XNonce::from_slice(nonce),
-            Payload {
-                msg: plaintext,
-                aad,
-            },
-        )
+        .encrypt(XNonce::from_slice(nonce), Payload { msg: plaintext, aad })
         .map_err(|_| Error::Internal("encryption failed".into()))?;
     let mut out = Vec::with_capacity(1 + NONCE_LEN + ct.len());
     out.push(VERSION);
@@ -55,25 +49,14 @@ pub fn open(key: &[u8; KEY_LEN], sealed: &[u8], aad: &[u8]) -> Result<Vec<u8>> {
         )));
     }
     if sealed[0] != VERSION {
-        return Err(Error::Decrypt(format!(
-            "unknown sealed format version {}",
-            sealed[0]
-        )));
+        return Err(Error::Decrypt(format!("unknown sealed format version {}", sealed[0])));
     }
     let nonce = XNonce::from_slice(&sealed[1..1 + NONCE_LEN]);
     let cipher = XChaCha20Poly1305::new(key.into());
     cipher
-        .decrypt(
-            nonce,
-            Payload {
-                msg: &sealed[1 + NONCE_LEN..],
-                aad,
-            },
-        )
+        .decrypt(nonce, Payload { msg: &sealed[1 + NONCE_LEN..], aad })
         .map_err(|_| {
-            Error::Decrypt(
-                "authentication failed: wrong key, wrong associated data, or tampered bytes".into(),
-            )
+            Error::Decrypt("authentication failed: wrong key, wrong associated data, or tampered bytes".into())
         })
 }
 
@@ -88,10 +71,7 @@ mod tests {
         assert_eq!(sealed.len(), 5 + OVERHEAD);
         assert_eq!(open(&key, &sealed, b"ns:key").unwrap(), b"hello");
         // wrong associated data
-        assert_eq!(
-            open(&key, &sealed, b"ns:other").unwrap_err().code(),
-            "CORRUPT"
-        );
+        assert_eq!(open(&key, &sealed, b"ns:other").unwrap_err().code(), "CORRUPT");
         // wrong key
         assert!(open(&[8u8; 32], &sealed, b"ns:key").is_err());
         // every single flipped bit is detected
@@ -102,18 +82,14 @@ mod tests {
         }
         assert!(open(&key, &sealed[..10], b"ns:key").is_err());
         // two seals of the same plaintext differ (random nonce)
-        assert_ne!(
-            seal(&key, b"hello", b"").unwrap(),
-            seal(&key, b"hello", b"").unwrap()
-        );
+        assert_ne!(seal(&key, b"hello", b"").unwrap(), seal(&key, b"hello", b"").unwrap());
     }
 }
 
 /// HMAC-SHA256 of `data` under `key`: deterministic equality tokens for sealed fields.
 pub fn hmac_sha256(key: &[u8; KEY_LEN], data: &[u8]) -> [u8; 32] {
     use hmac::{Hmac, Mac};
-    let mut mac =
-        <Hmac<sha2::Sha256> as Mac>::new_from_slice(key).expect("HMAC takes any key length");
+    let mut mac = <Hmac<sha2::Sha256> as Mac>::new_from_slice(key).expect("HMAC takes any key length");
     mac.update(data);
     mac.finalize().into_bytes().into()
 }

@@ -25,11 +25,7 @@ impl KdfParams {
     pub const MAX_ITERATIONS: u32 = 64;
     pub const MAX_PARALLELISM: u32 = 16;
 
-    pub const DEFAULT: KdfParams = KdfParams {
-        memory_kib: 64 * 1024,
-        iterations: 3,
-        parallelism: 1,
-    };
+    pub const DEFAULT: KdfParams = KdfParams { memory_kib: 64 * 1024, iterations: 3, parallelism: 1 };
 
     /// Checks parameters requested for a new key file.
     pub fn validate_new(&self) -> Result<()> {
@@ -40,8 +36,7 @@ impl KdfParams {
                 Self::MIN_ITERATIONS
             )));
         }
-        self.validate_stored()
-            .map_err(|e| Error::invalid(e.to_string()))
+        self.validate_stored().map_err(|e| Error::invalid(e.to_string()))
     }
 
     /// Checks parameters read from a key file (bounded so a tampered file cannot hang us).
@@ -53,9 +48,7 @@ impl KdfParams {
             || self.parallelism == 0
             || self.parallelism > Self::MAX_PARALLELISM
         {
-            return Err(Error::Corrupt(format!(
-                "key file has out-of-range Argon2id parameters {self:?}"
-            )));
+            return Err(Error::Corrupt(format!("key file has out-of-range Argon2id parameters {self:?}")));
         }
         Ok(())
     }

@@ -55,10 +55,7 @@ impl KeyFile {
         params.validate_new()?;
         check_password(password)?;
         if path.exists() {
-            return Err(Error::invalid(format!(
-                "key file {} already exists",
-                path.display()
-            )));
+            return Err(Error::invalid(format!("key file {} already exists", path.display())));
         }
         let mut dek = Zeroizing::new([0u8; 32]);
         crate::random::fill(dek.as_mut())?;
@@ -69,12 +66,7 @@ impl KeyFile {
         Ok((kf, DataKey::from_parts(*dek, key_id)))
     }
 
-    fn wrap(
-        dek: &[u8; 32],
-        key_id: [u8; 16],
-        password: &[u8],
-        params: KdfParams,
-    ) -> Result<KeyFile> {
+    fn wrap(dek: &[u8; 32], key_id: [u8; 16], password: &[u8], params: KdfParams) -> Result<KeyFile> {
         let mut salt = [0u8; 16];
         crate::random::fill(&mut salt)?;
         let kek = params.derive(password, &salt)?;
@@ -93,13 +85,7 @@ impl KeyFile {
     ) -> Result<KeyFile> {
         let mut nonce = [0u8; NONCE_LEN];
         crate::random::fill(&mut nonce)?;
-        let mut kf = KeyFile {
-            params,
-            salt,
-            key_id,
-            nonce,
-            wrapped: [0u8; 48],
-        };
+        let mut kf = KeyFile { params, salt, key_id, nonce, wrapped: [0u8; 48] };
         let header = kf.to_bytes();
         let sealed = aead::seal_with_nonce(kek, &nonce, dek, &header[..AAD_END])?;
         // seal_with_nonce prefixes version + nonce; the key file stores them separately.
@@ -119,9 +105,7 @@ impl KeyFile {
     /// Reads and validates a key file. Truncated, oversized or altered files give `CORRUPT`.
     pub fn read(path: &Path) -> Result<KeyFile> {
         let bytes = fs::read(path).map_err(|e| match e.kind() {
-            std::io::ErrorKind::NotFound => {
-                Error::Io(format!("key file {} not found", path.display()))
-            }
+            std::io::ErrorKind::NotFound => Error::Io(format!("key file {} not found", path.display())),
             _ => Error::io(format!("reading key file {}", path.display()), e),
         })?;
         KeyFile::from_bytes(&bytes)
@@ -129,39 +113,24 @@ impl KeyFile {
 
     pub fn from_bytes(bytes: &[u8]) -> Result<KeyFile> {
         if bytes.len() != LEN {
-            return Err(Error::Corrupt(format!(
-                "key file is {} bytes, expected {LEN}",
-                bytes.len()
-            )));
+            return Err(Error::Corrupt(format!("key file is {} bytes, expected {LEN}", bytes.len())));
         }
         if &bytes[..8] != MAGIC {
-            return Err(Error::Corrupt(
-                "key file does not start with the aico-data magic".into(),
-            ));
+            return Err(Error::Corrupt("key file does not start with the aico-data magic".into()));
         }
         let digest = Sha256::digest(&bytes[..BODY_END]);
         if digest.as_slice() != &bytes[BODY_END..] {
-            return Err(Error::Corrupt(
-                "key file checksum mismatch (damaged or altered)".into(),
-            ));
+            return Err(Error::Corrupt("key file checksum mismatch (damaged or altered)".into()));
         }
         let version = u16::from_le_bytes([bytes[8], bytes[9]]);
         if version != FORMAT_VERSION {
-            return Err(Error::Corrupt(format!(
-                "unsupported key file version {version}"
-            )));
+            return Err(Error::Corrupt(format!("unsupported key file version {version}")));
         }
         if bytes[10] != KDF_ARGON2ID || bytes[11] != WRAP_XCHACHA {
-            return Err(Error::Corrupt(
-                "unknown KDF or wrap algorithm in key file".into(),
-            ));
+            return Err(Error::Corrupt("unknown KDF or wrap algorithm in key file".into()));
         }
         let u32_at = |o: usize| u32::from_le_bytes(bytes[o..o + 4].try_into().unwrap());
-        let params = KdfParams {
-            memory_kib: u32_at(12),
-            iterations: u32_at(16),
-            parallelism: u32_at(20),
-        };
+        let params = KdfParams { memory_kib: u32_at(12), iterations: u32_at(16), parallelism: u32_at(20) };
         params.validate_stored()?;
         Ok(KeyFile {
             params,
@@ -209,10 +178,7 @@ impl KeyFile {
         sealed.extend_from_slice(&self.wrapped);
         let dek = aead::open(kek, &sealed, &header[..AAD_END]).map_err(|_| Error::WrongPassword)?;
         let dek = Zeroizing::new(dek);
-        let key: [u8; 32] = dek
-            .as_slice()
-            .try_into()
-            .map_err(|_| Error::Corrupt("wrapped key length".into()))?;
+        let key: [u8; 32] = dek.as_slice().try_into().map_err(|_| Error::Corrupt("wrapped key length".into()))?;
         Ok(DataKey::from_parts(key, self.key_id))
     }
 
@@ -248,9 +214,7 @@ fn check_password(password: &[u8]) -> Result<()> {
 /// Writes `bytes` to a temp file beside `path`, fsyncs it, renames it over `path` and
 /// fsyncs the folder: a crash leaves either the old or the new key file, never half of one.
 pub(crate) fn write_atomic(path: &Path, bytes: &[u8], replace: bool) -> Result<()> {
-    let dir = path
-        .parent()
-        .ok_or_else(|| Error::invalid("key file path has no folder"))?;
+    let dir = path.parent().ok_or_else(|| Error::invalid("key file path has no folder"))?;
     let tmp = dir.join(format!(
         ".{}.tmp-{}",
         path.file_name().and_then(|n| n.to_str()).unwrap_or("key"),
@@ -269,10 +233,7 @@ pub(crate) fn write_atomic(path: &Path, bytes: &[u8], replace: bool) -> Result<(
         f.sync_all()?;
         drop(f);
         if !replace && path.exists() {
-            return Err(std::io::Error::new(
-                std::io::ErrorKind::AlreadyExists,
-                "key file exists",
-            ));
+            return Err(std::io::Error::new(std::io::ErrorKind::AlreadyExists, "key file exists"));
         }
         fs::rename(&tmp, path)?;
         #[cfg(unix)]
@@ -300,38 +261,20 @@ mod tests {
         assert!(!bytes.windows(32).any(|w| w == dek.expose()));
         let again = KeyFile::read(&path).unwrap();
         assert_eq!(again, kf);
-        assert_eq!(
-            again.unlock(b"correct horse").unwrap().expose(),
-            dek.expose()
-        );
+        assert_eq!(again.unlock(b"correct horse").unwrap().expose(), dek.expose());
         assert_eq!(again.unlock(b"wrong").unwrap_err().code(), "WRONG_PASSWORD");
-        assert_eq!(
-            fs::read(&path).unwrap(),
-            bytes,
-            "a failed unlock writes nothing"
-        );
+        assert_eq!(fs::read(&path).unwrap(), bytes, "a failed unlock writes nothing");
 
         KeyFile::change_password(&path, b"correct horse", b"battery staple", None).unwrap();
         let changed = KeyFile::read(&path).unwrap();
         assert_ne!(fs::read(&path).unwrap(), bytes);
+        assert_eq!(changed.unlock(b"battery staple").unwrap().expose(), dek.expose());
+        assert_eq!(changed.unlock(b"correct horse").unwrap_err().code(), "WRONG_PASSWORD");
         assert_eq!(
-            changed.unlock(b"battery staple").unwrap().expose(),
-            dek.expose()
-        );
-        assert_eq!(
-            changed.unlock(b"correct horse").unwrap_err().code(),
+            KeyFile::change_password(&path, b"nope", b"x", None).unwrap_err().code(),
             "WRONG_PASSWORD"
         );
-        assert_eq!(
-            KeyFile::change_password(&path, b"nope", b"x", None)
-                .unwrap_err()
-                .code(),
-            "WRONG_PASSWORD"
-        );
-        assert!(
-            KeyFile::create(&path, b"p", KdfParams::DEFAULT).is_err(),
-            "never overwrites"
-        );
+        assert!(KeyFile::create(&path, b"p", KdfParams::DEFAULT).is_err(), "never overwrites");
     }
 
     #[test]
@@ -340,22 +283,12 @@ mod tests {
         let path = dir.path().join(KEYFILE_NAME);
         KeyFile::create(&path, b"pw", KdfParams::DEFAULT).unwrap();
         let bytes = fs::read(&path).unwrap();
-        assert_eq!(
-            KeyFile::from_bytes(&bytes[..100]).unwrap_err().code(),
-            "CORRUPT"
-        );
-        assert_eq!(
-            KeyFile::from_bytes(&[0u8; LEN]).unwrap_err().code(),
-            "CORRUPT"
-        );
+        assert_eq!(KeyFile::from_bytes(&bytes[..100]).unwrap_err().code(), "CORRUPT");
+        assert_eq!(KeyFile::from_bytes(&[0u8; LEN]).unwrap_err().code(), "CORRUPT");
         for i in [0usize, 9, 13, 30, 45, 60, 100, 140] {
             let mut t = bytes.clone();
             t[i] ^= 0x40;
-            assert_eq!(
-                KeyFile::from_bytes(&t).unwrap_err().code(),
-                "CORRUPT",
-                "byte {i}"
-            );
+            assert_eq!(KeyFile::from_bytes(&t).unwrap_err().code(), "CORRUPT", "byte {i}");
         }
         // a forged checksum over altered wrapped bytes still fails the authenticated unwrap
         let mut t = bytes.clone();
@@ -368,18 +301,9 @@ mod tests {
     #[test]
     fn weak_params_refused() {
         let dir = tempfile::tempdir().unwrap();
-        let weak = KdfParams {
-            memory_kib: 1024,
-            iterations: 1,
-            parallelism: 1,
-        };
+        let weak = KdfParams { memory_kib: 1024, iterations: 1, parallelism: 1 };
         let err = KeyFile::create(&dir.path().join("k"), b"pw", weak).unwrap_err();
         assert_eq!(err.code(), "INVALID_ARGUMENT");
-        assert_eq!(
-            KeyFile::create(&dir.path().join("k"), b"", KdfParams::DEFAULT)
-                .unwrap_err()
-                .code(),
-            "INVALID_ARGUMENT"
-        );
+        assert_eq!(KeyFile::create(&dir.path().join("k"), b"", KdfParams::DEFAULT).unwrap_err().code(), "INVALID_ARGUMENT");
     }
 }

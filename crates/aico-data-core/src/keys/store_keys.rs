@@ -63,8 +63,7 @@ impl DataKey {
 
     /// Derives the key of one store: HKDF-SHA256(salt = key id, ikm = DEK, info = label).
     pub fn store_key(&self, store: Store) -> StoreKey {
-        self.derive(store.label())
-            .expect("HKDF output of 32 bytes is always valid")
+        self.derive(store.label()).expect("HKDF output of 32 bytes is always valid")
     }
 
     /// Derives a key for a sub-purpose (e.g. `chroma/hmac`). Labels are namespaced so that
@@ -76,8 +75,7 @@ impl DataKey {
     /// The key of one backup file: a label of its own (never a store or sub-purpose label)
     /// plus the backup's random id, so every backup has an independent key.
     pub fn backup_key(&self, backup_id: &[u8; 16]) -> StoreKey {
-        self.derive(&format!("backup/{}", hex::encode(backup_id)))
-            .expect("HKDF output of 32 bytes is always valid")
+        self.derive(&format!("backup/{}", hex::encode(backup_id))).expect("HKDF output of 32 bytes is always valid")
     }
 
     fn derive(&self, label: &str) -> Result<StoreKey> {
@@ -130,16 +128,10 @@ mod tests {
     #[test]
     fn labels_give_distinct_keys() {
         let dek = DataKey::from_parts([1u8; 32], [2u8; 16]);
-        let keys: Vec<[u8; 32]> = [
-            Store::Libsql,
-            Store::Duckdb,
-            Store::Rocksdb,
-            Store::Chroma,
-            Store::Sync,
-        ]
-        .iter()
-        .map(|s| *dek.store_key(*s).bytes())
-        .collect();
+        let keys: Vec<[u8; 32]> = [Store::Libsql, Store::Duckdb, Store::Rocksdb, Store::Chroma, Store::Sync]
+            .iter()
+            .map(|s| *dek.store_key(*s).bytes())
+            .collect();
         for i in 0..keys.len() {
             for j in i + 1..keys.len() {
                 assert_ne!(keys[i], keys[j]);
@@ -148,9 +140,6 @@ mod tests {
         // deterministic
         assert_eq!(*dek.store_key(Store::Libsql).bytes(), keys[0]);
         assert_ne!(*dek.subkey("libsql").unwrap().bytes(), keys[0]);
-        assert_eq!(
-            format!("{:?}", dek.store_key(Store::Sync)),
-            "StoreKey(<redacted>)"
-        );
+        assert_eq!(format!("{:?}", dek.store_key(Store::Sync)), "StoreKey(<redacted>)");
     }
 }

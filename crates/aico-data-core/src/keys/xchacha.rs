@@ -310,12 +310,7 @@ fn lengths(poly: &mut Poly, aad: &[&[u8]], ct_len: usize) {
 }
 
 /// Encrypts `data` in place and returns the tag.
-pub fn seal_in_place(
-    key: &[u8; KEY_LEN],
-    nonce: &[u8; NONCE_LEN],
-    aad: &[&[u8]],
-    data: &mut [u8],
-) -> [u8; TAG_LEN] {
+pub fn seal_in_place(key: &[u8; KEY_LEN], nonce: &[u8; NONCE_LEN], aad: &[&[u8]], data: &mut [u8]) -> [u8; TAG_LEN] {
     let (chacha, mut poly) = start(key, nonce, aad);
     chacha.apply(1, data);
     poly.update(data);
@@ -327,13 +322,7 @@ pub fn seal_in_place(
 /// Checks `tag` over the ciphertext `data`, then decrypts it in place. `false` (and `data`
 /// untouched) when the tag does not match.
 #[must_use]
-pub fn open_in_place(
-    key: &[u8; KEY_LEN],
-    nonce: &[u8; NONCE_LEN],
-    aad: &[&[u8]],
-    data: &mut [u8],
-    tag: &[u8],
-) -> bool {
+pub fn open_in_place(key: &[u8; KEY_LEN], nonce: &[u8; NONCE_LEN], aad: &[&[u8]], data: &mut [u8], tag: &[u8]) -> bool {
     let (chacha, mut poly) = start(key, nonce, aad);
     poly.update(data);
     poly.pad16();
@@ -376,9 +365,7 @@ mod tests {
     }
 
     fn crate_seal(key: &[u8; 32], nonce: &[u8; 24], aad: &[u8], msg: &[u8]) -> Vec<u8> {
-        XChaCha20Poly1305::new(key.into())
-            .encrypt(XNonce::from_slice(nonce), Payload { msg, aad })
-            .unwrap()
+        XChaCha20Poly1305::new(key.into()).encrypt(XNonce::from_slice(nonce), Payload { msg, aad }).unwrap()
     }
 
     /// draft-irtf-cfrg-xchacha-03, appendix A.3.1.
@@ -387,12 +374,8 @@ mod tests {
         let h = |s: &str| hex::decode(s.replace([' ', '\n'], "")).unwrap();
         let msg = b"Ladies and Gentlemen of the class of '99: If I could offer you only one tip for the future, sunscreen would be it.";
         let aad = h("50515253c0c1c2c3c4c5c6c7");
-        let key: [u8; 32] = h("808182838485868788898a8b8c8d8e8f909192939495969798999a9b9c9d9e9f")
-            .try_into()
-            .unwrap();
-        let nonce: [u8; 24] = h("404142434445464748494a4b4c4d4e4f5051525354555657")
-            .try_into()
-            .unwrap();
+        let key: [u8; 32] = h("808182838485868788898a8b8c8d8e8f909192939495969798999a9b9c9d9e9f").try_into().unwrap();
+        let nonce: [u8; 24] = h("404142434445464748494a4b4c4d4e4f5051525354555657").try_into().unwrap();
         let mut data = msg.to_vec();
         let tag = seal_in_place(&key, &nonce, &[&aad], &mut data);
         assert_eq!(
@@ -400,13 +383,7 @@ mod tests {
             h("bd6d179d3e83d43b9576579493c0e939572a1700252bfaccbed2902c21396cbb731c7f1b0b4aa6440bf3a82f4eda7e39ae64c6708c54c216cb96b72e1213b4522f8c9ba40db5d945b11b69b982c1bb9e3f3fac2bc369488f76b2383565d3fff921f9664c97637da9768812f615c68b13b52e")
         );
         assert_eq!(tag.to_vec(), h("c0875924c1c7987947deafd8780acf49"));
-        assert!(open_in_place(
-            &key,
-            &nonce,
-            &[&aad[..5], &aad[5..]],
-            &mut data,
-            &tag
-        ));
+        assert!(open_in_place(&key, &nonce, &[&aad[..5], &aad[5..]], &mut data, &tag));
         assert_eq!(&data, msg);
     }
 
@@ -418,11 +395,7 @@ mod tests {
             let nonce: [u8; 24] = rng.bytes(24).try_into().unwrap();
             let aad_len = (rng.next() % 90) as usize;
             let aad = rng.bytes(aad_len);
-            let split = if aad_len == 0 {
-                0
-            } else {
-                (rng.next() as usize) % aad_len
-            };
+            let split = if aad_len == 0 { 0 } else { (rng.next() as usize) % aad_len };
             let msg = rng.bytes(len);
             let expected = crate_seal(&key, &nonce, &aad, &msg);
             let mut data = msg.clone();
@@ -431,10 +404,7 @@ mod tests {
             // and ours opens the crate's output
             let (ct, t) = expected.split_at(len);
             let mut back = ct.to_vec();
-            assert!(
-                open_in_place(&key, &nonce, &[&aad], &mut back, t),
-                "open, len {len}"
-            );
+            assert!(open_in_place(&key, &nonce, &[&aad], &mut back, t), "open, len {len}");
             assert_eq!(back, msg);
         }
     }
@@ -455,48 +425,12 @@ mod tests {
         for i in 0..TAG_LEN * 8 {
             let mut t = tag;
             t[i / 8] ^= 1 << (i % 8);
-            assert!(!open_in_place(
-                &key,
-                &nonce,
-                &[b"ns\0key"],
-                &mut data.clone(),
-                &t
-            ));
+            assert!(!open_in_place(&key, &nonce, &[b"ns\0key"], &mut data.clone(), &t));
         }
-        assert!(!open_in_place(
-            &key,
-            &nonce,
-            &[b"ns\0kez"],
-            &mut data.clone(),
-            &tag
-        ));
-        assert!(!open_in_place(
-            &key,
-            &[4u8; 24],
-            &[b"ns\0key"],
-            &mut data.clone(),
-            &tag
-        ));
-        assert!(!open_in_place(
-            &[8u8; 32],
-            &nonce,
-            &[b"ns\0key"],
-            &mut data.clone(),
-            &tag
-        ));
-        assert!(!open_in_place(
-            &key,
-            &nonce,
-            &[b"ns\0key"],
-            &mut data.clone(),
-            &tag[..15]
-        ));
-        assert!(open_in_place(
-            &key,
-            &nonce,
-            &[b"ns", b"\0", b"key"],
-            &mut data,
-            &tag
-        ));
+        assert!(!open_in_place(&key, &nonce, &[b"ns\0kez"], &mut data.clone(), &tag));
+        assert!(!open_in_place(&key, &[4u8; 24], &[b"ns\0key"], &mut data.clone(), &tag));
+        assert!(!open_in_place(&[8u8; 32], &nonce, &[b"ns\0key"], &mut data.clone(), &tag));
+        assert!(!open_in_place(&key, &nonce, &[b"ns\0key"], &mut data.clone(), &tag[..15]));
+        assert!(open_in_place(&key, &nonce, &[b"ns", b"\0", b"key"], &mut data, &tag));
     }
 }

@@ -35,9 +35,7 @@ impl KvStore {
 pub fn ensure_unlocked(path: &Path) -> Result<()> {
     let names = DB::list_cf(&rocksdb::Options::default(), path).map_err(map_rocks)?;
     let tuning = Tuning::new(&KvOptions::default());
-    let descriptors = names
-        .iter()
-        .map(|n| ColumnFamilyDescriptor::new(n, tuning.cf_options(&NamespaceOptions::default())));
+    let descriptors = names.iter().map(|n| ColumnFamilyDescriptor::new(n, tuning.cf_options(&NamespaceOptions::default())));
     let mut db_opts = tuning.db_options(names.len());
     db_opts.create_if_missing(false);
     match DB::open_cf_descriptors(&db_opts, path, descriptors) {
@@ -60,9 +58,7 @@ pub fn ensure_unlocked(path: &Path) -> Result<()> {
 pub fn reseal_all(path: &Path, old: StoreKey, new: StoreKey, progress: &Progress) -> Result<u64> {
     let names = DB::list_cf(&rocksdb::Options::default(), path).map_err(map_rocks)?;
     let tuning = Tuning::new(&KvOptions::default());
-    let descriptors = names
-        .iter()
-        .map(|n| ColumnFamilyDescriptor::new(n, tuning.cf_options(&NamespaceOptions::default())));
+    let descriptors = names.iter().map(|n| ColumnFamilyDescriptor::new(n, tuning.cf_options(&NamespaceOptions::default())));
     let mut db_opts = tuning.db_options(names.len());
     db_opts.create_if_missing(false);
     let db = DB::open_cf_descriptors(&db_opts, path, descriptors).map_err(map_rocks)?;
@@ -70,21 +66,13 @@ pub fn reseal_all(path: &Path, old: StoreKey, new: StoreKey, progress: &Progress
     let new = Sealer::new(new)?;
     let mut total = 0u64;
     for name in &names {
-        let cf = db
-            .cf_handle(name)
-            .ok_or_else(|| Error::Internal(format!("column family {name} missing")))?;
-        total += db
-            .property_int_value_cf(cf, "rocksdb.estimate-num-keys")
-            .ok()
-            .flatten()
-            .unwrap_or(0);
+        let cf = db.cf_handle(name).ok_or_else(|| Error::Internal(format!("column family {name} missing")))?;
+        total += db.property_int_value_cf(cf, "rocksdb.estimate-num-keys").ok().flatten().unwrap_or(0);
     }
     progress.phase("kv", total);
     let mut resealed = 0u64;
     for name in &names {
-        let cf = db
-            .cf_handle(name)
-            .ok_or_else(|| Error::Internal(format!("column family {name} missing")))?;
+        let cf = db.cf_handle(name).ok_or_else(|| Error::Internal(format!("column family {name} missing")))?;
         let mut batch = WriteBatch::default();
         for item in db.iterator_cf(cf, IteratorMode::Start) {
             let (k, v) = item.map_err(map_rocks)?;
@@ -94,11 +82,7 @@ pub fn reseal_all(path: &Path, old: StoreKey, new: StoreKey, progress: &Progress
             }
             let (format, _) = header(&v)?;
             let (_, opened) = old.open(&v, name, &k)?;
-            batch.put_cf(
-                cf,
-                &k,
-                new.seal(format, opened.time(), name, &k, &[opened.bytes()])?,
-            );
+            batch.put_cf(cf, &k, new.seal(format, opened.time(), name, &k, &[opened.bytes()])?);
             resealed += 1;
             if batch.len() >= BATCH {
                 db.write(std::mem::take(&mut batch)).map_err(map_rocks)?;

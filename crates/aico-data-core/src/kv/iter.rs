@@ -24,11 +24,7 @@ pub struct ScanRange {
 
 impl Default for ScanRange {
     fn default() -> Self {
-        ScanRange {
-            lower: Bound::Unbounded,
-            upper: Bound::Unbounded,
-            reverse: false,
-        }
+        ScanRange { lower: Bound::Unbounded, upper: Bound::Unbounded, reverse: false }
     }
 }
 
@@ -36,11 +32,7 @@ impl ScanRange {
     /// Every key starting with `prefix`.
     pub fn prefix(prefix: &[u8]) -> ScanRange {
         let upper = prefix_end(prefix).map_or(Bound::Unbounded, Bound::Excluded);
-        ScanRange {
-            lower: Bound::Included(prefix.to_vec()),
-            upper,
-            reverse: false,
-        }
+        ScanRange { lower: Bound::Included(prefix.to_vec()), upper, reverse: false }
     }
 
     /// Narrows this range to keys starting with `prefix` as well.
@@ -109,14 +101,7 @@ pub struct ScanPage {
 impl KvStore {
     /// Up to `limit` live entries of `range` in `ns` after the cursor key `after` (in scan
     /// direction). Expired entries are skipped without being decrypted.
-    pub fn scan(
-        &self,
-        ns: &str,
-        range: &ScanRange,
-        after: Option<&[u8]>,
-        limit: usize,
-        keys_only: bool,
-    ) -> Result<ScanPage> {
+    pub fn scan(&self, ns: &str, range: &ScanRange, after: Option<&[u8]>, limit: usize, keys_only: bool) -> Result<ScanPage> {
         if limit == 0 {
             return Err(Error::invalid("scan limit must be at least 1"));
         }
@@ -135,11 +120,7 @@ impl KvStore {
         }
         if let (Some(l), Some(h)) = (&lo, &hi) {
             if l >= h {
-                return Ok(ScanPage {
-                    entries: Vec::new(),
-                    last: None,
-                    done: true,
-                });
+                return Ok(ScanPage { entries: Vec::new(), last: None, done: true });
             }
         }
         self.with(|o| {
@@ -158,11 +139,7 @@ impl KvStore {
                 it.seek_to_first();
             }
             let now = now_ms();
-            let mut page = ScanPage {
-                entries: Vec::with_capacity(limit.min(1024)),
-                last: None,
-                done: false,
-            };
+            let mut page = ScanPage { entries: Vec::with_capacity(limit.min(1024)), last: None, done: false };
             while let Some((k, v)) = it.item() {
                 if page.entries.len() == limit {
                     return Ok(page);
@@ -203,11 +180,7 @@ mod tests {
         let r = ScanRange::prefix(b"user:");
         assert_eq!(r.lower, Bound::Included(b"user:".to_vec()));
         assert_eq!(r.upper, Bound::Excluded(b"user;".to_vec()));
-        let narrowed = ScanRange {
-            lower: Bound::Included(b"user:5".to_vec()),
-            ..Default::default()
-        }
-        .with_prefix(b"user:");
+        let narrowed = ScanRange { lower: Bound::Included(b"user:5".to_vec()), ..Default::default() }.with_prefix(b"user:");
         assert_eq!(narrowed.lower, Bound::Included(b"user:5".to_vec()));
         assert_eq!(narrowed.upper, Bound::Excluded(b"user;".to_vec()));
     }

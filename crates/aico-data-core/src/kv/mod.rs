@@ -41,11 +41,11 @@ pub use batch::WriteOp;
 pub use iter::{ScanPage, ScanRange};
 pub use namespaces::{BUILTIN_NAMESPACES, QUEUE_NAMESPACE};
 pub use options::{
-    Compression, KvOptions, NamespaceOptions, OnLocked, QueueOptions, WalRecovery, MAX_KEY_BYTES,
-    MAX_NAMESPACE_BYTES, MAX_TOPIC_BYTES, MAX_VALUE_BYTES, WAL_RECOVERY,
+    Compression, KvOptions, NamespaceOptions, OnLocked, QueueOptions, MAX_KEY_BYTES, MAX_NAMESPACE_BYTES,
+    MAX_TOPIC_BYTES, MAX_VALUE_BYTES, WAL_RECOVERY, WalRecovery,
 };
-pub use queue::{DeadLetter, EnqueueOptions, Leased, MessageId, QueueDepth, Settle};
 pub use repair::{repair, NamespaceRepair, RepairReport};
+pub use queue::{DeadLetter, EnqueueOptions, Leased, MessageId, QueueDepth, Settle};
 pub use seal::Unsealed;
 pub use store::{Access, KvStore, NamespaceInfo, ReadInto, Wait, INLINE_MAX_BYTES, KV_DIR};
 pub use ttl::{now_ms, Ttl};
@@ -55,14 +55,11 @@ pub use ttl::{now_ms, Ttl};
 pub fn smoke(path: &std::path::Path) -> crate::Result<bool> {
     let mut secret = [0u8; 32];
     crate::random::fill(&mut secret)?;
-    let key =
-        crate::keys::DataKey::from_parts(secret, [0u8; 16]).store_key(crate::keys::Store::Rocksdb);
+    let key = crate::keys::DataKey::from_parts(secret, [0u8; 16]).store_key(crate::keys::Store::Rocksdb);
     zeroize::Zeroize::zeroize(&mut secret);
     let kv = KvStore::open(path, key, KvOptions::default())?;
     kv.put("cache", b"smoke", b"ok", Ttl::Default)?;
-    let ok = kv
-        .get("cache", b"smoke")?
-        .is_some_and(|v| v.bytes() == b"ok");
+    let ok = kv.get("cache", b"smoke")?.is_some_and(|v| v.bytes() == b"ok");
     kv.close()?;
     Ok(ok)
 }

@@ -87,27 +87,14 @@ fn bottommost(ns: &NamespaceOptions) -> rocksdb::DBCompressionType {
 
 /// Applies a namespace's compression to an open column family (a mutable RocksDB option).
 pub(crate) fn apply_compression(db: &DB, name: &str, ns: &NamespaceOptions) -> Result<()> {
-    let cf = db
-        .cf_handle(name)
-        .ok_or_else(|| Error::Internal(format!("column family {name} missing")))?;
-    let bottom = if ns.compression == super::Compression::None {
-        "kNoCompression"
-    } else {
-        "kZSTD"
-    };
-    db.set_options_cf(
-        cf,
-        &[
-            ("compression", ns.compression.rocks_option_name()),
-            ("bottommost_compression", bottom),
-        ],
-    )
-    .map_err(map_rocks)
+    let cf = db.cf_handle(name).ok_or_else(|| Error::Internal(format!("column family {name} missing")))?;
+    let bottom = if ns.compression == super::Compression::None { "kNoCompression" } else { "kZSTD" };
+    db.set_options_cf(cf, &[("compression", ns.compression.rocks_option_name()), ("bottommost_compression", bottom)])
+        .map_err(map_rocks)
 }
 
 fn meta_cf(db: &DB) -> Result<&rocksdb::ColumnFamily> {
-    db.cf_handle(META_CF)
-        .ok_or_else(|| Error::Internal("the default column family is missing".into()))
+    db.cf_handle(META_CF).ok_or_else(|| Error::Internal("the default column family is missing".into()))
 }
 
 pub(crate) fn meta_get(db: &DB, sealer: &Sealer, key: &[u8]) -> Result<Option<Vec<u8>>> {
@@ -117,13 +104,7 @@ pub(crate) fn meta_get(db: &DB, sealer: &Sealer, key: &[u8]) -> Result<Option<Ve
     }
 }
 
-pub(crate) fn meta_put(
-    db: &DB,
-    batch: &mut WriteBatch,
-    sealer: &Sealer,
-    key: &[u8],
-    value: &[u8],
-) -> Result<()> {
+pub(crate) fn meta_put(db: &DB, batch: &mut WriteBatch, sealer: &Sealer, key: &[u8], value: &[u8]) -> Result<()> {
     let rec = sealer.seal(FORMAT_VALUE, 0, META_CF, key, &[value])?;
     batch.put_cf(meta_cf(db)?, key, rec);
     Ok(())
@@ -132,9 +113,7 @@ pub(crate) fn meta_put(
 /// Checks (or, on a new store, writes) the format record. A store written under another
 /// data key fails here with `CORRUPT` instead of on the first read.
 pub(crate) fn check_format(db: &DB, sealer: &Sealer, writable: bool) -> Result<()> {
-    let found = db
-        .get_pinned_cf(meta_cf(db)?, FORMAT_KEY)
-        .map_err(map_rocks)?;
+    let found = db.get_pinned_cf(meta_cf(db)?, FORMAT_KEY).map_err(map_rocks)?;
     match found {
         Some(v) => {
             let (_, opened) = sealer.open(&v, META_CF, FORMAT_KEY).map_err(|_| {
@@ -178,8 +157,7 @@ pub(crate) fn load(db: &DB, sealer: &Sealer) -> Result<HashMap<String, Namespace
             .map_err(|_| Error::Corrupt("a namespace name in the KV metadata is not UTF-8".into()))?
             .to_string();
         let text = sealer.open(v, META_CF, k)?.1.into_vec();
-        let text = String::from_utf8(text)
-            .map_err(|_| Error::Corrupt(format!("namespace {name} options")))?;
+        let text = String::from_utf8(text).map_err(|_| Error::Corrupt(format!("namespace {name} options")))?;
         out.insert(name, NamespaceOptions::decode(&text)?);
         it.next();
     }
@@ -187,13 +165,7 @@ pub(crate) fn load(db: &DB, sealer: &Sealer) -> Result<HashMap<String, Namespace
     Ok(out)
 }
 
-pub(crate) fn save(
-    db: &DB,
-    batch: &mut WriteBatch,
-    sealer: &Sealer,
-    name: &str,
-    ns: &NamespaceOptions,
-) -> Result<()> {
+pub(crate) fn save(db: &DB, batch: &mut WriteBatch, sealer: &Sealer, name: &str, ns: &NamespaceOptions) -> Result<()> {
     meta_put(db, batch, sealer, &ns_key(name), ns.encode().as_bytes())
 }
 

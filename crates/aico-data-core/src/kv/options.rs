@@ -36,9 +36,7 @@ impl Compression {
             "none" => Ok(Compression::None),
             "lz4" => Ok(Compression::Lz4),
             "zstd" => Ok(Compression::Zstd),
-            other => Err(Error::invalid(format!(
-                "compression must be 'none', 'lz4' or 'zstd', not {other:?}"
-            ))),
+            other => Err(Error::invalid(format!("compression must be 'none', 'lz4' or 'zstd', not {other:?}"))),
         }
     }
 
@@ -70,42 +68,29 @@ pub struct NamespaceOptions {
 
 impl Default for NamespaceOptions {
     fn default() -> Self {
-        NamespaceOptions {
-            ttl_ms: None,
-            compression: Compression::Lz4,
-        }
+        NamespaceOptions { ttl_ms: None, compression: Compression::Lz4 }
     }
 }
 
 impl NamespaceOptions {
     /// Text form stored (sealed) in the meta column family: `ttl=<ms|none>;compression=<name>`.
     pub(crate) fn encode(&self) -> String {
-        let ttl = self
-            .ttl_ms
-            .map_or_else(|| "none".to_string(), |t| t.to_string());
+        let ttl = self.ttl_ms.map_or_else(|| "none".to_string(), |t| t.to_string());
         format!("ttl={ttl};compression={}", self.compression.name())
     }
 
     pub(crate) fn decode(s: &str) -> Result<NamespaceOptions> {
         let mut o = NamespaceOptions::default();
         for part in s.split(';').filter(|p| !p.is_empty()) {
-            let (k, v) = part.split_once('=').ok_or_else(|| {
-                Error::Corrupt(format!(
-                    "namespace options {s:?}: {part:?} is not key=value"
-                ))
-            })?;
+            let (k, v) = part
+                .split_once('=')
+                .ok_or_else(|| Error::Corrupt(format!("namespace options {s:?}: {part:?} is not key=value")))?;
             match k {
                 "ttl" if v == "none" => o.ttl_ms = None,
                 "ttl" => {
-                    o.ttl_ms =
-                        Some(v.parse().map_err(|_| {
-                            Error::Corrupt(format!("namespace options {s:?}: bad ttl"))
-                        })?)
+                    o.ttl_ms = Some(v.parse().map_err(|_| Error::Corrupt(format!("namespace options {s:?}: bad ttl")))?)
                 }
-                "compression" => {
-                    o.compression =
-                        Compression::parse(v).map_err(|e| Error::Corrupt(e.to_string()))?
-                }
+                "compression" => o.compression = Compression::parse(v).map_err(|e| Error::Corrupt(e.to_string()))?,
                 // Options written by a newer version: ignored, so that old code still opens.
                 _ => {}
             }
@@ -227,26 +212,14 @@ mod tests {
 
     #[test]
     fn namespace_options_roundtrip() {
-        let o = NamespaceOptions {
-            ttl_ms: Some(1500),
-            compression: Compression::Zstd,
-        };
+        let o = NamespaceOptions { ttl_ms: Some(1500), compression: Compression::Zstd };
         assert_eq!(NamespaceOptions::decode(&o.encode()).unwrap(), o);
         let d = NamespaceOptions::default();
         assert_eq!(NamespaceOptions::decode(&d.encode()).unwrap(), d);
-        assert_eq!(
-            NamespaceOptions::decode("ttl=x").unwrap_err().code(),
-            "CORRUPT"
-        );
-        assert_eq!(
-            NamespaceOptions::decode("ttl=5;future=1").unwrap().ttl_ms,
-            Some(5)
-        );
+        assert_eq!(NamespaceOptions::decode("ttl=x").unwrap_err().code(), "CORRUPT");
+        assert_eq!(NamespaceOptions::decode("ttl=5;future=1").unwrap().ttl_ms, Some(5));
         assert_eq!(Compression::parse("ZSTD").unwrap(), Compression::Zstd);
-        assert_eq!(
-            Compression::parse("snappy").unwrap_err().code(),
-            "INVALID_ARGUMENT"
-        );
+        assert_eq!(Compression::parse("snappy").unwrap_err().code(), "INVALID_ARGUMENT");
     }
 
     #[test]

@@ -58,11 +58,7 @@ impl std::fmt::Display for MessageId {
 
 impl MessageId {
     pub fn parse(s: &str) -> Result<MessageId> {
-        let bad = || {
-            Error::invalid(format!(
-                "{s:?} is not a queue message id (<topic>#<seq>.<attempt>)"
-            ))
-        };
+        let bad = || Error::invalid(format!("{s:?} is not a queue message id (<topic>#<seq>.<attempt>)"));
         let (topic, rest) = s.rsplit_once('#').ok_or_else(bad)?;
         let (seq, attempt) = rest.split_once('.').ok_or_else(bad)?;
         check_topic(topic)?;
@@ -169,20 +165,13 @@ fn parse_key(key: &[u8]) -> Result<(String, u64)> {
     if key.len() < 10 || key[key.len() - 9] != 0 {
         return Err(bad());
     }
-    let topic = std::str::from_utf8(&key[1..key.len() - 9])
-        .map_err(|_| bad())?
-        .to_string();
+    let topic = std::str::from_utf8(&key[1..key.len() - 9]).map_err(|_| bad())?.to_string();
     let seq = u64::from_be_bytes(key[key.len() - 8..].try_into().expect("8"));
     Ok((topic, seq))
 }
 
 /// Visits every `(key, value)` whose key starts with `prefix`, in order, until `f` says stop.
-fn visit(
-    db: &DB,
-    cf: &rocksdb::ColumnFamily,
-    prefix: &[u8],
-    mut f: impl FnMut(&[u8], &[u8]) -> Result<bool>,
-) -> Result<()> {
+fn visit(db: &DB, cf: &rocksdb::ColumnFamily, prefix: &[u8], mut f: impl FnMut(&[u8], &[u8]) -> Result<bool>) -> Result<()> {
     let mut ro = ReadOptions::default();
     ro.set_iterate_lower_bound(prefix.to_vec());
     if let Some(end) = prefix_end(prefix) {
@@ -200,20 +189,8 @@ fn visit(
 }
 
 impl KvStore {
-    fn seal_message(
-        &self,
-        key: &[u8],
-        time: u64,
-        state: &MsgState,
-        payload: &[u8],
-    ) -> Result<Vec<u8>> {
-        self.sealer.seal(
-            FORMAT_QUEUE,
-            time,
-            QUEUE_NAMESPACE,
-            key,
-            &[&state.encode(), payload],
-        )
+    fn seal_message(&self, key: &[u8], time: u64, state: &MsgState, payload: &[u8]) -> Result<Vec<u8>> {
+        self.sealer.seal(FORMAT_QUEUE, time, QUEUE_NAMESPACE, key, &[&state.encode(), payload])
     }
 
     fn open_message(&self, key: &[u8], stored: &[u8]) -> Result<(MsgState, Vec<u8>)> {
@@ -231,11 +208,7 @@ impl KvStore {
         let writable = self.access() == super::store::Access::Primary;
         self.with(|o| {
             q.next_seq = match meta_get(&o.db, &self.sealer, NEXT_SEQ_KEY)? {
-                Some(b) => u64::from_be_bytes(
-                    b.as_slice()
-                        .try_into()
-                        .map_err(|_| Error::Corrupt("queue counter".into()))?,
-                ),
+                Some(b) => u64::from_be_bytes(b.as_slice().try_into().map_err(|_| Error::Corrupt("queue counter".into()))?),
                 None => 1,
             };
             if !writable {
@@ -256,18 +229,12 @@ impl KvStore {
                 batch.delete_cf(cf, lease_key);
                 Ok(true)
             })?;
-            o.db.write_opt(batch, &self.write_opts)
-                .map_err(|e| self.note_write_error(e))
+            o.db.write_opt(batch, &self.write_opts).map_err(|e| self.note_write_error(e))
         })
     }
 
     /// Appends `payloads` to `topic` (one atomic write); returns their sequence numbers.
-    pub fn enqueue_many<P: AsRef<[u8]>>(
-        &self,
-        topic: &str,
-        payloads: &[P],
-        opts: EnqueueOptions,
-    ) -> Result<Vec<u64>> {
+    pub fn enqueue_many<P: AsRef<[u8]>>(&self, topic: &str, payloads: &[P], opts: EnqueueOptions) -> Result<Vec<u64>> {
         check_topic(topic)?;
         for p in payloads {
             check_value(p.as_ref())?;
@@ -291,23 +258,12 @@ impl KvStore {
             for (i, p) in payloads.iter().enumerate() {
                 let seq = q.next_seq + i as u64;
                 let key = msg_key(MESSAGE, topic, seq);
-                batch.put_cf(
-                    cf,
-                    &key,
-                    self.seal_message(&key, visible, &state, p.as_ref())?,
-                );
+                batch.put_cf(cf, &key, self.seal_message(&key, visible, &state, p.as_ref())?);
                 seqs.push(seq);
             }
             let next = q.next_seq + payloads.len() as u64;
-            meta_put(
-                &o.db,
-                &mut batch,
-                &self.sealer,
-                NEXT_SEQ_KEY,
-                &next.to_be_bytes(),
-            )?;
-            o.db.write_opt(batch, &self.write_opts)
-                .map_err(|e| self.note_write_error(e))?;
+            meta_put(&o.db, &mut batch, &self.sealer, NEXT_SEQ_KEY, &next.to_be_bytes())?;
+            o.db.write_opt(batch, &self.write_opts).map_err(|e| self.note_write_error(e))?;
             q.next_seq = next;
             Ok(seqs)
         })
@@ -322,9 +278,7 @@ impl KvStore {
     pub fn lease(&self, topic: &str, max: usize, visibility_ms: u64) -> Result<Vec<Leased>> {
         check_topic(topic)?;
         if max == 0 || visibility_ms == 0 {
-            return Err(Error::invalid(
-                "lease needs at least 1 message and a visibility timeout of at least 1 ms",
-            ));
+            return Err(Error::invalid("lease needs at least 1 message and a visibility timeout of at least 1 ms"));
         }
         let _q = self.queue.lock();
         self.with_writable(|o| {
@@ -345,26 +299,17 @@ impl KvStore {
                 }
                 state.attempts += 1;
                 state.leased = true;
-                batch.put_cf(
-                    cf,
-                    key,
-                    self.seal_message(key, lease_until, &state, &payload)?,
-                );
+                batch.put_cf(cf, key, self.seal_message(key, lease_until, &state, &payload)?);
                 batch.put_cf(cf, msg_key(LEASE, topic, seq), []);
                 out.push(Leased {
-                    id: MessageId {
-                        topic: topic.to_string(),
-                        seq,
-                        attempt: state.attempts,
-                    },
+                    id: MessageId { topic: topic.to_string(), seq, attempt: state.attempts },
                     payload,
                     enqueued_at: state.enqueued_at,
                     lease_until,
                 });
                 Ok(out.len() < max)
             })?;
-            o.db.write_opt(batch, &self.write_opts)
-                .map_err(|e| self.note_write_error(e))?;
+            o.db.write_opt(batch, &self.write_opts).map_err(|e| self.note_write_error(e))?;
             Ok(out)
         })
     }
@@ -400,9 +345,7 @@ impl KvStore {
         self.with_writable(|o| {
             let (cf, _) = o.any_cf(QUEUE_NAMESPACE)?;
             let key = msg_key(MESSAGE, &id.topic, id.seq);
-            let Some(stored) = o.db.get_pinned_cf(cf, &key).map_err(map_rocks)? else {
-                return Ok(false);
-            };
+            let Some(stored) = o.db.get_pinned_cf(cf, &key).map_err(map_rocks)? else { return Ok(false) };
             let (mut state, payload) = self.open_message(&key, &stored)?;
             if state.attempts != id.attempt || !state.leased {
                 return Ok(false);
@@ -420,28 +363,14 @@ impl KvStore {
                 }
                 Settle::Nack { delay_ms } => {
                     state.leased = false;
-                    batch.put_cf(
-                        cf,
-                        &key,
-                        self.seal_message(&key, now.saturating_add(delay_ms), &state, &payload)?,
-                    );
+                    batch.put_cf(cf, &key, self.seal_message(&key, now.saturating_add(delay_ms), &state, &payload)?);
                     batch.delete_cf(cf, &lease_key);
                 }
                 Settle::Extend { visibility_ms } => {
-                    batch.put_cf(
-                        cf,
-                        &key,
-                        self.seal_message(
-                            &key,
-                            now.saturating_add(visibility_ms),
-                            &state,
-                            &payload,
-                        )?,
-                    );
+                    batch.put_cf(cf, &key, self.seal_message(&key, now.saturating_add(visibility_ms), &state, &payload)?);
                 }
             }
-            o.db.write_opt(batch, &self.write_opts)
-                .map_err(|e| self.note_write_error(e))?;
+            o.db.write_opt(batch, &self.write_opts).map_err(|e| self.note_write_error(e))?;
             Ok(true)
         })
     }
@@ -492,8 +421,7 @@ impl KvStore {
                 moved += 1;
                 Ok(true)
             })?;
-            o.db.write_opt(batch, &self.write_opts)
-                .map_err(|e| self.note_write_error(e))?;
+            o.db.write_opt(batch, &self.write_opts).map_err(|e| self.note_write_error(e))?;
             Ok(moved)
         })
     }
@@ -536,33 +464,17 @@ mod tests {
 
     #[test]
     fn ids_and_keys() {
-        let id = MessageId {
-            topic: "a#b".into(),
-            seq: 42,
-            attempt: 3,
-        };
+        let id = MessageId { topic: "a#b".into(), seq: 42, attempt: 3 };
         assert_eq!(id.to_string(), "a#b#42.3");
         assert_eq!(MessageId::parse(&id.to_string()).unwrap(), id);
         for bad in ["", "x", "t#1", "t#a.1", "#1.1"] {
-            assert_eq!(
-                MessageId::parse(bad).unwrap_err().code(),
-                "INVALID_ARGUMENT",
-                "{bad:?}"
-            );
+            assert_eq!(MessageId::parse(bad).unwrap_err().code(), "INVALID_ARGUMENT", "{bad:?}");
         }
         let k = msg_key(MESSAGE, "topic", 7);
         assert_eq!(parse_key(&k).unwrap(), ("topic".to_string(), 7));
-        let s = MsgState {
-            attempts: 2,
-            max_attempts: 5,
-            enqueued_at: 99,
-            leased: true,
-        };
+        let s = MsgState { attempts: 2, max_attempts: 5, enqueued_at: 99, leased: true };
         let d = MsgState::decode(&s.encode()).unwrap();
-        assert_eq!(
-            (d.attempts, d.max_attempts, d.enqueued_at, d.leased),
-            (2, 5, 99, true)
-        );
+        assert_eq!((d.attempts, d.max_attempts, d.enqueued_at, d.leased), (2, 5, 99, true));
     }
 }
 
@@ -572,9 +484,7 @@ pub(crate) fn message_ref(key: &[u8]) -> Option<String> {
     if key.first() != Some(&MESSAGE) {
         return None;
     }
-    parse_key(key)
-        .ok()
-        .map(|(topic, seq)| format!("{topic}#{seq}"))
+    parse_key(key).ok().map(|(topic, seq)| format!("{topic}#{seq}"))
 }
 
 impl KvStore {
@@ -600,8 +510,7 @@ impl KvStore {
                 }
                 Ok(true)
             })?;
-            o.db.write_opt(batch, &self.write_opts)
-                .map_err(|e| self.note_write_error(e))?;
+            o.db.write_opt(batch, &self.write_opts).map_err(|e| self.note_write_error(e))?;
             Ok((kept, dropped))
         })
     }

@@ -63,14 +63,11 @@ pub struct RepairReport {
 /// Raw record counts per column family and the queue's message refs, from a read-only open.
 fn raw_census(path: &Path) -> Result<(BTreeMap<String, u64>, BTreeSet<String>)> {
     let names = DB::list_cf(&Options::default(), path).map_err(super::errors::map_rocks)?;
-    let db = DB::open_cf_for_read_only(&Options::default(), path, &names, false)
-        .map_err(super::errors::map_rocks)?;
+    let db = DB::open_cf_for_read_only(&Options::default(), path, &names, false).map_err(super::errors::map_rocks)?;
     let mut counts = BTreeMap::new();
     let mut messages = BTreeSet::new();
     for n in names.iter().filter(|n| n.as_str() != META_CF) {
-        let cf = db
-            .cf_handle(n)
-            .ok_or_else(|| Error::Internal(format!("column family {n} missing")))?;
+        let cf = db.cf_handle(n).ok_or_else(|| Error::Internal(format!("column family {n} missing")))?;
         let mut count = 0u64;
         for item in db.iterator_cf(cf, IteratorMode::Start) {
             let (k, _) = item.map_err(super::errors::map_rocks)?;
@@ -89,20 +86,15 @@ fn raw_census(path: &Path) -> Result<(BTreeMap<String, u64>, BTreeSet<String>)> 
 }
 
 fn copy_aside(path: &Path) -> Result<PathBuf> {
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_else(|| "kv".into());
+    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "kv".into());
     let dest = path.with_file_name(format!("{name}.damaged-{}", now_ms()));
-    std::fs::create_dir_all(&dest)
-        .map_err(|e| Error::io(format!("creating {}", dest.display()), e))?;
+    std::fs::create_dir_all(&dest).map_err(|e| Error::io(format!("creating {}", dest.display()), e))?;
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
         let _ = std::fs::set_permissions(&dest, std::fs::Permissions::from_mode(0o700));
     }
-    let entries =
-        std::fs::read_dir(path).map_err(|e| Error::io(format!("reading {}", path.display()), e))?;
+    let entries = std::fs::read_dir(path).map_err(|e| Error::io(format!("reading {}", path.display()), e))?;
     for e in entries.flatten() {
         if e.file_type().map(|t| t.is_file()).unwrap_or(false) {
             std::fs::copy(e.path(), dest.join(e.file_name()))
@@ -198,11 +190,7 @@ fn rocks_repair(path: &Path, report: &mut RepairReport) -> Result<()> {
 }
 
 /// Opens every record of the repaired store, deletes the unreadable ones, fills the report.
-fn check_records(
-    kv: &KvStore,
-    census: Option<&(BTreeMap<String, u64>, BTreeSet<String>)>,
-    report: &mut RepairReport,
-) -> Result<()> {
+fn check_records(kv: &KvStore, census: Option<&(BTreeMap<String, u64>, BTreeSet<String>)>, report: &mut RepairReport) -> Result<()> {
     let now = now_ms();
     let names: Vec<String> = kv.namespaces()?.into_iter().map(|n| n.name).collect();
     for ns in &names {
@@ -227,8 +215,7 @@ fn check_records(
                 for k in &bad {
                     batch.delete_cf(cf, k);
                 }
-                o.db.write_opt(batch, &kv.write_opts)
-                    .map_err(super::errors::map_rocks)?;
+                o.db.write_opt(batch, &kv.write_opts).map_err(super::errors::map_rocks)?;
                 Ok((kept, bad.len() as u64))
             })?
         };
@@ -237,25 +224,13 @@ fn check_records(
             Some(b) => b.saturating_sub(after),
             None => unreadable,
         };
-        report.namespaces.push(NamespaceRepair {
-            name: ns.clone(),
-            before,
-            after,
-            unreadable,
-            lost,
-        });
+        report.namespaces.push(NamespaceRepair { name: ns.clone(), before, after, unreadable, lost });
     }
     // Namespaces the damaged store had that repair could not bring back at all.
     if let Some((counts, _)) = census {
         for (ns, b) in counts {
             if !names.contains(ns) {
-                report.namespaces.push(NamespaceRepair {
-                    name: ns.clone(),
-                    before: Some(*b),
-                    after: 0,
-                    unreadable: 0,
-                    lost: *b,
-                });
+                report.namespaces.push(NamespaceRepair { name: ns.clone(), before: Some(*b), after: 0, unreadable: 0, lost: *b });
             }
         }
     }
@@ -288,8 +263,7 @@ mod tests {
     use crate::kv::{EnqueueOptions, Ttl};
 
     fn key() -> StoreKey {
-        crate::keys::DataKey::from_parts([7u8; 32], [0u8; 16])
-            .store_key(crate::keys::Store::Rocksdb)
+        crate::keys::DataKey::from_parts([7u8; 32], [0u8; 16]).store_key(crate::keys::Store::Rocksdb)
     }
 
     fn sst_files(dir: &Path) -> Vec<PathBuf> {
@@ -309,25 +283,16 @@ mod tests {
         let path = tmp.path().join("kv");
         let kv = KvStore::open(&path, key(), KvOptions::default()).unwrap();
         for i in 0..50u32 {
-            kv.put("config", format!("k{i}").as_bytes(), b"v", Ttl::Default)
-                .unwrap();
+            kv.put("config", format!("k{i}").as_bytes(), b"v", Ttl::Default).unwrap();
         }
-        kv.enqueue_many(
-            "jobs",
-            &[b"a".as_slice(), b"b".as_slice()],
-            EnqueueOptions::default(),
-        )
-        .unwrap();
+        kv.enqueue_many("jobs", &[b"a".as_slice(), b"b".as_slice()], EnqueueOptions::default()).unwrap();
         kv.close().unwrap();
         let r = repair(&path, key(), KvOptions::default()).unwrap();
         assert_eq!(r.method, "repair");
         assert!(r.open_error.is_none());
         assert!(r.lost_messages.is_empty());
         let config = r.namespaces.iter().find(|n| n.name == "config").unwrap();
-        assert_eq!(
-            (config.before, config.after, config.lost),
-            (Some(50), 50, 0)
-        );
+        assert_eq!((config.before, config.after, config.lost), (Some(50), 50, 0));
         assert!(r.damaged_copy.as_ref().unwrap().join("CURRENT").exists());
     }
 
@@ -337,8 +302,7 @@ mod tests {
         let path = tmp.path().join("kv");
         let kv = KvStore::open(&path, key(), KvOptions::default()).unwrap();
         for i in 0..50u32 {
-            kv.put("config", format!("k{i}").as_bytes(), b"v", Ttl::Default)
-                .unwrap();
+            kv.put("config", format!("k{i}").as_bytes(), b"v", Ttl::Default).unwrap();
         }
         kv.close().unwrap();
         assert!(!sst_files(&path).is_empty(), "close flushes to SST files");
@@ -349,21 +313,8 @@ mod tests {
         let r = repair(&path, key(), KvOptions::default()).unwrap();
         assert!(r.open_error.is_some());
         let kv = KvStore::open(&path, key(), KvOptions::default()).unwrap();
-        let kept = (0..50u32)
-            .filter(|i| {
-                kv.get("config", format!("k{i}").as_bytes())
-                    .unwrap()
-                    .is_some()
-            })
-            .count();
-        assert_eq!(
-            kept as u64,
-            r.namespaces
-                .iter()
-                .find(|n| n.name == "config")
-                .map(|n| n.after)
-                .unwrap()
-        );
+        let kept = (0..50u32).filter(|i| kv.get("config", format!("k{i}").as_bytes()).unwrap().is_some()).count();
+        assert_eq!(kept as u64, r.namespaces.iter().find(|n| n.name == "config").map(|n| n.after).unwrap());
         assert_eq!(r.method, "repair", "{r:?}");
         assert_eq!(kept, 50);
     }
@@ -373,20 +324,9 @@ mod tests {
         let tmp = tempfile::tempdir().unwrap();
         let path = tmp.path().join("kv");
         let kv = KvStore::open(&path, key(), KvOptions::default()).unwrap();
-        kv.enqueue_many(
-            "jobs",
-            &[b"a".as_slice(), b"b".as_slice()],
-            EnqueueOptions::default(),
-        )
-        .unwrap();
+        kv.enqueue_many("jobs", &[b"a".as_slice(), b"b".as_slice()], EnqueueOptions::default()).unwrap();
         for i in 0..200u32 {
-            kv.put(
-                "cache",
-                format!("k{i}").as_bytes(),
-                &[1u8; 100],
-                Ttl::Default,
-            )
-            .unwrap();
+            kv.put("cache", format!("k{i}").as_bytes(), &[1u8; 100], Ttl::Default).unwrap();
         }
         kv.close().unwrap();
         for f in sst_files(&path) {
@@ -399,9 +339,7 @@ mod tests {
         // Afterwards the store opens, and every record it serves opens.
         let kv = KvStore::open(&path, key(), KvOptions::default()).unwrap();
         let cache = r.namespaces.iter().find(|n| n.name == "cache").unwrap();
-        let readable = (0..200u32)
-            .filter(|i| matches!(kv.get("cache", format!("k{i}").as_bytes()), Ok(Some(_))))
-            .count();
+        let readable = (0..200u32).filter(|i| matches!(kv.get("cache", format!("k{i}").as_bytes()), Ok(Some(_)))).count();
         assert_eq!(readable as u64, cache.after, "{r:?}");
         if let Some(b) = cache.before {
             assert_eq!(cache.lost, b - cache.after);
@@ -419,24 +357,16 @@ mod guard_tests {
     fn a_store_without_current_but_with_data_files_refuses_to_open_instead_of_starting_empty() {
         let tmp = tempfile::tempdir().unwrap();
         let path = tmp.path().join("kv");
-        let key = || {
-            crate::keys::DataKey::from_parts([9u8; 32], [0u8; 16])
-                .store_key(crate::keys::Store::Rocksdb)
-        };
+        let key = || crate::keys::DataKey::from_parts([9u8; 32], [0u8; 16]).store_key(crate::keys::Store::Rocksdb);
         let kv = KvStore::open(&path, key(), KvOptions::default()).unwrap();
         kv.put("config", b"k", b"v", Ttl::Default).unwrap();
         kv.close().unwrap();
         std::fs::remove_file(path.join("CURRENT")).unwrap();
-        let err = KvStore::open(&path, key(), KvOptions::default())
-            .err()
-            .expect("must refuse");
+        let err = KvStore::open(&path, key(), KvOptions::default()).err().expect("must refuse");
         assert_eq!(err.code(), "CORRUPT");
         let r = repair(&path, key(), KvOptions::default()).unwrap();
         assert_ne!(r.method, "none");
         let kv = KvStore::open(&path, key(), KvOptions::default()).unwrap();
-        assert_eq!(
-            kv.get("config", b"k").unwrap().map(|v| v.bytes().to_vec()),
-            Some(b"v".to_vec())
-        );
+        assert_eq!(kv.get("config", b"k").unwrap().map(|v| v.bytes().to_vec()), Some(b"v".to_vec()));
     }
 }

@@ -41,10 +41,7 @@ const SEALED_VERSION: u8 = 1;
 /// Reads the plaintext header `(format, time)` without opening the record.
 pub(crate) fn header(stored: &[u8]) -> Result<(u8, u64)> {
     if stored.len() < HEADER_LEN {
-        return Err(Error::Corrupt(format!(
-            "KV record of {} bytes is shorter than its header",
-            stored.len()
-        )));
+        return Err(Error::Corrupt(format!("KV record of {} bytes is shorter than its header", stored.len())));
     }
     let time = u64::from_be_bytes(stored[1..HEADER_LEN].try_into().expect("8 bytes"));
     Ok((stored[0], time))
@@ -96,11 +93,7 @@ impl Sealer {
     pub(crate) fn new(key: StoreKey) -> Result<Sealer> {
         let mut nonce_prefix = [0u8; 16];
         crate::random::fill(&mut nonce_prefix)?;
-        Ok(Sealer {
-            key,
-            nonce_prefix,
-            counter: AtomicU64::new(0),
-        })
+        Ok(Sealer { key, nonce_prefix, counter: AtomicU64::new(0) })
     }
 
     fn next_nonce(&self) -> [u8; NONCE_LEN] {
@@ -113,29 +106,14 @@ impl Sealer {
 
     /// Seals `body` (given in parts, concatenated) as a record of `format` with `time`. One
     /// allocation: the plaintext is written into the output and encrypted in place.
-    pub(crate) fn seal(
-        &self,
-        format: u8,
-        time: u64,
-        namespace: &str,
-        key: &[u8],
-        body: &[&[u8]],
-    ) -> Result<Vec<u8>> {
+    pub(crate) fn seal(&self, format: u8, time: u64, namespace: &str, key: &[u8], body: &[&[u8]]) -> Result<Vec<u8>> {
         let mut out = Vec::new();
         self.seal_into(&mut out, format, time, namespace, key, body);
         Ok(out)
     }
 
     /// `seal` into `out` (cleared first): lets a batch reuse one buffer for every record.
-    pub(crate) fn seal_into(
-        &self,
-        out: &mut Vec<u8>,
-        format: u8,
-        time: u64,
-        namespace: &str,
-        key: &[u8],
-        body: &[&[u8]],
-    ) {
+    pub(crate) fn seal_into(&self, out: &mut Vec<u8>, format: u8, time: u64, namespace: &str, key: &[u8], body: &[&[u8]]) {
         let ct_len = TIME_LEN + body.iter().map(|p| p.len()).sum::<usize>();
         let nonce = self.next_nonce();
         out.clear();
@@ -149,23 +127,13 @@ impl Sealer {
         for part in body {
             out.extend_from_slice(part);
         }
-        let tag = xchacha::seal_in_place(
-            self.key.bytes(),
-            &nonce,
-            &[namespace.as_bytes(), &[0], key],
-            &mut out[start..],
-        );
+        let tag = xchacha::seal_in_place(self.key.bytes(), &nonce, &[namespace.as_bytes(), &[0], key], &mut out[start..]);
         out.extend_from_slice(&tag);
     }
 
     /// Opens a record stored under `namespace`/`key`. Tampered bytes, a record moved from
     /// another key, or a plaintext time that disagrees with the sealed one: `CORRUPT`.
-    pub(crate) fn open(
-        &self,
-        stored: &[u8],
-        namespace: &str,
-        key: &[u8],
-    ) -> Result<(u8, Unsealed)> {
+    pub(crate) fn open(&self, stored: &[u8], namespace: &str, key: &[u8]) -> Result<(u8, Unsealed)> {
         let (format, time) = header(stored)?;
         let sealed = &stored[HEADER_LEN..];
         let failed = || {
@@ -180,13 +148,7 @@ impl Sealer {
         let nonce: &[u8; NONCE_LEN] = sealed[1..1 + NONCE_LEN].try_into().expect("length checked");
         let (ct, tag) = sealed[1 + NONCE_LEN..].split_at(sealed.len() - 1 - NONCE_LEN - TAG_LEN);
         let mut inner = Unsealed { inner: ct.to_vec() };
-        if !xchacha::open_in_place(
-            self.key.bytes(),
-            nonce,
-            &[namespace.as_bytes(), &[0], key],
-            &mut inner.inner,
-            tag,
-        ) {
+        if !xchacha::open_in_place(self.key.bytes(), nonce, &[namespace.as_bytes(), &[0], key], &mut inner.inner, tag) {
             return Err(failed());
         }
         if inner.inner.len() < TIME_LEN || inner.inner[..TIME_LEN] != time.to_be_bytes() {
@@ -203,13 +165,7 @@ impl Sealer {
     /// `open` into the caller's buffer instead of a new allocation: the value (the record's
     /// body, without its time) lands at `out[..n]` and `Some(n)` comes back; `None` (nothing
     /// written) when it does not fit. The caller checks the format and the expiry first.
-    pub(crate) fn open_into(
-        &self,
-        stored: &[u8],
-        namespace: &str,
-        key: &[u8],
-        out: &mut [u8],
-    ) -> Result<Option<usize>> {
+    pub(crate) fn open_into(&self, stored: &[u8], namespace: &str, key: &[u8], out: &mut [u8]) -> Result<Option<usize>> {
         let (_, time) = header(stored)?;
         let sealed = &stored[HEADER_LEN..];
         if sealed.len() < 1 + NONCE_LEN + TAG_LEN + TIME_LEN || sealed[0] != SEALED_VERSION {
@@ -217,17 +173,9 @@ impl Sealer {
         }
         let nonce: &[u8; NONCE_LEN] = sealed[1..1 + NONCE_LEN].try_into().expect("length checked");
         let (ct, tag) = sealed[1 + NONCE_LEN..].split_at(sealed.len() - 1 - NONCE_LEN - TAG_LEN);
-        let Some(buf) = out.get_mut(..ct.len()) else {
-            return Ok(None);
-        };
+        let Some(buf) = out.get_mut(..ct.len()) else { return Ok(None) };
         buf.copy_from_slice(ct);
-        if !xchacha::open_in_place(
-            self.key.bytes(),
-            nonce,
-            &[namespace.as_bytes(), &[0], key],
-            buf,
-            tag,
-        ) {
+        if !xchacha::open_in_place(self.key.bytes(), nonce, &[namespace.as_bytes(), &[0], key], buf, tag) {
             return self.open(stored, namespace, key).map(|_| None); // the detailed error
         }
         if buf[..TIME_LEN] != time.to_be_bytes() {
@@ -265,25 +213,14 @@ mod tests {
     #[test]
     fn roundtrip_binds_place_and_time() {
         let s = sealer();
-        let rec = s
-            .seal(FORMAT_VALUE, 1234, "cache", b"k", &[b"hel", b"lo"])
-            .unwrap();
+        let rec = s.seal(FORMAT_VALUE, 1234, "cache", b"k", &[b"hel", b"lo"]).unwrap();
         assert_eq!(header(&rec).unwrap(), (FORMAT_VALUE, 1234));
         let (f, o) = s.open(&rec, "cache", b"k").unwrap();
-        assert_eq!(
-            (f, o.time(), o.bytes()),
-            (FORMAT_VALUE, 1234, &b"hello"[..])
-        );
+        assert_eq!((f, o.time(), o.bytes()), (FORMAT_VALUE, 1234, &b"hello"[..]));
         assert_eq!(o.into_vec(), b"hello");
         // moved to another key or namespace
-        assert_eq!(
-            s.open(&rec, "cache", b"k2").err().unwrap().code(),
-            "CORRUPT"
-        );
-        assert_eq!(
-            s.open(&rec, "session", b"k").err().unwrap().code(),
-            "CORRUPT"
-        );
+        assert_eq!(s.open(&rec, "cache", b"k2").err().unwrap().code(), "CORRUPT");
+        assert_eq!(s.open(&rec, "session", b"k").err().unwrap().code(), "CORRUPT");
         // plaintext expiry pushed forward
         let mut t = rec.clone();
         t[8] ^= 1;
@@ -295,9 +232,7 @@ mod tests {
         assert_eq!(s.open(&t, "cache", b"k").err().unwrap().code(), "CORRUPT");
         assert_eq!(header(&rec[..4]).unwrap_err().code(), "CORRUPT");
         // nonces differ between seals
-        let again = s
-            .seal(FORMAT_VALUE, 1234, "cache", b"k", &[b"hello"])
-            .unwrap();
+        let again = s.seal(FORMAT_VALUE, 1234, "cache", b"k", &[b"hello"]).unwrap();
         assert_ne!(rec, again);
     }
 
@@ -305,24 +240,16 @@ mod tests {
     #[test]
     fn same_envelope_as_keys_seal() {
         let s = sealer();
-        let rec = s
-            .seal(FORMAT_VALUE, 77, "cache", b"k", &[b"hello"])
-            .unwrap();
+        let rec = s.seal(FORMAT_VALUE, 77, "cache", b"k", &[b"hello"]).unwrap();
         let inner = crate::keys::open(s.key.bytes(), &rec[HEADER_LEN..], b"cache\0k").unwrap();
         assert_eq!(inner, [&77u64.to_be_bytes()[..], b"hello"].concat());
         let nonce = [5u8; NONCE_LEN];
         let plain = [&9u64.to_be_bytes()[..], b"old"].concat();
-        let sealed =
-            crate::keys::aead::seal_with_nonce(s.key.bytes(), &nonce, &plain, b"cache\0k").unwrap();
+        let sealed = crate::keys::aead::seal_with_nonce(s.key.bytes(), &nonce, &plain, b"cache\0k").unwrap();
         let old = [&[FORMAT_VALUE][..], &9u64.to_be_bytes(), &sealed].concat();
         let (_, o) = s.open(&old, "cache", b"k").unwrap();
         assert_eq!((o.time(), o.bytes()), (9, &b"old"[..]));
-        assert_eq!(
-            s.open(&old[..HEADER_LEN + 20], "cache", b"k")
-                .unwrap_err()
-                .code(),
-            "CORRUPT"
-        );
+        assert_eq!(s.open(&old[..HEADER_LEN + 20], "cache", b"k").unwrap_err().code(), "CORRUPT");
     }
 
     #[test]
@@ -333,29 +260,12 @@ mod tests {
         assert_eq!(s.open_into(&rec, "cache", b"k", &mut out).unwrap(), Some(5));
         assert_eq!(&out[..5], b"hello");
         assert_eq!(&out[5..13], &[0u8; 8], "the shifted tail is wiped");
-        assert_eq!(
-            s.open_into(&rec, "cache", b"k", &mut [0u8; 12]).unwrap(),
-            None,
-            "13 bytes needed"
-        );
-        assert_eq!(
-            s.open_into(&rec, "cache", b"x", &mut out)
-                .unwrap_err()
-                .code(),
-            "CORRUPT"
-        );
+        assert_eq!(s.open_into(&rec, "cache", b"k", &mut [0u8; 12]).unwrap(), None, "13 bytes needed");
+        assert_eq!(s.open_into(&rec, "cache", b"x", &mut out).unwrap_err().code(), "CORRUPT");
         let mut t = rec.clone();
         t[8] ^= 1;
-        assert_eq!(
-            s.open_into(&t, "cache", b"k", &mut out).unwrap_err().code(),
-            "CORRUPT"
-        );
-        assert_eq!(
-            s.open_into(&rec[..HEADER_LEN + 30], "cache", b"k", &mut out)
-                .unwrap_err()
-                .code(),
-            "CORRUPT"
-        );
+        assert_eq!(s.open_into(&t, "cache", b"k", &mut out).unwrap_err().code(), "CORRUPT");
+        assert_eq!(s.open_into(&rec[..HEADER_LEN + 30], "cache", b"k", &mut out).unwrap_err().code(), "CORRUPT");
     }
 
     #[test]

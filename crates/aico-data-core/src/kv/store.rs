@@ -97,23 +97,16 @@ impl Open {
     /// A namespace reachable by the key-value API (every namespace but `queue`).
     pub(crate) fn user_cf(&self, ns: &str) -> Result<(&ColumnFamily, &NamespaceOptions)> {
         if ns == QUEUE_NAMESPACE {
-            return Err(Error::invalid(
-                "the queue namespace is managed by the queue API (enqueue/lease/ack)",
-            ));
+            return Err(Error::invalid("the queue namespace is managed by the queue API (enqueue/lease/ack)"));
         }
         self.any_cf(ns)
     }
 
     pub(crate) fn any_cf(&self, ns: &str) -> Result<(&ColumnFamily, &NamespaceOptions)> {
         let opts = self.namespaces.get(ns).ok_or_else(|| {
-            Error::invalid(format!(
-                "unknown namespace {ns:?} (define it first with defineNamespace)"
-            ))
+            Error::invalid(format!("unknown namespace {ns:?} (define it first with defineNamespace)"))
         })?;
-        let cf = self
-            .db
-            .cf_handle(ns)
-            .ok_or_else(|| Error::Internal(format!("column family {ns} missing")))?;
+        let cf = self.db.cf_handle(ns).ok_or_else(|| Error::Internal(format!("column family {ns} missing")))?;
         Ok((cf, opts))
     }
 }
@@ -173,17 +166,14 @@ impl KvStore {
         }
         let (db, access, secondary_dir) = if opts.read_only {
             if !exists {
-                return Err(Error::Io(format!(
-                    "no KV store at {} to open read-only",
-                    path.display()
-                )));
+                return Err(Error::Io(format!("no KV store at {} to open read-only", path.display())));
             }
             let (db, dir) = open_secondary(path, &tuning, &names)?;
             (db, Access::ReadOnly, Some(dir))
         } else {
-            let descriptors = names.iter().map(|n| {
-                ColumnFamilyDescriptor::new(n, tuning.cf_options(&NamespaceOptions::default()))
-            });
+            let descriptors = names
+                .iter()
+                .map(|n| ColumnFamilyDescriptor::new(n, tuning.cf_options(&NamespaceOptions::default())));
             match DB::open_cf_descriptors(&tuning.db_options(names.len()), path, descriptors) {
                 Ok(db) => (db, Access::Primary, None),
                 Err(e) => match map_rocks(e) {
@@ -228,13 +218,7 @@ impl KvStore {
     /// Checks the format record, then makes the namespace table agree with the column
     /// families on disk (a crash between creating a column family and recording it, or
     /// between dropping one and forgetting it, is repaired here).
-    fn reconcile_namespaces(
-        &self,
-        db: DB,
-        tuning: Tuning,
-        names: &[String],
-        writable: bool,
-    ) -> Result<Open> {
+    fn reconcile_namespaces(&self, db: DB, tuning: Tuning, names: &[String], writable: bool) -> Result<Open> {
         namespaces::check_format(&db, &self.sealer, writable)?;
         let mut defined = namespaces::load(&db, &self.sealer)?;
         let mut batch = WriteBatch::default();
@@ -262,12 +246,7 @@ impl KvStore {
                 }
             }
         }
-        Ok(Open {
-            db,
-            namespaces: defined,
-            tuning,
-            created_cf_options: Vec::new(),
-        })
+        Ok(Open { db, namespaces: defined, tuning, created_cf_options: Vec::new() })
     }
 
     pub fn path(&self) -> &Path {
@@ -287,9 +266,7 @@ impl KvStore {
     pub(crate) fn with<T>(&self, f: impl FnOnce(&Open) -> Result<T>) -> Result<T> {
         // Reads keep using the engine in its error state (RocksDB still serves them); only a
         // reopen that failed (no engine at all) is retried here.
-        if self.needs_reopen.load(std::sync::atomic::Ordering::Acquire)
-            && self.state.read().is_none()
-        {
+        if self.needs_reopen.load(std::sync::atomic::Ordering::Acquire) && self.state.read().is_none() {
             self.reopen()?;
         }
         let g = self.state.read();
@@ -321,18 +298,10 @@ impl KvStore {
     }
 
     /// Opens a stored value record; `None` when it has expired.
-    pub(crate) fn open_value(
-        &self,
-        stored: &[u8],
-        ns: &str,
-        key: &[u8],
-        now: u64,
-    ) -> Result<Option<Unsealed>> {
+    pub(crate) fn open_value(&self, stored: &[u8], ns: &str, key: &[u8], now: u64) -> Result<Option<Unsealed>> {
         let (format, expiry) = header(stored)?;
         if format != FORMAT_VALUE {
-            return Err(Error::Corrupt(format!(
-                "record of {ns} has format {format}, not a value"
-            )));
+            return Err(Error::Corrupt(format!("record of {ns} has format {format}, not a value")));
         }
         if is_expired(expiry, now) {
             return Ok(None);
@@ -340,21 +309,13 @@ impl KvStore {
         Ok(Some(self.sealer.open(stored, ns, key)?.1))
     }
 
-    pub(crate) fn seal_value(
-        &self,
-        ns: &str,
-        key: &[u8],
-        value: &[u8],
-        expiry: u64,
-    ) -> Result<Vec<u8>> {
+    pub(crate) fn seal_value(&self, ns: &str, key: &[u8], value: &[u8], expiry: u64) -> Result<Vec<u8>> {
         self.sealer.seal(FORMAT_VALUE, expiry, ns, key, &[value])
     }
 
     /// The value of `key` in `ns`, or `None` (missing or expired).
     pub fn get(&self, ns: &str, key: &[u8]) -> Result<Option<Unsealed>> {
-        Ok(self
-            .get_as(ns, key, Wait::Block)?
-            .expect("a blocking read always completes"))
+        Ok(self.get_as(ns, key, Wait::Block)?.expect("a blocking read always completes"))
     }
 
     /// `get`; with `Wait::Inline`, `Ok(None)` when the value is not in memory (a disk read
@@ -364,9 +325,7 @@ impl KvStore {
         self.with(|o| {
             let (cf, _) = o.user_cf(ns)?;
             match with_read_options(wait, |ro| o.db.get_pinned_cf_opt(cf, key, ro)) {
-                Ok(Some(stored)) if wait == Wait::Inline && stored.len() > INLINE_MAX_BYTES => {
-                    Ok(None)
-                }
+                Ok(Some(stored)) if wait == Wait::Inline && stored.len() > INLINE_MAX_BYTES => Ok(None),
                 Ok(Some(stored)) => self.open_value(&stored, ns, key, now_ms()).map(Some),
                 Ok(None) => Ok(Some(None)),
                 Err(e) if e.kind() == rocksdb::ErrorKind::Incomplete => Ok(None),
@@ -382,21 +341,15 @@ impl KvStore {
         self.with(|o| {
             let (cf, _) = o.user_cf(ns)?;
             let stored = match with_read_options(wait, |ro| o.db.get_pinned_cf_opt(cf, key, ro)) {
-                Ok(Some(stored)) if wait == Wait::Inline && stored.len() > INLINE_MAX_BYTES => {
-                    return Ok(ReadInto::NotInMemory)
-                }
+                Ok(Some(stored)) if wait == Wait::Inline && stored.len() > INLINE_MAX_BYTES => return Ok(ReadInto::NotInMemory),
                 Ok(Some(stored)) => stored,
                 Ok(None) => return Ok(ReadInto::Missing),
-                Err(e) if e.kind() == rocksdb::ErrorKind::Incomplete => {
-                    return Ok(ReadInto::NotInMemory)
-                }
+                Err(e) if e.kind() == rocksdb::ErrorKind::Incomplete => return Ok(ReadInto::NotInMemory),
                 Err(e) => return Err(map_rocks(e)),
             };
             let (format, expiry) = header(&stored)?;
             if format != FORMAT_VALUE {
-                return Err(Error::Corrupt(format!(
-                    "record of {ns} has format {format}, not a value"
-                )));
+                return Err(Error::Corrupt(format!("record of {ns} has format {format}, not a value")));
             }
             if is_expired(expiry, now_ms()) {
                 return Ok(ReadInto::Missing);
@@ -427,12 +380,8 @@ impl KvStore {
     /// Maps a failed write's error; an I/O error (disk full, or the background error RocksDB
     /// keeps after one) schedules an in-place reopen before the next call.
     pub(crate) fn note_write_error(&self, e: rocksdb::Error) -> Error {
-        if self.access == Access::Primary
-            && e.kind() == rocksdb::ErrorKind::IOError
-            && !e.to_string().contains("/LOCK")
-        {
-            self.needs_reopen
-                .store(true, std::sync::atomic::Ordering::Release);
+        if self.access == Access::Primary && e.kind() == rocksdb::ErrorKind::IOError && !e.to_string().contains("/LOCK") {
+            self.needs_reopen.store(true, std::sync::atomic::Ordering::Release);
         }
         map_rocks(e)
     }
@@ -449,12 +398,7 @@ impl KvStore {
         }
         // The namespace table and tuning survive a failed open attempt in `pending`.
         let (namespaces, tuning) = match g.take() {
-            Some(Open {
-                db,
-                namespaces,
-                tuning,
-                created_cf_options,
-            }) => {
+            Some(Open { db, namespaces, tuning, created_cf_options }) => {
                 db.cancel_all_background_work(true);
                 drop(db);
                 drop(created_cf_options);
@@ -467,20 +411,11 @@ impl KvStore {
         };
         let mut names: Vec<String> = vec![META_CF.to_string()];
         names.extend(namespaces.keys().cloned());
-        let descriptors = names.iter().map(|n| {
-            ColumnFamilyDescriptor::new(
-                n,
-                tuning.cf_options(namespaces.get(n).unwrap_or(&NamespaceOptions::default())),
-            )
-        });
+        let descriptors =
+            names.iter().map(|n| ColumnFamilyDescriptor::new(n, tuning.cf_options(namespaces.get(n).unwrap_or(&NamespaceOptions::default()))));
         match DB::open_cf_descriptors(&tuning.db_options(names.len()), &self.path, descriptors) {
             Ok(db) => {
-                *g = Some(Open {
-                    db,
-                    namespaces,
-                    tuning,
-                    created_cf_options: Vec::new(),
-                });
+                *g = Some(Open { db, namespaces, tuning, created_cf_options: Vec::new() });
                 self.needs_reopen.store(false, Ordering::Release);
                 Ok(())
             }
@@ -517,11 +452,7 @@ impl KvStore {
         self.with_writable(|o| {
             let (cf, opts) = o.user_cf(ns)?;
             let mut batch = WriteBatch::default();
-            batch.put_cf(
-                cf,
-                key,
-                self.seal_value(ns, key, value, ttl.expiry(opts.ttl_ms, now_ms()))?,
-            );
+            batch.put_cf(cf, key, self.seal_value(ns, key, value, ttl.expiry(opts.ttl_ms, now_ms()))?);
             self.write(o, batch, wait)
         })
     }
@@ -550,8 +481,7 @@ impl KvStore {
             let end = vec![0xFFu8; MAX_KEY_BYTES + 1];
             let mut b = WriteBatch::default();
             b.delete_range_cf(cf, [].as_slice(), end.as_slice());
-            o.db.write_opt(b, &self.write_opts)
-                .map_err(|e| self.note_write_error(e))
+            o.db.write_opt(b, &self.write_opts).map_err(|e| self.note_write_error(e))
         })
     }
 
@@ -560,9 +490,7 @@ impl KvStore {
     pub fn define_namespace(&self, name: &str, ns: NamespaceOptions) -> Result<()> {
         check_namespace_name(name)?;
         if name == QUEUE_NAMESPACE && ns.ttl_ms.is_some() {
-            return Err(Error::invalid(
-                "the queue namespace takes no TTL (messages live until acknowledged)",
-            ));
+            return Err(Error::invalid("the queue namespace takes no TTL (messages live until acknowledged)"));
         }
         self.check_writable()?;
         let mut g = self.state.write();
@@ -579,9 +507,7 @@ impl KvStore {
         }
         let mut batch = WriteBatch::default();
         namespaces::save(&open.db, &mut batch, &self.sealer, name, &ns)?;
-        open.db
-            .write_opt(batch, &self.write_opts)
-            .map_err(map_rocks)?;
+        open.db.write_opt(batch, &self.write_opts).map_err(map_rocks)?;
         open.namespaces.insert(name.to_string(), ns);
         Ok(())
     }
@@ -589,9 +515,7 @@ impl KvStore {
     /// Drops a user-defined namespace and all its entries. Built-in namespaces stay.
     pub fn drop_namespace(&self, name: &str) -> Result<()> {
         if is_builtin(name) {
-            return Err(Error::invalid(format!(
-                "the built-in namespace {name:?} cannot be dropped (use clear)"
-            )));
+            return Err(Error::invalid(format!("the built-in namespace {name:?} cannot be dropped (use clear)")));
         }
         self.check_writable()?;
         let mut g = self.state.write();
@@ -602,9 +526,7 @@ impl KvStore {
         open.db.drop_cf(name).map_err(map_rocks)?;
         let mut batch = WriteBatch::default();
         namespaces::forget(&open.db, &mut batch, name)?;
-        open.db
-            .write_opt(batch, &self.write_opts)
-            .map_err(map_rocks)?;
+        open.db.write_opt(batch, &self.write_opts).map_err(map_rocks)?;
         open.namespaces.remove(name);
         Ok(())
     }
@@ -615,11 +537,7 @@ impl KvStore {
             let mut out: Vec<NamespaceInfo> = o
                 .namespaces
                 .iter()
-                .map(|(name, options)| NamespaceInfo {
-                    name: name.clone(),
-                    options: *options,
-                    builtin: is_builtin(name),
-                })
+                .map(|(name, options)| NamespaceInfo { name: name.clone(), options: *options, builtin: is_builtin(name) })
                 .collect();
             out.sort_by(|a, b| a.name.cmp(&b.name));
             Ok(out)
@@ -648,14 +566,13 @@ impl KvStore {
     pub fn scrub(&self) -> Result<()> {
         self.with_writable(|o| {
             flush_all(o)?;
-            for n in o.namespaces.keys().map(String::as_str) {
+            for n in o.namespaces.keys() {
                 let (cf, _) = o.any_cf(n)?;
                 o.db.compact_range_cf(cf, None::<&[u8]>, None::<&[u8]>);
             }
             Ok(())
         })?;
-        self.needs_reopen
-            .store(true, std::sync::atomic::Ordering::Release);
+        self.needs_reopen.store(true, std::sync::atomic::Ordering::Release);
         self.reopen()
     }
 
@@ -677,11 +594,7 @@ impl KvStore {
     pub fn close(&self) -> Result<()> {
         let taken = self.state.write().take();
         let Some(open) = taken else { return Ok(()) };
-        let res = if self.access == Access::Primary {
-            flush_all(&open)
-        } else {
-            Ok(())
-        };
+        let res = if self.access == Access::Primary { flush_all(&open) } else { Ok(()) };
         open.db.cancel_all_background_work(true);
         drop(open);
         if let Some(dir) = &self.secondary_dir {
@@ -697,25 +610,17 @@ impl KvStore {
 
 /// True when `path` holds RocksDB manifest, table or WAL files (`MANIFEST-*`, `*.sst`, `<n>.log`).
 fn holds_engine_files(path: &Path) -> bool {
-    let Ok(entries) = std::fs::read_dir(path) else {
-        return false;
-    };
+    let Ok(entries) = std::fs::read_dir(path) else { return false };
     entries.flatten().any(|e| {
         let name = e.file_name().to_string_lossy().into_owned();
         name.starts_with("MANIFEST-")
             || name.ends_with(".sst")
-            || name
-                .strip_suffix(".log")
-                .is_some_and(|stem| !stem.is_empty() && stem.bytes().all(|b| b.is_ascii_digit()))
+            || name.strip_suffix(".log").is_some_and(|stem| !stem.is_empty() && stem.bytes().all(|b| b.is_ascii_digit()))
     })
 }
 
 fn flush_all(o: &Open) -> Result<()> {
-    let cfs: Vec<&ColumnFamily> = o
-        .namespaces
-        .keys()
-        .filter_map(|n| o.db.cf_handle(n))
-        .collect();
+    let cfs: Vec<&ColumnFamily> = o.namespaces.keys().filter_map(|n| o.db.cf_handle(n)).collect();
     let mut fo = FlushOptions::default();
     fo.set_wait(true);
     o.db.flush_cfs_opt(&cfs, &fo).map_err(map_rocks)?;
@@ -725,10 +630,7 @@ fn flush_all(o: &Open) -> Result<()> {
 /// The parent of the read-only instances' scratch folders: beside the store, inside the data
 /// folder (`<dir>/kv.readers`), not in the shared system temp folder.
 pub fn secondary_parent(path: &Path) -> PathBuf {
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_else(|| "kv".into());
+    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "kv".into());
     path.with_file_name(format!("{name}.readers"))
 }
 
@@ -736,10 +638,7 @@ pub fn secondary_parent(path: &Path) -> PathBuf {
 #[cfg(unix)]
 fn create_private_dir(dir: &Path) -> std::io::Result<()> {
     use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
-    std::fs::DirBuilder::new()
-        .recursive(true)
-        .mode(0o700)
-        .create(dir)?;
+    std::fs::DirBuilder::new().recursive(true).mode(0o700).create(dir)?;
     // An existing folder (or one made under a lax umask) is tightened too.
     std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700))
 }
@@ -753,9 +652,7 @@ fn create_private_dir(dir: &Path) -> std::io::Result<()> {
 /// Removes scratch folders of read-only instances whose process is gone (killed before it
 /// could remove its own). Names are `<pid>-<random>`; without /proc nothing is removed.
 fn remove_stale_secondaries(parent: &Path) {
-    let Ok(entries) = std::fs::read_dir(parent) else {
-        return;
-    };
+    let Ok(entries) = std::fs::read_dir(parent) else { return };
     if !Path::new("/proc/self").exists() {
         return;
     }
@@ -779,17 +676,15 @@ fn open_secondary(path: &Path, tuning: &Tuning, names: &[String]) -> Result<(DB,
     let mut rand = [0u8; 8];
     crate::random::fill(&mut rand)?;
     let parent = secondary_parent(path);
-    create_private_dir(&parent)
-        .map_err(|e| Error::io(format!("creating {}", parent.display()), e))?;
+    create_private_dir(&parent).map_err(|e| Error::io(format!("creating {}", parent.display()), e))?;
     remove_stale_secondaries(&parent);
     let dir = parent.join(format!("{}-{}", std::process::id(), hex::encode(rand)));
     create_private_dir(&dir).map_err(|e| Error::io(format!("creating {}", dir.display()), e))?;
     let mut db_opts = tuning.db_options(names.len());
     db_opts.create_if_missing(false);
     db_opts.set_max_open_files(-1);
-    let descriptors = names
-        .iter()
-        .map(|n| ColumnFamilyDescriptor::new(n, tuning.cf_options(&NamespaceOptions::default())));
+    let descriptors =
+        names.iter().map(|n| ColumnFamilyDescriptor::new(n, tuning.cf_options(&NamespaceOptions::default())));
     match DB::open_cf_descriptors_as_secondary(&db_opts, path, dir.as_path(), descriptors) {
         Ok(db) => Ok((db, dir)),
         Err(e) => {

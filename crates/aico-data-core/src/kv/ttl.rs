@@ -9,10 +9,7 @@ use super::seal::{header, FORMAT_VALUE};
 
 /// Unix time in milliseconds (wall clock: expiries must survive restarts).
 pub fn now_ms() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_millis() as u64)
-        .unwrap_or(0)
+    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_millis() as u64).unwrap_or(0)
 }
 
 /// The time to live of one put.

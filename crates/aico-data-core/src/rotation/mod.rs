@@ -75,9 +75,7 @@ pub(crate) fn start(
     progress: &Progress,
 ) -> Result<(DataKey, RotationInfo)> {
     if in_progress(dir) {
-        return Err(Error::Busy(
-            "a key rotation is already in progress: reopen the folder to finish it".into(),
-        ));
+        return Err(Error::Busy("a key rotation is already in progress: reopen the folder to finish it".into()));
     }
     let sql = dir.join(SQL_FILE);
     if sql.exists() {
@@ -96,11 +94,7 @@ pub(crate) fn start(
     // The next key file first, then the journal: a crash between the two leaves a stray
     // next key file, which `resume` removes (the rotation never began).
     fsutil::write_atomic(&dir.join(NEXT_KEYFILE), &next_kf.to_bytes())?;
-    let state = State {
-        phase: Phase::Sql,
-        old_key_id: old.key_id(),
-        new_key_id: key_id,
-    };
+    let state = State { phase: Phase::Sql, old_key_id: old.key_id(), new_key_id: key_id };
     state.write(dir)?;
     let info = run(dir, state, old, &next, progress, false, None)?;
     Ok((next, info))
@@ -126,19 +120,13 @@ pub(crate) fn resume(
         return Ok(None);
     }
     if kf.key_id() != state.old_key_id {
-        return Err(Error::Corrupt(
-            "the key rotation journal names neither the current nor the next data key".into(),
-        ));
+        return Err(Error::Corrupt("the key rotation journal names neither the current nor the next data key".into()));
     }
     let next_kf = KeyFile::read(&dir.join(NEXT_KEYFILE)).map_err(|e| {
-        Error::Corrupt(format!(
-            "a key rotation was interrupted and its next key file cannot be read ({e})"
-        ))
+        Error::Corrupt(format!("a key rotation was interrupted and its next key file cannot be read ({e})"))
     })?;
     if next_kf.key_id() != state.new_key_id {
-        return Err(Error::Corrupt(
-            "the next key file does not match the key rotation journal".into(),
-        ));
+        return Err(Error::Corrupt("the next key file does not match the key rotation journal".into()));
     }
     let old = kf.unlock_with_kek(kek)?;
     let next = next_kf.unlock_with_kek(kek)?;
@@ -169,21 +157,16 @@ fn run(
         progress.phase("sql", 0);
         let path = dir.join(SQL_FILE);
         if path.exists() {
-            let rekeyed = crate::sql::backup::rekey_file(
-                &path,
-                &old.store_key(Store::Libsql),
-                &new.store_key(Store::Libsql),
-                |copy| reseal::reseal_columns(copy, old, new),
-            );
+            let rekeyed = crate::sql::backup::rekey_file(&path, &old.store_key(Store::Libsql), &new.store_key(Store::Libsql), |copy| {
+                reseal::reseal_columns(copy, old, new)
+            });
             match rekeyed {
                 Ok(pages) => info.sql_pages = pages,
                 Err(e) => {
                     // Failed before the swap (e.g. a sealed value that does not open): resuming
                     // would fail the same way at every open, so give the rotation up and leave
                     // the folder whole under the old key.
-                    if crate::sql::backup::open_raw(&path, &old.store_key(Store::Libsql), false)
-                        .is_ok()
-                    {
+                    if crate::sql::backup::open_raw(&path, &old.store_key(Store::Libsql), false).is_ok() {
                         abandon(dir)?;
                     }
                     return Err(e);
@@ -199,12 +182,8 @@ fn run(
     if state.phase == Phase::Kv {
         let kv = dir.join(KV_DIR);
         if kv.join("CURRENT").exists() {
-            info.kv_records = crate::kv::backup::reseal_all(
-                &kv,
-                old.store_key(Store::Rocksdb),
-                new.store_key(Store::Rocksdb),
-                progress,
-            )?;
+            info.kv_records =
+                crate::kv::backup::reseal_all(&kv, old.store_key(Store::Rocksdb), new.store_key(Store::Rocksdb), progress)?;
         }
         state.phase = Phase::Derived;
         state.write(dir)?;

@@ -84,17 +84,10 @@ impl State {
         };
         let phase = Phase::parse(&field("phase")?).ok_or_else(bad)?;
         let id = |s: String| -> Result<[u8; 16]> {
-            hex::decode(s)
-                .ok()
-                .and_then(|v| v.try_into().ok())
-                .ok_or_else(bad)
+            hex::decode(s).ok().and_then(|v| v.try_into().ok()).ok_or_else(bad)
         };
         let old_key_id = id(field("old")?)?;
         let new_key_id = id(field("new")?)?;
-        Ok(Some(State {
-            phase,
-            old_key_id,
-            new_key_id,
-        }))
+        Ok(Some(State { phase, old_key_id, new_key_id }))
     }
 }

@@ -25,21 +25,14 @@ pub(crate) fn open_raw(path: &Path, key: &StoreKey, create: bool) -> Result<Conn
         flags |= OpenFlags::SQLITE_OPEN_CREATE;
     }
     let hex = key.hex();
-    let cfg = EncryptionConfig::new(
-        Cipher::Aes256Cbc,
-        bytes::Bytes::copy_from_slice(hex.as_bytes()),
-    );
+    let cfg = EncryptionConfig::new(Cipher::Aes256Cbc, bytes::Bytes::copy_from_slice(hex.as_bytes()));
     let conn = libsql_sys::Connection::open(path, flags, Sqlite3WalManager::new(), 1000, Some(cfg))
         .map_err(|e| Error::Io(format!("cannot open {}: {e}", path.display())))?;
     // The first read decrypts page 1: another key fails here, before anything is written.
-    conn.query_row("SELECT count(*) FROM sqlite_schema", [], |r| {
-        r.get::<_, i64>(0)
-    })
-    .map_err(errors::map)?;
-    conn.execute_batch("PRAGMA mmap_size=0; PRAGMA temp_store=MEMORY;")
+    conn.query_row("SELECT count(*) FROM sqlite_schema", [], |r| r.get::<_, i64>(0))
         .map_err(errors::map)?;
-    conn.busy_timeout(std::time::Duration::from_secs(30))
-        .map_err(errors::map)?;
+    conn.execute_batch("PRAGMA mmap_size=0; PRAGMA temp_store=MEMORY;").map_err(errors::map)?;
+    conn.busy_timeout(std::time::Duration::from_secs(30)).map_err(errors::map)?;
     Ok(conn)
 }
 
@@ -63,10 +56,8 @@ pub(crate) fn copy_pages(src: &Conn, dest: &Path, dest_key: &StoreKey) -> Result
         }
         backup.progress().pagecount as u64
     };
-    dst.execute_batch("PRAGMA wal_checkpoint(TRUNCATE)")
-        .map_err(errors::map)?;
-    dst.execute_batch("PRAGMA journal_mode=DELETE")
-        .map_err(errors::map)?;
+    dst.execute_batch("PRAGMA wal_checkpoint(TRUNCATE)").map_err(errors::map)?;
+    dst.execute_batch("PRAGMA journal_mode=DELETE").map_err(errors::map)?;
     drop(dst);
     crate::fsutil::fsync_file(dest)?;
     Ok(pages)
@@ -80,8 +71,7 @@ impl SqlStore {
     pub fn backup_to(&self, dest: &Path, key: &StoreKey) -> Result<u64> {
         self.check_open()?;
         let src = open_raw(&self.path, key, false)?;
-        src.execute_batch("PRAGMA query_only=1")
-            .map_err(errors::map)?;
+        src.execute_batch("PRAGMA query_only=1").map_err(errors::map)?;
         copy_pages(&src, dest, key)
     }
 }
@@ -97,11 +87,9 @@ fn sibling(path: &Path, suffix: &str) -> std::path::PathBuf {
 /// whole life, so this fails (`LOCKED`) while any other connection, in this process or
 /// another, has the database open, and afterwards no other connection can open it.
 pub(crate) fn lock_exclusive(conn: &Conn) -> Result<()> {
-    conn.busy_timeout(std::time::Duration::from_millis(500))
-        .map_err(errors::map)?;
+    conn.busy_timeout(std::time::Duration::from_millis(500)).map_err(errors::map)?;
     let res = conn.execute_batch("PRAGMA locking_mode=EXCLUSIVE; BEGIN EXCLUSIVE; COMMIT;");
-    conn.busy_timeout(std::time::Duration::from_secs(30))
-        .map_err(errors::map)?;
+    conn.busy_timeout(std::time::Duration::from_secs(30)).map_err(errors::map)?;
     res.map_err(|e| match errors::map(e) {
         Error::Busy(_) | Error::Locked(_) => Error::Locked(
             "the database is open in another process or handle: close every data layer on this folder first".into(),
@@ -144,17 +132,13 @@ pub(crate) fn rekey_file(
         reseal(&copy)?;
     }
     crate::fsutil::fsync_file(&tmp)?;
-    src.execute_batch("PRAGMA wal_checkpoint(TRUNCATE)")
-        .map_err(errors::map)?;
+    src.execute_batch("PRAGMA wal_checkpoint(TRUNCATE)").map_err(errors::map)?;
     drop(src);
     for suffix in ["-wal", "-shm"] {
         crate::fsutil::remove_file_if_exists(&sibling(path, suffix))?;
     }
-    std::fs::rename(&tmp, path)
-        .map_err(|e| Error::io(format!("replacing {}", path.display()), e))?;
-    let dir = path
-        .parent()
-        .ok_or_else(|| Error::invalid("database path has no folder"))?;
+    std::fs::rename(&tmp, path).map_err(|e| Error::io(format!("replacing {}", path.display()), e))?;
+    let dir = path.parent().ok_or_else(|| Error::invalid("database path has no folder"))?;
     crate::fsutil::fsync_dir(dir)?;
     Ok(pages)
 }
@@ -172,10 +156,7 @@ mod tests {
         let k2 = StoreKey::from_bytes([2; 32]);
         {
             let c = open_raw(&path, &k1, true).unwrap();
-            c.execute_batch(
-                "CREATE TABLE t(x TEXT); INSERT INTO t VALUES ('canary-plaintext-0123456789');",
-            )
-            .unwrap();
+            c.execute_batch("CREATE TABLE t(x TEXT); INSERT INTO t VALUES ('canary-plaintext-0123456789');").unwrap();
         }
         // same-key copy (backup)
         let copy = dir.path().join("copy.db");
@@ -197,19 +178,12 @@ mod tests {
         // The exclusive lock is refused while another connection is open, granted after.
         let other = open_raw(&path, &k2, false).unwrap();
         assert_eq!(ensure_unused(&path, &k2).unwrap_err().code(), "LOCKED");
-        assert_eq!(
-            rekey_file(&path, &k2, &k1, |_| Ok(0)).unwrap_err().code(),
-            "LOCKED"
-        );
+        assert_eq!(rekey_file(&path, &k2, &k1, |_| Ok(0)).unwrap_err().code(), "LOCKED");
         drop(other);
         ensure_unused(&path, &k2).unwrap();
         for f in [&path, &copy] {
             let bytes = std::fs::read(f).unwrap();
-            assert!(
-                !bytes.windows(14).any(|w| w == b"canary-plainte"),
-                "plaintext in {}",
-                f.display()
-            );
+            assert!(!bytes.windows(14).any(|w| w == b"canary-plainte"), "plaintext in {}", f.display());
         }
     }
 }

@@ -27,59 +27,30 @@ const DENIED_FUNCTIONS: &[&str] = &["readfile", "writefile", "fsdir", "load_exte
 /// Pragmas that could weaken encryption or leak plaintext (keys, cipher settings, memory
 /// maps, temp files on disk, schema writes).
 const DENIED_PRAGMAS: &[&str] = &[
-    "key",
-    "hexkey",
-    "rekey",
-    "hexrekey",
-    "textkey",
-    "cipher",
-    "legacy",
-    "legacy_page_size",
-    "kdf_iter",
-    "fast_kdf_iter",
-    "hmac_use",
-    "hmac_pgno",
-    "hmac_salt_mask",
-    "plaintext_header_size",
-    "cipher_compatibility",
-    "mmap_size",
-    "temp_store",
-    "temp_store_directory",
-    "data_store_directory",
-    "writable_schema",
-    "journal_mode",
-    "locking_mode",
-    "query_only",
+    "key", "hexkey", "rekey", "hexrekey", "textkey", "cipher", "legacy", "legacy_page_size",
+    "kdf_iter", "fast_kdf_iter", "hmac_use", "hmac_pgno", "hmac_salt_mask", "plaintext_header_size",
+    "cipher_compatibility", "mmap_size", "temp_store", "temp_store_directory", "data_store_directory",
+    "writable_schema", "journal_mode", "locking_mode", "query_only",
 ];
 
 fn authorize(action: &AuthAction<'_>) -> Authorization {
     match *action {
         AuthAction::Function { function_name } => {
-            if DENIED_FUNCTIONS
-                .iter()
-                .any(|f| f.eq_ignore_ascii_case(function_name))
-            {
+            if DENIED_FUNCTIONS.iter().any(|f| f.eq_ignore_ascii_case(function_name)) {
                 Authorization::Deny
             } else {
                 Authorization::Allow
             }
         }
         AuthAction::Pragma { pragma_name, .. } => {
-            if DENIED_PRAGMAS
-                .iter()
-                .any(|p| p.eq_ignore_ascii_case(pragma_name))
-            {
+            if DENIED_PRAGMAS.iter().any(|p| p.eq_ignore_ascii_case(pragma_name)) {
                 Authorization::Deny
             } else {
                 Authorization::Allow
             }
         }
         // Table-valued functions that list or read files.
-        AuthAction::Read { table_name, .. }
-            if ["fsdir", "zipfile"]
-                .iter()
-                .any(|t| t.eq_ignore_ascii_case(table_name)) =>
-        {
+        AuthAction::Read { table_name, .. } if ["fsdir", "zipfile"].iter().any(|t| t.eq_ignore_ascii_case(table_name)) => {
             Authorization::Deny
         }
         // ATTACH could bring in (or create) a plaintext database next to the encrypted one.
@@ -134,30 +105,16 @@ impl std::fmt::Debug for SqlConn {
 impl SqlConn {
     /// Opens (and, with `create`, creates) the encrypted database at `path`.
     /// `reader`: a pool reader, opened with `query_only` so it can never write.
-    pub fn open(
-        path: &Path,
-        key: &StoreKey,
-        opts: &SqlOptions,
-        create: bool,
-        reader: bool,
-    ) -> Result<SqlConn> {
+    pub fn open(path: &Path, key: &StoreKey, opts: &SqlOptions, create: bool, reader: bool) -> Result<SqlConn> {
         let mut flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
         if create {
             flags |= OpenFlags::SQLITE_OPEN_CREATE;
         }
         let hex = key.hex();
-        let cfg = EncryptionConfig::new(
-            Cipher::Aes256Cbc,
-            bytes::Bytes::copy_from_slice(hex.as_bytes()),
-        );
-        let conn =
-            libsql_sys::Connection::open(path, flags, Sqlite3WalManager::new(), 1000, Some(cfg))
-                .map_err(|e| open_error(path, e))?;
-        let c = SqlConn {
-            conn,
-            policy: Arc::new(Mutex::new(None)),
-            sandboxed: Cell::new(false),
-        };
+        let cfg = EncryptionConfig::new(Cipher::Aes256Cbc, bytes::Bytes::copy_from_slice(hex.as_bytes()));
+        let conn = libsql_sys::Connection::open(path, flags, Sqlite3WalManager::new(), 1000, Some(cfg))
+            .map_err(|e| open_error(path, e))?;
+        let c = SqlConn { conn, policy: Arc::new(Mutex::new(None)), sandboxed: Cell::new(false) };
         c.configure(opts, reader)?;
         Ok(c)
     }
@@ -166,9 +123,7 @@ impl SqlConn {
         let c = &*self.conn;
         // Reading the schema is the first access that decrypts page 1: a damaged file or
         // another key fails here, before anything is written.
-        c.query_row("SELECT count(*) FROM sqlite_schema", [], |r| {
-            r.get::<_, i64>(0)
-        })?;
+        c.query_row("SELECT count(*) FROM sqlite_schema", [], |r| r.get::<_, i64>(0))?;
         let sync = match opts.synchronous {
             Synchronous::Normal => "NORMAL",
             Synchronous::Full => "FULL",
@@ -180,9 +135,7 @@ impl SqlConn {
         ))?;
         let mode: String = c.query_row("PRAGMA journal_mode", [], |r| r.get(0))?;
         if !mode.eq_ignore_ascii_case("wal") {
-            return Err(Error::Internal(format!(
-                "journal mode is {mode}, expected wal"
-            )));
+            return Err(Error::Internal(format!("journal mode is {mode}, expected wal")));
         }
         if reader {
             // Before the authorizer, which denies `query_only` to SQL callers.
@@ -221,10 +174,7 @@ impl SqlConn {
         bind(&mut stmt, params)?;
         let mut rows = stmt.raw_query();
         while rows.next()?.is_some() {}
-        Ok(RunResult {
-            changes: self.conn.changes(),
-            last_insert_rowid: self.conn.last_insert_rowid(),
-        })
+        Ok(RunResult { changes: self.conn.changes(), last_insert_rowid: self.conn.last_insert_rowid() })
     }
 
     /// Runs one statement and streams its rows into `sink`.
@@ -244,11 +194,7 @@ impl SqlConn {
 
     /// Runs `f` with `policy` enforced on every statement it prepares, under the policy's time
     /// budget and value-size limit.
-    pub fn sandboxed<T>(
-        &self,
-        policy: &SandboxPolicy,
-        f: impl FnOnce(&SqlConn) -> Result<T>,
-    ) -> Result<T> {
+    pub fn sandboxed<T>(&self, policy: &SandboxPolicy, f: impl FnOnce(&SqlConn) -> Result<T>) -> Result<T> {
         self.sandboxed_with(policy, None, f)
     }
 
@@ -264,8 +210,7 @@ impl SqlConn {
         const CANCELLED: u8 = 1;
         const TIMED_OUT: u8 = 2;
         let limits = *policy.limits();
-        let set =
-            |p: Option<SandboxPolicy>| *self.policy.lock().unwrap_or_else(|e| e.into_inner()) = p;
+        let set = |p: Option<SandboxPolicy>| *self.policy.lock().unwrap_or_else(|e| e.into_inner()) = p;
         set(Some(policy.clone()));
         self.sandboxed.set(true);
         let c = &*self.conn;
@@ -306,6 +251,7 @@ impl SqlConn {
         }
     }
 
+
     /// Runs a script of statements without parameters (schema files, migrations).
     pub fn exec_script(&self, sql: &str) -> Result<()> {
         self.conn.execute_batch(sql).map_err(Into::into)
@@ -317,18 +263,12 @@ impl SqlConn {
 
     /// Cheap liveness check for the pool.
     pub fn ping(&self) -> Result<()> {
-        self.conn
-            .query_row("SELECT 1", [], |_| Ok(()))
-            .map_err(Into::into)
+        self.conn.query_row("SELECT 1", [], |_| Ok(())).map_err(Into::into)
     }
 }
 
 /// Binds `params` to a prepared statement and streams its rows into `sink`.
-pub(crate) fn query_stmt(
-    mut stmt: Prepared<'_>,
-    params: &Params,
-    sink: &mut dyn RowSink,
-) -> Result<()> {
+pub(crate) fn query_stmt(mut stmt: Prepared<'_>, params: &Params, sink: &mut dyn RowSink) -> Result<()> {
     bind(&mut stmt, params)?;
     sink.columns(&stmt.column_names())?;
     let n = stmt.column_count();
@@ -387,9 +327,7 @@ fn bind(stmt: &mut rusqlite::Statement<'_>, params: &Params) -> Result<()> {
     match params {
         Params::None => {
             if expected != 0 {
-                return Err(Error::invalid(format!(
-                    "statement takes {expected} parameter(s), none given"
-                )));
+                return Err(Error::invalid(format!("statement takes {expected} parameter(s), none given")));
             }
         }
         Params::Positional(values) => {
@@ -408,14 +346,8 @@ fn bind(stmt: &mut rusqlite::Statement<'_>, params: &Params) -> Result<()> {
             for (name, v) in pairs {
                 let idx = [':', '@', '$']
                     .iter()
-                    .find_map(|sigil| {
-                        stmt.parameter_index(&format!("{sigil}{name}"))
-                            .ok()
-                            .flatten()
-                    })
-                    .ok_or_else(|| {
-                        Error::invalid(format!("statement has no parameter named :{name}"))
-                    })?;
+                    .find_map(|sigil| stmt.parameter_index(&format!("{sigil}{name}")).ok().flatten())
+                    .ok_or_else(|| Error::invalid(format!("statement has no parameter named :{name}")))?;
                 stmt.raw_bind_parameter(idx, v)?;
                 bound += 1;
             }
@@ -426,11 +358,7 @@ fn bind(stmt: &mut rusqlite::Statement<'_>, params: &Params) -> Result<()> {
                     .collect();
                 return Err(Error::invalid(format!(
                     "statement takes {expected} parameter(s); missing {}",
-                    if missing.is_empty() {
-                        "positional ones".to_string()
-                    } else {
-                        missing.join(", ")
-                    }
+                    if missing.is_empty() { "positional ones".to_string() } else { missing.join(", ") }
                 )));
             }
         }

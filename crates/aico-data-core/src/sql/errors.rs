@@ -27,18 +27,12 @@ pub(crate) fn map(err: rusqlite::Error) -> Error {
                 _ => Error::Sql(text),
             }
         }
-        E::SqlInputError { error, msg, .. }
-            if error.code == ErrorCode::AuthorizationForStatementDenied
-                || msg.starts_with("not authorized") =>
-        {
+        E::SqlInputError { error, msg, .. } if error.code == ErrorCode::AuthorizationForStatementDenied || msg.starts_with("not authorized") => {
             Error::NotAuthorized(msg)
         }
-        E::SqlInputError {
-            msg, sql, offset, ..
-        } => Error::Sql(format!(
-            "{msg} (at offset {offset} of: {})",
-            truncate(&sql, 200)
-        )),
+        E::SqlInputError { msg, sql, offset, .. } => {
+            Error::Sql(format!("{msg} (at offset {offset} of: {})", truncate(&sql, 200)))
+        }
         E::InvalidParameterCount(given, expected) => Error::InvalidArgument(format!(
             "statement takes {expected} parameter(s), {given} given"
         )),

@@ -130,17 +130,11 @@ impl SqlStore {
         if !create {
             match std::fs::metadata(path) {
                 Ok(m) if m.len() == 0 => {
-                    return Err(Error::Corrupt(format!(
-                        "database {} is empty (truncated)",
-                        path.display()
-                    )))
+                    return Err(Error::Corrupt(format!("database {} is empty (truncated)", path.display())))
                 }
                 Ok(_) => {}
                 Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-                    return Err(Error::Corrupt(format!(
-                        "database {} is missing",
-                        path.display()
-                    )))
+                    return Err(Error::Corrupt(format!("database {} is missing", path.display())))
                 }
                 Err(e) => return Err(Error::io(format!("reading {}", path.display()), e)),
             }
@@ -155,13 +149,7 @@ impl SqlStore {
             acquire_timeout: Duration::from_millis(opts.acquire_timeout_ms as u64),
         };
         let readers = ReaderPool::new(path.to_path_buf(), key, opts);
-        Ok(SqlStore {
-            path: path.to_path_buf(),
-            writer,
-            readers,
-            closed: Arc::new(AtomicBool::new(false)),
-            plugins,
-        })
+        Ok(SqlStore { path: path.to_path_buf(), writer, readers, closed: Arc::new(AtomicBool::new(false)), plugins })
     }
 
     pub fn path(&self) -> &Path {
@@ -184,13 +172,7 @@ impl SqlStore {
 
     /// Runs a query on a reader and streams rows into `sink`. A statement that writes (for
     /// example `INSERT ... RETURNING`) is sent to the writer instead.
-    pub fn query(
-        &self,
-        sql: &str,
-        params: &Params,
-        sink: &mut dyn RowSink,
-        wait: Wait,
-    ) -> Result<()> {
+    pub fn query(&self, sql: &str, params: &Params, sink: &mut dyn RowSink, wait: Wait) -> Result<()> {
         self.check_open()?;
         let mut reader = self.readers.acquire()?;
         let outcome = match reader.prepare(sql) {
@@ -215,9 +197,7 @@ impl SqlStore {
     /// Runs several statements atomically: all commit, or none does.
     pub fn batch(&self, stmts: &[Stmt], wait: Wait) -> Result<Vec<RunResult>> {
         self.check_open()?;
-        self.writer.atomic(wait, |c| {
-            stmts.iter().map(|(sql, p)| c.run(sql, p)).collect()
-        })
+        self.writer.atomic(wait, |c| stmts.iter().map(|(sql, p)| c.run(sql, p)).collect())
     }
 
     /// Runs a parameterless script (several statements) atomically.
@@ -238,13 +218,7 @@ impl SqlStore {
         self.writer.in_tx(tx, |c| c.run(sql, params))
     }
 
-    pub fn tx_query(
-        &self,
-        tx: TxId,
-        sql: &str,
-        params: &Params,
-        sink: &mut dyn RowSink,
-    ) -> Result<()> {
+    pub fn tx_query(&self, tx: TxId, sql: &str, params: &Params, sink: &mut dyn RowSink) -> Result<()> {
         self.check_open()?;
         self.writer.in_tx(tx, |c| c.query(sql, params, sink))
     }
@@ -279,14 +253,7 @@ impl SqlStore {
     }
 
     /// Runs one statement under `policy`, inside transaction `tx` or on its own.
-    pub fn sandboxed_run(
-        &self,
-        policy: &SandboxPolicy,
-        tx: Option<TxId>,
-        sql: &str,
-        params: &Params,
-        wait: Wait,
-    ) -> Result<RunResult> {
+    pub fn sandboxed_run(&self, policy: &SandboxPolicy, tx: Option<TxId>, sql: &str, params: &Params, wait: Wait) -> Result<RunResult> {
         // Counted before the check: a `close` that starts after it waits for this call.
         let _call = self.plugins.enter();
         self.check_open()?;
@@ -314,9 +281,7 @@ impl SqlStore {
         let mut sink = LimitedSink::new(sink, *policy.limits());
         let cancel = Some(&self.closed);
         if let Some(id) = tx {
-            return self.closed_wins(self.writer.in_tx(id, |c| {
-                c.sandboxed_with(policy, cancel, |c| c.query(sql, params, &mut sink))
-            }));
+            return self.closed_wins(self.writer.in_tx(id, |c| c.sandboxed_with(policy, cancel, |c| c.query(sql, params, &mut sink))));
         }
         let slot = self.plugins.reader(&self.closed)?;
         let reader = self.readers.acquire()?;
@@ -335,21 +300,13 @@ impl SqlStore {
             false => {
                 drop(reader);
                 drop(slot);
-                self.closed_wins(self.writer.with(wait, |c| {
-                    c.sandboxed_with(policy, cancel, |c| c.query(sql, params, &mut sink))
-                }))
+                self.closed_wins(self.writer.with(wait, |c| c.sandboxed_with(policy, cancel, |c| c.query(sql, params, &mut sink))))
             }
         }
     }
 
     /// Runs a parameterless script under `policy`, atomically (or inside `tx`).
-    pub fn sandboxed_exec(
-        &self,
-        policy: &SandboxPolicy,
-        tx: Option<TxId>,
-        sql: &str,
-        wait: Wait,
-    ) -> Result<()> {
+    pub fn sandboxed_exec(&self, policy: &SandboxPolicy, tx: Option<TxId>, sql: &str, wait: Wait) -> Result<()> {
         // Counted before the check: a `close` that starts after it waits for this call.
         let _call = self.plugins.enter();
         self.check_open()?;
@@ -377,11 +334,7 @@ impl SqlStore {
     /// `PRAGMA quick_check` (or `integrity_check` with `full`); returns the problems found.
     pub fn integrity_check(&self, full: bool) -> Result<Vec<String>> {
         let mut rows = OwnedRows::default();
-        let sql = if full {
-            "PRAGMA integrity_check"
-        } else {
-            "PRAGMA quick_check"
-        };
+        let sql = if full { "PRAGMA integrity_check" } else { "PRAGMA quick_check" };
         self.with_reader(|c| c.query(sql, &Params::None, &mut rows))?;
         let msgs: Vec<String> = rows
             .rows
@@ -437,9 +390,6 @@ pub fn sqlite_version() -> &'static str {
 
 impl std::fmt::Debug for SqlStore {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("SqlStore")
-            .field("path", &self.path)
-            .field("closed", &self.is_closed())
-            .finish()
+        f.debug_struct("SqlStore").field("path", &self.path).field("closed", &self.is_closed()).finish()
     }
 }

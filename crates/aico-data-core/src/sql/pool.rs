@@ -36,11 +36,7 @@ pub struct PoolStats {
 impl ReaderPool {
     pub(crate) fn new(path: PathBuf, key: StoreKey, opts: SqlOptions) -> Self {
         ReaderPool {
-            state: Mutex::new(State {
-                idle: Vec::new(),
-                open: 0,
-                closed: false,
-            }),
+            state: Mutex::new(State { idle: Vec::new(), open: 0, closed: false }),
             cv: Condvar::new(),
             path,
             key,
@@ -56,21 +52,13 @@ impl ReaderPool {
                 return Err(Error::Closed("the SQL store"));
             }
             if let Some(conn) = st.idle.pop() {
-                return Ok(ReaderGuard {
-                    pool: self,
-                    conn: Some(conn),
-                    broken: false,
-                });
+                return Ok(ReaderGuard { pool: self, conn: Some(conn), broken: false });
             }
             if st.open < self.opts.readers.max(1) {
                 st.open += 1;
                 drop(st);
                 return match self.open_reader() {
-                    Ok(conn) => Ok(ReaderGuard {
-                        pool: self,
-                        conn: Some(conn),
-                        broken: false,
-                    }),
+                    Ok(conn) => Ok(ReaderGuard { pool: self, conn: Some(conn), broken: false }),
                     Err(e) => {
                         self.state.lock().open -= 1;
                         self.cv.notify_one();
@@ -138,11 +126,7 @@ impl ReaderPool {
 
     pub(crate) fn stats(&self) -> PoolStats {
         let st = self.state.lock();
-        PoolStats {
-            readers_open: st.open,
-            readers_idle: st.idle.len(),
-            readers_max: self.opts.readers.max(1),
-        }
+        PoolStats { readers_open: st.open, readers_idle: st.idle.len(), readers_max: self.opts.readers.max(1) }
     }
 }
 

@@ -55,10 +55,7 @@ impl SandboxLimits {
         max_result_rows: 1_000_000,
     };
     /// Plugin migrations may rewrite their tables: a longer budget, same sizes.
-    pub const DDL: SandboxLimits = SandboxLimits {
-        timeout: Duration::from_secs(60),
-        ..SandboxLimits::DML
-    };
+    pub const DDL: SandboxLimits = SandboxLimits { timeout: Duration::from_secs(60), ..SandboxLimits::DML };
 }
 
 /// What a sandboxed statement may touch.
@@ -75,25 +72,13 @@ impl SandboxPolicy {
     pub fn new(prefix: &str, allow_ddl: bool) -> crate::Result<SandboxPolicy> {
         let ok = prefix.len() >= 3
             && prefix.len() <= 64
-            && prefix
-                .chars()
-                .all(|c| c.is_ascii_alphanumeric() || c == '_')
+            && prefix.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
             && !prefix.to_ascii_lowercase().starts_with("sqlite_");
         if !ok {
-            return Err(crate::Error::invalid(format!(
-                "sandbox prefix {prefix:?} must be 3-64 of [A-Za-z0-9_]"
-            )));
+            return Err(crate::Error::invalid(format!("sandbox prefix {prefix:?} must be 3-64 of [A-Za-z0-9_]")));
         }
-        let limits = if allow_ddl {
-            SandboxLimits::DDL
-        } else {
-            SandboxLimits::DML
-        };
-        Ok(SandboxPolicy {
-            prefix: prefix.to_ascii_lowercase(),
-            allow_ddl,
-            limits,
-        })
+        let limits = if allow_ddl { SandboxLimits::DDL } else { SandboxLimits::DML };
+        Ok(SandboxPolicy { prefix: prefix.to_ascii_lowercase(), allow_ddl, limits })
     }
 
     /// The same policy with other limits (tests, hosts that trust a plugin more or less).
@@ -124,11 +109,7 @@ impl SandboxPolicy {
         let rest = &accessor[NS.len()..];
         let name = rest.split('_').next().unwrap_or("");
         let prefix = format!("plugin_{}_", name.to_ascii_lowercase());
-        Some(SandboxPolicy {
-            prefix,
-            allow_ddl: false,
-            limits: SandboxLimits::DML,
-        })
+        Some(SandboxPolicy { prefix, allow_ddl: false, limits: SandboxLimits::DML })
     }
 
     /// Byte-wise, so a multi-byte character across the prefix length compares unequal instead
@@ -173,70 +154,28 @@ impl SandboxPolicy {
             | A::CreateTempView { view_name: v }
             | A::DropView { view_name: v }
             | A::DropTempView { view_name: v } => ddl && self.owned(v),
-            A::CreateIndex {
-                index_name: i,
-                table_name: t,
-            }
-            | A::CreateTempIndex {
-                index_name: i,
-                table_name: t,
-            }
-            | A::DropIndex {
-                index_name: i,
-                table_name: t,
-            }
-            | A::DropTempIndex {
-                index_name: i,
-                table_name: t,
-            } => ddl && self.owned(t) && self.owned_index(i),
-            A::CreateTrigger {
-                trigger_name: i,
-                table_name: t,
-            }
-            | A::CreateTempTrigger {
-                trigger_name: i,
-                table_name: t,
-            }
-            | A::DropTrigger {
-                trigger_name: i,
-                table_name: t,
-            }
-            | A::DropTempTrigger {
-                trigger_name: i,
-                table_name: t,
-            } => ddl && self.owned(t) && self.owned(i),
+            A::CreateIndex { index_name: i, table_name: t }
+            | A::CreateTempIndex { index_name: i, table_name: t }
+            | A::DropIndex { index_name: i, table_name: t }
+            | A::DropTempIndex { index_name: i, table_name: t } => ddl && self.owned(t) && self.owned_index(i),
+            A::CreateTrigger { trigger_name: i, table_name: t }
+            | A::CreateTempTrigger { trigger_name: i, table_name: t }
+            | A::DropTrigger { trigger_name: i, table_name: t }
+            | A::DropTempTrigger { trigger_name: i, table_name: t } => ddl && self.owned(t) && self.owned(i),
             A::AlterTable { table_name: t, .. } => ddl && self.owned(t),
             A::Reindex { index_name: i } => ddl && self.owned_index(i),
-            A::CreateVtable {
-                table_name: t,
-                module_name: m,
+            A::CreateVtable { table_name: t, module_name: m } | A::DropVtable { table_name: t, module_name: m } => {
+                ddl && self.owned(t) && m.eq_ignore_ascii_case("fts5")
             }
-            | A::DropVtable {
-                table_name: t,
-                module_name: m,
-            } => ddl && self.owned(t) && m.eq_ignore_ascii_case("fts5"),
-            A::Pragma {
-                pragma_name: p,
-                pragma_value: v,
-            } => {
+            A::Pragma { pragma_name: p, pragma_value: v } => {
                 let p = p.to_ascii_lowercase();
                 p == "data_version"
                     || (matches!(
                         p.as_str(),
-                        "table_info"
-                            | "table_xinfo"
-                            | "index_list"
-                            | "index_info"
-                            | "index_xinfo"
-                            | "foreign_key_list"
-                    ) && v
-                        .is_some_and(|v| self.owned(v.trim_matches(|c| c == '\'' || c == '"'))))
+                        "table_info" | "table_xinfo" | "index_list" | "index_info" | "index_xinfo" | "foreign_key_list"
+                    ) && v.is_some_and(|v| self.owned(v.trim_matches(|c| c == '\'' || c == '"'))))
             }
-            A::Transaction { .. }
-            | A::Savepoint { .. }
-            | A::Attach { .. }
-            | A::Detach { .. }
-            | A::Analyze { .. } => false,
+            A::Transaction { .. } | A::Savepoint { .. } | A::Attach { .. } | A::Detach { .. } | A::Analyze { .. } => false,
             A::Select | A::Function { .. } | A::Recursive => true,
             _ => false,
         };
@@ -259,12 +198,7 @@ pub(crate) struct LimitedSink<'s> {
 
 impl<'s> LimitedSink<'s> {
     pub(crate) fn new(inner: &'s mut dyn super::RowSink, limits: SandboxLimits) -> Self {
-        LimitedSink {
-            inner,
-            limits,
-            rows: 0,
-            bytes: 0,
-        }
+        LimitedSink { inner, limits, rows: 0, bytes: 0 }
     }
 }
 

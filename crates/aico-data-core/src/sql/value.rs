@@ -88,10 +88,7 @@ pub struct OwnedRows {
 
 impl OwnedRows {
     pub fn with_limit(limit: usize) -> Self {
-        OwnedRows {
-            limit: Some(limit),
-            ..Default::default()
-        }
+        OwnedRows { limit: Some(limit), ..Default::default() }
     }
 }
 

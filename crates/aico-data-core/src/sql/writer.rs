@@ -41,12 +41,7 @@ struct State {
 impl Writer {
     pub(crate) fn new(conn: SqlConn, timeout_ms: u32) -> Self {
         Writer {
-            state: Mutex::new(State {
-                conn: Some(conn),
-                tx: None,
-                next_id: 1,
-                closed: false,
-            }),
+            state: Mutex::new(State { conn: Some(conn), tx: None, next_id: 1, closed: false }),
             cv: Condvar::new(),
             timeout: Duration::from_millis(timeout_ms as u64),
         }
@@ -179,19 +174,14 @@ impl Writer {
         };
         let res = if conn.is_autocommit() {
             if commit {
-                Err(Error::Sql(
-                    "the transaction was already ended by SQLite (rolled back)".into(),
-                ))
+                Err(Error::Sql("the transaction was already ended by SQLite (rolled back)".into()))
             } else {
                 Ok(())
             }
         } else if commit {
-            conn.raw()
-                .execute_batch("COMMIT")
-                .map_err(Error::from)
-                .inspect_err(|_| {
-                    let _ = conn.raw().execute_batch("ROLLBACK");
-                })
+            conn.raw().execute_batch("COMMIT").map_err(Error::from).inspect_err(|_| {
+                let _ = conn.raw().execute_batch("ROLLBACK");
+            })
         } else {
             conn.raw().execute_batch("ROLLBACK").map_err(Into::into)
         };

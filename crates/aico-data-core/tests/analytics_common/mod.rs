@@ -49,19 +49,9 @@ impl Fixture {
     pub fn new() -> Fixture {
         let tmp = tempfile::tempdir().unwrap();
         let folder = Folder::open(&tmp.path().join("data"), PASSWORD, true, None).unwrap();
-        let sql = SqlStore::open(
-            &folder.sql_path(),
-            folder.store_key(Store::Libsql),
-            SqlOptions::default(),
-            true,
-        )
-        .unwrap();
+        let sql = SqlStore::open(&folder.sql_path(), folder.store_key(Store::Libsql), SqlOptions::default(), true).unwrap();
         sql.exec_script(SCHEMA, Wait::Block).unwrap();
-        Fixture {
-            tmp,
-            folder,
-            sql: Arc::new(sql),
-        }
+        Fixture { tmp, folder, sql: Arc::new(sql) }
     }
 
     pub fn dir(&self) -> &Path {
@@ -77,13 +67,7 @@ impl Fixture {
     }
 
     pub fn open_with(&self, opts: AnalyticsOptions) -> AnalyticsStore {
-        AnalyticsStore::open(
-            self.sql.clone(),
-            self.folder.store_key(Store::Duckdb),
-            self.dir(),
-            opts,
-        )
-        .unwrap()
+        AnalyticsStore::open(self.sql.clone(), self.folder.store_key(Store::Duckdb), self.dir(), opts).unwrap()
     }
 
     pub fn exec(&self, sql: &str) {
@@ -91,17 +75,13 @@ impl Fixture {
     }
 
     pub fn run(&self, sql: &str, params: Vec<Value>) {
-        self.sql
-            .run(sql, &Params::Positional(params), Wait::Block)
-            .unwrap();
+        self.sql.run(sql, &Params::Positional(params), Wait::Block).unwrap();
     }
 
     /// Rows of a libSQL query.
     pub fn sqlite(&self, sql: &str) -> Vec<Vec<Value>> {
         let mut rows = OwnedRows::default();
-        self.sql
-            .query(sql, &Params::None, &mut rows, Wait::Block)
-            .unwrap();
+        self.sql.query(sql, &Params::None, &mut rows, Wait::Block).unwrap();
         rows.rows
     }
 

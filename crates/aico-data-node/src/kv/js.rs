@@ -14,10 +14,7 @@ pub fn status(s: sys::napi_status, what: &str) -> napi::Result<()> {
     if s == sys::Status::napi_ok {
         Ok(())
     } else {
-        Err(napi::Error::new(
-            napi::Status::GenericFailure,
-            format!("[INTERNAL] Node-API call failed: {what}"),
-        ))
+        Err(napi::Error::new(napi::Status::GenericFailure, format!("[INTERNAL] Node-API call failed: {what}")))
     }
 }
 
@@ -76,42 +73,23 @@ unsafe fn binary<'a>(env: napi_env, v: napi_value) -> napi::Result<Option<&'a [u
     }
     let mut data = ptr::null_mut();
     let mut len = 0usize;
-    status(
-        sys::napi_get_buffer_info(env, v, &mut data, &mut len),
-        "buffer info",
-    )?;
-    Ok(Some(if len == 0 {
-        &[]
-    } else {
-        std::slice::from_raw_parts(data as *const u8, len)
-    }))
+    status(sys::napi_get_buffer_info(env, v, &mut data, &mut len), "buffer info")?;
+    Ok(Some(if len == 0 { &[] } else { std::slice::from_raw_parts(data as *const u8, len) }))
 }
 
 unsafe fn utf8<'a>(env: napi_env, v: napi_value) -> napi::Result<Bytes<'a>> {
     let mut inline = [0u8; INLINE];
     let mut len = 0usize;
     status(
-        sys::napi_get_value_string_utf8(
-            env,
-            v,
-            inline.as_mut_ptr() as *mut c_char,
-            INLINE,
-            &mut len,
-        ),
+        sys::napi_get_value_string_utf8(env, v, inline.as_mut_ptr() as *mut c_char, INLINE, &mut len),
         "string",
     )?;
     if len < INLINE - 1 {
         return Ok(Bytes::Inline(inline, len));
     }
-    status(
-        sys::napi_get_value_string_utf8(env, v, ptr::null_mut(), 0, &mut len),
-        "string length",
-    )?;
+    status(sys::napi_get_value_string_utf8(env, v, ptr::null_mut(), 0, &mut len), "string length")?;
     let mut buf = vec![0u8; len + 1];
-    status(
-        sys::napi_get_value_string_utf8(env, v, buf.as_mut_ptr() as *mut c_char, len + 1, &mut len),
-        "string",
-    )?;
+    status(sys::napi_get_value_string_utf8(env, v, buf.as_mut_ptr() as *mut c_char, len + 1, &mut len), "string")?;
     buf.truncate(len);
     Ok(Bytes::Owned(buf))
 }
@@ -122,13 +100,7 @@ pub unsafe fn key<'a>(env: napi_env, v: napi_value, what: &str) -> napi::Result<
     // `napi_string_expected` (no exception), and keys are usually strings.
     let mut inline = [0u8; INLINE];
     let mut len = 0usize;
-    match sys::napi_get_value_string_utf8(
-        env,
-        v,
-        inline.as_mut_ptr() as *mut c_char,
-        INLINE,
-        &mut len,
-    ) {
+    match sys::napi_get_value_string_utf8(env, v, inline.as_mut_ptr() as *mut c_char, INLINE, &mut len) {
         sys::Status::napi_ok if len < INLINE - 1 => return Ok(Bytes::Inline(inline, len)),
         sys::Status::napi_ok => return utf8(env, v),
         sys::Status::napi_string_expected => {}
@@ -140,10 +112,7 @@ pub unsafe fn key<'a>(env: napi_env, v: napi_value, what: &str) -> napi::Result<
             return Ok(Bytes::Borrowed(b));
         }
     }
-    Err(invalid(format!(
-        "{what} must be a string, Buffer or Uint8Array, not {}",
-        type_name(t)
-    )))
+    Err(invalid(format!("{what} must be a string, Buffer or Uint8Array, not {}", type_name(t))))
 }
 
 /// Where [`key_into`] left a key.
@@ -156,44 +125,19 @@ pub enum KeyRef<'a> {
 
 /// A key without allocating per key: bytes are borrowed, a string's UTF-8 is appended to
 /// `arena`. `None` when `v` is neither (the caller builds the error message).
-pub unsafe fn key_into<'a>(
-    env: napi_env,
-    v: napi_value,
-    arena: &mut Vec<u8>,
-) -> napi::Result<Option<KeyRef<'a>>> {
+pub unsafe fn key_into<'a>(env: napi_env, v: napi_value, arena: &mut Vec<u8>) -> napi::Result<Option<KeyRef<'a>>> {
     let t = type_of(env, v)?;
     if t == ValueType::napi_string {
         let start = arena.len();
         arena.reserve(INLINE);
         let cap = arena.capacity() - start;
         let mut len = 0usize;
-        status(
-            sys::napi_get_value_string_utf8(
-                env,
-                v,
-                arena.as_mut_ptr().add(start) as *mut c_char,
-                cap,
-                &mut len,
-            ),
-            "string",
-        )?;
+        status(sys::napi_get_value_string_utf8(env, v, arena.as_mut_ptr().add(start) as *mut c_char, cap, &mut len), "string")?;
         if len + 1 >= cap {
-            status(
-                sys::napi_get_value_string_utf8(env, v, ptr::null_mut(), 0, &mut len),
-                "string length",
-            )?;
+            status(sys::napi_get_value_string_utf8(env, v, ptr::null_mut(), 0, &mut len), "string length")?;
             arena.reserve(len + 1);
             let cap = arena.capacity() - start;
-            status(
-                sys::napi_get_value_string_utf8(
-                    env,
-                    v,
-                    arena.as_mut_ptr().add(start) as *mut c_char,
-                    cap,
-                    &mut len,
-                ),
-                "string",
-            )?;
+            status(sys::napi_get_value_string_utf8(env, v, arena.as_mut_ptr().add(start) as *mut c_char, cap, &mut len), "string")?;
         }
         arena.set_len(start + len);
         return Ok(Some(KeyRef::Span(start, len)));
@@ -232,20 +176,13 @@ pub unsafe fn value<'a>(env: napi_env, v: napi_value, what: &str) -> napi::Resul
             return Ok(b);
         }
     }
-    Err(invalid(format!(
-        "{what} must be a Buffer or Uint8Array, not {} (use the JSON methods for other values)",
-        type_name(t)
-    )))
+    Err(invalid(format!("{what} must be a Buffer or Uint8Array, not {} (use the JSON methods for other values)", type_name(t))))
 }
 
 /// A caller's scratch Buffer, written in place (valid during the call).
 pub unsafe fn slab<'a>(env: napi_env, v: napi_value) -> napi::Result<&'a mut [u8]> {
     match binary(env, v)? {
-        Some(b) => Ok(if b.is_empty() {
-            &mut []
-        } else {
-            std::slice::from_raw_parts_mut(b.as_ptr() as *mut u8, b.len())
-        }),
+        Some(b) => Ok(if b.is_empty() { &mut [] } else { std::slice::from_raw_parts_mut(b.as_ptr() as *mut u8, b.len()) }),
         None => Err(invalid("slab must be a Buffer")),
     }
 }
@@ -253,10 +190,7 @@ pub unsafe fn slab<'a>(env: napi_env, v: napi_value) -> napi::Result<&'a mut [u8
 pub unsafe fn string(env: napi_env, v: napi_value, what: &str) -> napi::Result<String> {
     let t = type_of(env, v)?;
     if t != ValueType::napi_string {
-        return Err(invalid(format!(
-            "{what} must be a string, not {}",
-            type_name(t)
-        )));
+        return Err(invalid(format!("{what} must be a string, not {}", type_name(t))));
     }
     let b = utf8(env, v)?;
     Ok(String::from_utf8_lossy(&b).into_owned())
@@ -276,23 +210,11 @@ impl Deref for Name {
 }
 
 pub unsafe fn namespace(env: napi_env, v: napi_value) -> napi::Result<Name> {
-    let mut name = Name {
-        buf: [0u8; 72],
-        len: 0,
-    };
-    match sys::napi_get_value_string_utf8(
-        env,
-        v,
-        name.buf.as_mut_ptr() as *mut c_char,
-        72,
-        &mut name.len,
-    ) {
+    let mut name = Name { buf: [0u8; 72], len: 0 };
+    match sys::napi_get_value_string_utf8(env, v, name.buf.as_mut_ptr() as *mut c_char, 72, &mut name.len) {
         sys::Status::napi_ok => {}
         sys::Status::napi_string_expected => {
-            return Err(invalid(format!(
-                "namespace must be a string, not {}",
-                type_name(type_of(env, v)?)
-            )))
+            return Err(invalid(format!("namespace must be a string, not {}", type_name(type_of(env, v)?))))
         }
         s => status(s, "namespace")?,
     }
@@ -302,11 +224,7 @@ pub unsafe fn namespace(env: napi_env, v: napi_value) -> napi::Result<Name> {
     Ok(name)
 }
 
-pub unsafe fn array_items(
-    env: napi_env,
-    v: napi_value,
-    what: &str,
-) -> napi::Result<Vec<napi_value>> {
+pub unsafe fn array_items(env: napi_env, v: napi_value, what: &str) -> napi::Result<Vec<napi_value>> {
     let mut is_array = false;
     status(sys::napi_is_array(env, v, &mut is_array), "is_array")?;
     if !is_array {
@@ -325,10 +243,7 @@ pub unsafe fn array_items(
 
 pub unsafe fn property(env: napi_env, obj: napi_value, name: &CStr) -> napi::Result<napi_value> {
     let mut v = ptr::null_mut();
-    status(
-        sys::napi_get_named_property(env, obj, name.as_ptr(), &mut v),
-        "property",
-    )?;
+    status(sys::napi_get_named_property(env, obj, name.as_ptr(), &mut v), "property")?;
     Ok(v)
 }
 
@@ -341,8 +256,7 @@ pub unsafe fn bool_or(env: napi_env, v: napi_value, default: bool) -> napi::Resu
         return Ok(default);
     }
     let mut b = false;
-    status(sys::napi_get_value_bool(env, v, &mut b), "boolean")
-        .map_err(|_| invalid("expected a boolean"))?;
+    status(sys::napi_get_value_bool(env, v, &mut b), "boolean").map_err(|_| invalid("expected a boolean"))?;
     Ok(b)
 }
 
@@ -351,8 +265,7 @@ pub unsafe fn number_opt(env: napi_env, v: napi_value, what: &str) -> napi::Resu
         return Ok(None);
     }
     let mut n = 0f64;
-    status(sys::napi_get_value_double(env, v, &mut n), what)
-        .map_err(|_| invalid(format!("{what} must be a number")))?;
+    status(sys::napi_get_value_double(env, v, &mut n), what).map_err(|_| invalid(format!("{what} must be a number")))?;
     Ok(Some(n))
 }
 
@@ -361,40 +274,21 @@ pub unsafe fn number_opt(env: napi_env, v: napi_value, what: &str) -> napi::Resu
 pub unsafe fn buffer(env: napi_env, bytes: &[u8]) -> napi::Result<napi_value> {
     let mut out = ptr::null_mut();
     let mut data = ptr::null_mut();
-    status(
-        sys::napi_create_buffer_copy(env, bytes.len(), bytes.as_ptr().cast(), &mut data, &mut out),
-        "create buffer",
-    )?;
+    status(sys::napi_create_buffer_copy(env, bytes.len(), bytes.as_ptr().cast(), &mut data, &mut out), "create buffer")?;
     Ok(out)
 }
 
 /// A new Buffer of `len` bytes to fill (its memory is valid until the call returns).
-pub unsafe fn buffer_uninit<'a>(
-    env: napi_env,
-    len: usize,
-) -> napi::Result<(napi_value, &'a mut [u8])> {
+pub unsafe fn buffer_uninit<'a>(env: napi_env, len: usize) -> napi::Result<(napi_value, &'a mut [u8])> {
     let mut out = ptr::null_mut();
     let mut data = ptr::null_mut();
-    status(
-        sys::napi_create_buffer(env, len, &mut data, &mut out),
-        "create buffer",
-    )?;
-    Ok((
-        out,
-        if len == 0 {
-            &mut []
-        } else {
-            std::slice::from_raw_parts_mut(data as *mut u8, len)
-        },
-    ))
+    status(sys::napi_create_buffer(env, len, &mut data, &mut out), "create buffer")?;
+    Ok((out, if len == 0 { &mut [] } else { std::slice::from_raw_parts_mut(data as *mut u8, len) }))
 }
 
 pub unsafe fn text(env: napi_env, bytes: &[u8]) -> napi::Result<napi_value> {
     let mut out = ptr::null_mut();
-    status(
-        sys::napi_create_string_utf8(env, bytes.as_ptr().cast(), bytes.len() as isize, &mut out),
-        "create string",
-    )?;
+    status(sys::napi_create_string_utf8(env, bytes.as_ptr().cast(), bytes.len() as isize, &mut out), "create string")?;
     Ok(out)
 }
 
@@ -418,19 +312,11 @@ pub unsafe fn number(env: napi_env, n: f64) -> napi::Result<napi_value> {
 
 pub unsafe fn array(env: napi_env, len: usize) -> napi::Result<napi_value> {
     let mut out = ptr::null_mut();
-    status(
-        sys::napi_create_array_with_length(env, len, &mut out),
-        "array",
-    )?;
+    status(sys::napi_create_array_with_length(env, len, &mut out), "array")?;
     Ok(out)
 }
 
-pub unsafe fn set_element(
-    env: napi_env,
-    arr: napi_value,
-    i: usize,
-    v: napi_value,
-) -> napi::Result<()> {
+pub unsafe fn set_element(env: napi_env, arr: napi_value, i: usize, v: napi_value) -> napi::Result<()> {
     status(sys::napi_set_element(env, arr, i as u32, v), "set element")
 }
 
@@ -441,8 +327,5 @@ pub unsafe fn object(env: napi_env) -> napi::Result<napi_value> {
 }
 
 pub unsafe fn set(env: napi_env, obj: napi_value, name: &CStr, v: napi_value) -> napi::Result<()> {
-    status(
-        sys::napi_set_named_property(env, obj, name.as_ptr(), v),
-        "set property",
-    )
+    status(sys::napi_set_named_property(env, obj, name.as_ptr(), v), "set property")
 }

@@ -17,9 +17,7 @@ use crate::error::{invalid, OrThrow};
 pub fn ttl(ms: Option<f64>) -> Result<Ttl> {
     match ms {
         None => Ok(Ttl::Default),
-        Some(x) if x.is_nan() || x < 0.0 => Err(invalid(
-            "ttlMs must be a non-negative number of milliseconds",
-        )),
+        Some(x) if x.is_nan() || x < 0.0 => Err(invalid("ttlMs must be a non-negative number of milliseconds")),
         Some(x) if x == 0.0 || x.is_infinite() => Ok(Ttl::Never),
         Some(x) => Ok(Ttl::Ms(x.ceil() as u64)),
     }
@@ -28,9 +26,7 @@ pub fn ttl(ms: Option<f64>) -> Result<Ttl> {
 /// A non-negative whole number of milliseconds (or a count) from JS.
 pub fn ms(x: f64, what: &str) -> Result<u64> {
     if !x.is_finite() || x < 0.0 {
-        return Err(invalid(format!(
-            "{what} must be a non-negative finite number"
-        )));
+        return Err(invalid(format!("{what} must be a non-negative finite number")));
     }
     Ok(x.ceil() as u64)
 }
@@ -42,14 +38,7 @@ pub enum KvOp {
     GetMany(String, Vec<Vec<u8>>),
     PutMany(String, Vec<(Vec<u8>, Vec<u8>)>, Ttl),
     Batch(Vec<WriteOp>),
-    Scan {
-        ns: String,
-        range: ScanRange,
-        after: Option<Vec<u8>>,
-        limit: usize,
-        keys_only: bool,
-        string_keys: bool,
-    },
+    Scan { ns: String, range: ScanRange, after: Option<Vec<u8>>, limit: usize, keys_only: bool, string_keys: bool },
     Enqueue(String, Vec<Vec<u8>>, EnqueueOptions),
     Lease(String, usize, u64),
     Settle(MessageId, Settle),
@@ -74,14 +63,7 @@ pub fn run(kv: &KvStore, op: KvOp) -> Result<KvOut> {
         KvOp::GetMany(ns, keys) => kv.get_many(&ns, &keys).map(KvOut::Values),
         KvOp::PutMany(ns, entries, t) => kv.put_many(&ns, &entries, t).map(|_| KvOut::Unit),
         KvOp::Batch(ops) => kv.write_batch(&ops).map(|_| KvOut::Unit),
-        KvOp::Scan {
-            ns,
-            range,
-            after,
-            limit,
-            keys_only,
-            string_keys,
-        } => kv
+        KvOp::Scan { ns, range, after, limit, keys_only, string_keys } => kv
             .scan(&ns, &range, after.as_deref(), limit, keys_only)
             .map(|p| KvOut::Page(p, keys_only, string_keys)),
         KvOp::Enqueue(topic, payloads, o) => kv.enqueue_many(&topic, &payloads, o).map(KvOut::Seqs),
@@ -97,10 +79,7 @@ pub fn run(kv: &KvStore, op: KvOp) -> Result<KvOut> {
 /// Prefixes an `INVALID_ARGUMENT` message with where it happened (`operation 3: ...`).
 fn within(e: napi::Error, place: &str) -> napi::Error {
     match e.reason.strip_prefix("[INVALID_ARGUMENT] ") {
-        Some(rest) => invalid(format!(
-            "{place}: {}",
-            rest.strip_prefix("invalid argument: ").unwrap_or(rest)
-        )),
+        Some(rest) => invalid(format!("{place}: {}", rest.strip_prefix("invalid argument: ").unwrap_or(rest))),
         None => e,
     }
 }
@@ -134,19 +113,12 @@ impl BorrowedKeys<'_> {
 
 pub unsafe fn borrowed_keys<'a>(env: napi_env, list: napi_value) -> Result<BorrowedKeys<'a>> {
     let items = js::array_items(env, list, "keys")?;
-    let mut out = BorrowedKeys {
-        arena: Vec::with_capacity(items.len() * 24),
-        items: Vec::with_capacity(items.len()),
-    };
+    let mut out = BorrowedKeys { arena: Vec::with_capacity(items.len() * 24), items: Vec::with_capacity(items.len()) };
     for (i, k) in items.into_iter().enumerate() {
         out.items.push(match js::key_into(env, k, &mut out.arena)? {
             Some(js::KeyRef::Bytes(b)) => KeyAt::Bytes(b),
             Some(js::KeyRef::Span(at, len)) => KeyAt::Arena(at, len),
-            None => {
-                return Err(js::key(env, k, &format!("key {}", i + 1))
-                    .err()
-                    .unwrap_or_else(|| invalid("bad key")))
-            }
+            None => return Err(js::key(env, k, &format!("key {}", i + 1)).err().unwrap_or_else(|| invalid("bad key"))),
         });
     }
     Ok(out)
@@ -155,10 +127,7 @@ pub unsafe fn borrowed_keys<'a>(env: napi_env, list: napi_value) -> Result<Borro
 /// Values packed into one Buffer: `n` little-endian i32 lengths (-1: missing or expired),
 /// then the values back to back. One Buffer for the whole batch instead of one per value.
 pub unsafe fn packed_values(env: napi_env, values: &[Option<Unsealed>]) -> Result<napi_value> {
-    let total: usize = values
-        .iter()
-        .map(|v| v.as_ref().map_or(0, |v| v.bytes().len()))
-        .sum();
+    let total: usize = values.iter().map(|v| v.as_ref().map_or(0, |v| v.bytes().len())).sum();
     let head = values.len() * 4;
     let (out, dst) = js::buffer_uninit(env, head + total)?;
     let mut at = head;
@@ -180,10 +149,7 @@ pub unsafe fn packed_values(env: napi_env, values: &[Option<Unsealed>]) -> Resul
 /// `[[key, value], ...]`, copied (for the libuv pool).
 pub unsafe fn entries(env: napi_env, list: napi_value) -> Result<Vec<(Vec<u8>, Vec<u8>)>> {
     let b = borrowed_entries(env, list)?;
-    Ok(b.pairs()
-        .into_iter()
-        .map(|(k, v)| (k.to_vec(), v.to_vec()))
-        .collect())
+    Ok(b.pairs().into_iter().map(|(k, v)| (k.to_vec(), v.to_vec())).collect())
 }
 
 /// `[[key, value], ...]` borrowed for a call that runs on the JS thread: values stay in their
@@ -216,36 +182,20 @@ impl BorrowedEntries<'_> {
 
 pub unsafe fn borrowed_entries<'a>(env: napi_env, list: napi_value) -> Result<BorrowedEntries<'a>> {
     let items = js::array_items(env, list, "entries")?;
-    let mut out = BorrowedEntries {
-        arena: Vec::with_capacity(items.len() * 24),
-        items: Vec::with_capacity(items.len()),
-    };
+    let mut out = BorrowedEntries { arena: Vec::with_capacity(items.len() * 24), items: Vec::with_capacity(items.len()) };
     for (i, pair) in items.into_iter().enumerate() {
         let (k, v) = match js::pair(env, pair)? {
             Some(kv) => kv,
-            None => {
-                return Err(invalid(format!(
-                    "entry {} must be a [key, value] pair",
-                    i + 1
-                )))
-            }
+            None => return Err(invalid(format!("entry {} must be a [key, value] pair", i + 1))),
         };
         let key = match js::key_into(env, k, &mut out.arena)? {
             Some(js::KeyRef::Bytes(b)) => KeyAt::Bytes(b),
             Some(js::KeyRef::Span(at, len)) => KeyAt::Arena(at, len),
-            None => {
-                return Err(js::key(env, k, &format!("entry {} key", i + 1))
-                    .err()
-                    .unwrap_or_else(|| invalid("bad key")))
-            }
+            None => return Err(js::key(env, k, &format!("entry {} key", i + 1)).err().unwrap_or_else(|| invalid("bad key"))),
         };
         let value = match js::value(env, v, "value") {
             Ok(b) => b,
-            Err(_) => {
-                return Err(js::value(env, v, &format!("entry {} value", i + 1))
-                    .err()
-                    .unwrap_or_else(|| invalid("bad value")))
-            }
+            Err(_) => return Err(js::value(env, v, &format!("entry {} value", i + 1)).err().unwrap_or_else(|| invalid("bad value"))),
         };
         out.items.push((key, value));
     }
@@ -259,61 +209,31 @@ pub unsafe fn write_ops(env: napi_env, list: napi_value) -> Result<Vec<WriteOp>>
     for (i, op) in items.into_iter().enumerate() {
         let at = |e: napi::Error| within(e, &format!("operation {}", i + 1));
         if !js::is_object(env, op)? {
-            return Err(invalid(format!(
-                "operation {} must be an object {{ type, ns, key, value?, ttlMs? }}",
-                i + 1
-            )));
+            return Err(invalid(format!("operation {} must be an object {{ type, ns, key, value?, ttlMs? }}", i + 1)));
         }
         let kind = js::string(env, js::property(env, op, c"type")?, "type").map_err(at)?;
         let ns = js::string(env, js::property(env, op, c"ns")?, "ns").map_err(at)?;
         let key = owned_key(env, js::property(env, op, c"key")?, "key").map_err(at)?;
         out.push(match kind.as_str() {
             "put" => {
-                let value =
-                    js::value(env, js::property(env, op, c"value")?, "value").map_err(at)?;
-                let t = ttl(
-                    js::number_opt(env, js::property(env, op, c"ttlMs")?, "ttlMs").map_err(at)?,
-                )
-                .map_err(at)?;
-                WriteOp::Put {
-                    ns,
-                    key,
-                    value: value.to_vec(),
-                    ttl: t,
-                }
+                let value = js::value(env, js::property(env, op, c"value")?, "value").map_err(at)?;
+                let t = ttl(js::number_opt(env, js::property(env, op, c"ttlMs")?, "ttlMs").map_err(at)?).map_err(at)?;
+                WriteOp::Put { ns, key, value: value.to_vec(), ttl: t }
             }
             "del" | "delete" => WriteOp::Delete { ns, key },
-            other => {
-                return Err(invalid(format!(
-                    "operation {}: type must be 'put' or 'del', not {other:?}",
-                    i + 1
-                )))
-            }
+            other => return Err(invalid(format!("operation {}: type must be 'put' or 'del', not {other:?}", i + 1))),
         });
     }
     Ok(out)
 }
 
-unsafe fn bound(
-    env: napi_env,
-    obj: napi_value,
-    incl: &std::ffi::CStr,
-    excl: &std::ffi::CStr,
-) -> Result<Bound<Vec<u8>>> {
+unsafe fn bound(env: napi_env, obj: napi_value, incl: &std::ffi::CStr, excl: &std::ffi::CStr) -> Result<Bound<Vec<u8>>> {
     let i = js::property(env, obj, incl)?;
     let e = js::property(env, obj, excl)?;
     match (js::is_nullish(env, i)?, js::is_nullish(env, e)?) {
         (true, true) => Ok(Bound::Unbounded),
-        (false, true) => Ok(Bound::Included(owned_key(
-            env,
-            i,
-            incl.to_str().unwrap_or("bound"),
-        )?)),
-        (true, false) => Ok(Bound::Excluded(owned_key(
-            env,
-            e,
-            excl.to_str().unwrap_or("bound"),
-        )?)),
+        (false, true) => Ok(Bound::Included(owned_key(env, i, incl.to_str().unwrap_or("bound"))?)),
+        (true, false) => Ok(Bound::Excluded(owned_key(env, e, excl.to_str().unwrap_or("bound"))?)),
         (false, false) => Err(invalid(format!(
             "give at most one of {} and {}",
             incl.to_str().unwrap_or(""),
@@ -328,9 +248,7 @@ pub unsafe fn range(env: napi_env, obj: napi_value) -> Result<ScanRange> {
         return Ok(ScanRange::default());
     }
     if !js::is_object(env, obj)? {
-        return Err(invalid(
-            "scan range must be an object { prefix?, gt?, gte?, lt?, lte?, reverse? }",
-        ));
+        return Err(invalid("scan range must be an object { prefix?, gt?, gte?, lt?, lte?, reverse? }"));
     }
     let mut r = ScanRange {
         lower: bound(env, obj, c"gte", c"gt")?,
@@ -354,29 +272,11 @@ unsafe fn opt_value(env: napi_env, v: &Option<Unsealed>) -> Result<napi_value> {
 }
 
 /// `{ keys, values?, last?, done }`
-unsafe fn page(
-    env: napi_env,
-    p: &ScanPage,
-    keys_only: bool,
-    string_keys: bool,
-) -> Result<napi_value> {
+unsafe fn page(env: napi_env, p: &ScanPage, keys_only: bool, string_keys: bool) -> Result<napi_value> {
     let keys = js::array(env, p.entries.len())?;
-    let values = if keys_only {
-        None
-    } else {
-        Some(js::array(env, p.entries.len())?)
-    };
+    let values = if keys_only { None } else { Some(js::array(env, p.entries.len())?) };
     for (i, (k, v)) in p.entries.iter().enumerate() {
-        js::set_element(
-            env,
-            keys,
-            i,
-            if string_keys {
-                js::text(env, k)?
-            } else {
-                js::buffer(env, k)?
-            },
-        )?;
+        js::set_element(env, keys, i, if string_keys { js::text(env, k)? } else { js::buffer(env, k)? })?;
         if let Some(values) = values {
             js::set_element(env, values, i, opt_value(env, v)?)?;
         }
@@ -402,18 +302,8 @@ unsafe fn leased(env: napi_env, list: &[Leased]) -> Result<napi_value> {
         js::set(env, o, c"seq", js::number(env, m.id.seq as f64)?)?;
         js::set(env, o, c"attempt", js::number(env, m.id.attempt as f64)?)?;
         js::set(env, o, c"payload", js::buffer(env, &m.payload)?)?;
-        js::set(
-            env,
-            o,
-            c"enqueuedAt",
-            js::number(env, m.enqueued_at as f64)?,
-        )?;
-        js::set(
-            env,
-            o,
-            c"leaseUntil",
-            js::number(env, m.lease_until as f64)?,
-        )?;
+        js::set(env, o, c"enqueuedAt", js::number(env, m.enqueued_at as f64)?)?;
+        js::set(env, o, c"leaseUntil", js::number(env, m.lease_until as f64)?)?;
         js::set_element(env, arr, i, o)?;
     }
     Ok(arr)

@@ -34,12 +34,7 @@ pub struct TableMapping {
 
 impl ColumnMapping {
     pub fn new(name: &str, ty: ColumnType) -> Self {
-        ColumnMapping {
-            name: name.into(),
-            ty,
-            source: None,
-            fallback: None,
-        }
+        ColumnMapping { name: name.into(), ty, source: None, fallback: None }
     }
 
     pub fn with_fallback(mut self, expr: &str) -> Self {
@@ -54,10 +49,7 @@ pub(crate) const DELETED_FLAG: &str = "_deleted";
 fn check_ident(what: &str, name: &str) -> Result<()> {
     let ok = !name.is_empty()
         && name.len() <= 64
-        && name
-            .bytes()
-            .next()
-            .is_some_and(|b| b.is_ascii_alphabetic() || b == b'_')
+        && name.bytes().next().is_some_and(|b| b.is_ascii_alphabetic() || b == b'_')
         && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_');
     if ok && !name.starts_with("_aico") {
         Ok(())
@@ -71,17 +63,12 @@ impl TableMapping {
     pub fn validate(&self) -> Result<()> {
         check_ident("table", &self.table)?;
         if self.columns.is_empty() {
-            return Err(Error::invalid(format!(
-                "table {} maps no columns",
-                self.table
-            )));
+            return Err(Error::invalid(format!("table {} maps no columns", self.table)));
         }
         for c in &self.columns {
             check_ident("column", &c.name)?;
             if c.name == DELETED_FLAG {
-                return Err(Error::invalid(format!(
-                    "column name {DELETED_FLAG} is reserved"
-                )));
+                return Err(Error::invalid(format!("column name {DELETED_FLAG} is reserved")));
             }
         }
         if let Some(sd) = &self.soft_delete {
@@ -90,16 +77,10 @@ impl TableMapping {
         let mut names: Vec<&str> = self.columns.iter().map(|c| c.name.as_str()).collect();
         names.sort_unstable();
         if names.windows(2).any(|w| w[0] == w[1]) {
-            return Err(Error::invalid(format!(
-                "table {} maps a column twice",
-                self.table
-            )));
+            return Err(Error::invalid(format!("table {} maps a column twice", self.table)));
         }
         if !self.columns.iter().any(|c| c.name == self.key) {
-            return Err(Error::invalid(format!(
-                "key {} of table {} is not a mapped column",
-                self.key, self.table
-            )));
+            return Err(Error::invalid(format!("key {} of table {} is not a mapped column", self.key, self.table)));
         }
         Ok(())
     }
@@ -110,11 +91,8 @@ impl TableMapping {
 
     /// `CREATE TABLE` of the analytics table (or of its staging table, with the flag column).
     pub(crate) fn create_sql(&self, name: &str, temp: bool, with_deleted_flag: bool) -> String {
-        let mut cols: Vec<String> = self
-            .columns
-            .iter()
-            .map(|c| format!("{} {}", quote_ident(&c.name), c.ty.sql()))
-            .collect();
+        let mut cols: Vec<String> =
+            self.columns.iter().map(|c| format!("{} {}", quote_ident(&c.name), c.ty.sql())).collect();
         if with_deleted_flag {
             cols.push(format!("{DELETED_FLAG} BOOLEAN"));
         }
@@ -142,13 +120,7 @@ impl TableMapping {
                 )
             })
             .collect();
-        format!(
-            "v1|{}|key={}|sd={}|{}",
-            self.table,
-            self.key,
-            self.soft_delete.as_deref().unwrap_or(""),
-            cols.join(",")
-        )
+        format!("v1|{}|key={}|sd={}|{}", self.table, self.key, self.soft_delete.as_deref().unwrap_or(""), cols.join(","))
     }
 
     /// The select list over the source table, given the columns it actually has. `key` replaces
@@ -156,10 +128,7 @@ impl TableMapping {
     pub(crate) fn select_list(&self, present: &[String], key: Option<&str>) -> Result<String> {
         let has = |n: &str| present.iter().any(|p| p.eq_ignore_ascii_case(n));
         if !has(&self.key) {
-            return Err(Error::invalid(format!(
-                "libSQL table {} has no key column {}",
-                self.table, self.key
-            )));
+            return Err(Error::invalid(format!("libSQL table {} has no key column {}", self.table, self.key)));
         }
         Ok(self
             .columns
@@ -246,20 +215,12 @@ mod tests {
             m.validate().unwrap();
         }
         let msgs = &core_mappings()[1];
-        let present: Vec<String> = ["id", "conversation_id", "content"]
-            .iter()
-            .map(|s| s.to_string())
-            .collect();
+        let present: Vec<String> = ["id", "conversation_id", "content"].iter().map(|s| s.to_string()).collect();
         let list = msgs.select_list(&present, None).unwrap();
-        assert!(list.starts_with(
-            "\"messages\".\"id\", \"messages\".\"conversation_id\", (SELECT c.user_id"
-        ));
+        assert!(list.starts_with("\"messages\".\"id\", \"messages\".\"conversation_id\", (SELECT c.user_id"));
         assert!(list.contains("NULL"));
         assert!(msgs.select_list(&["content".to_string()], None).is_err());
-        assert!(msgs
-            .select_list(&present, Some("_chg.row_key"))
-            .unwrap()
-            .starts_with("_chg.row_key, "));
+        assert!(msgs.select_list(&present, Some("_chg.row_key")).unwrap().starts_with("_chg.row_key, "));
     }
 
     #[test]

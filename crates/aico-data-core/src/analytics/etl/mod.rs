@@ -54,18 +54,12 @@ pub struct SyncReport {
 
 impl SyncReport {
     pub fn changed(&self) -> bool {
-        self.tables
-            .iter()
-            .any(|t| t.full || t.inserted + t.updated + t.deleted > 0)
+        self.tables.iter().any(|t| t.full || t.inserted + t.updated + t.deleted > 0)
     }
 }
 
 /// Brings the analytics tables up to date with libSQL.
-pub(crate) fn sync(
-    engine: &AnalyticsEngine,
-    sql: &SqlStore,
-    mappings: &[TableMapping],
-) -> Result<SyncReport> {
+pub(crate) fn sync(engine: &AnalyticsEngine, sql: &SqlStore, mappings: &[TableMapping]) -> Result<SyncReport> {
     let started = Instant::now();
     let states = state::load(engine.connection())?;
     let raw = engine.raw();
@@ -80,11 +74,7 @@ pub(crate) fn sync(
     match out {
         Ok((tables, watermark)) => {
             raw.execute("COMMIT")?;
-            Ok(SyncReport {
-                tables,
-                watermark,
-                ms: started.elapsed().as_secs_f64() * 1000.0,
-            })
+            Ok(SyncReport { tables, watermark, ms: started.elapsed().as_secs_f64() * 1000.0 })
         }
         Err(e) => {
             let _ = raw.execute("ROLLBACK");
@@ -110,32 +100,17 @@ fn sync_all(
         let (report, watermark) = if present.is_empty() {
             // No source table (yet, or any more): an empty analytics table keeps reports working.
             raw.execute(&m.create_sql(&m.table, false, false))?;
-            (
-                TableSync {
-                    table: m.table.clone(),
-                    ..Default::default()
-                },
-                REBUILD,
-            )
+            (TableSync { table: m.table.clone(), ..Default::default() }, REBUILD)
         } else {
             match (clock_here, prev) {
-                (Some(c), Some(p)) if can_continue(p, c, &fingerprint) => (
-                    incremental(raw, conn, m, &present, p.watermark, c.seq)?,
-                    c.seq,
-                ),
+                (Some(c), Some(p)) if can_continue(p, c, &fingerprint) => {
+                    (incremental(raw, conn, m, &present, p.watermark, c.seq)?, c.seq)
+                }
                 (c, _) => (full(raw, conn, m, &present)?, c.map_or(REBUILD, |c| c.seq)),
             }
         };
         let epoch = clock.as_ref().map_or(String::new(), |c| c.epoch.clone());
-        state::save(
-            raw,
-            &TableState {
-                table: m.table.clone(),
-                watermark,
-                fingerprint,
-                epoch,
-            },
-        )?;
+        state::save(raw, &TableState { table: m.table.clone(), watermark, fingerprint, epoch })?;
         out.push(report);
     }
     Ok((out, clock.map_or(REBUILD, |c| c.seq)))
@@ -151,9 +126,7 @@ fn can_continue(p: &TableState, c: &Clock, fingerprint: &str) -> bool {
 }
 
 fn soft_delete_present<'m>(m: &'m TableMapping, present: &[String]) -> Option<&'m str> {
-    m.soft_delete
-        .as_deref()
-        .filter(|sd| present.iter().any(|p| p.eq_ignore_ascii_case(sd)))
+    m.soft_delete.as_deref().filter(|sd| present.iter().any(|p| p.eq_ignore_ascii_case(sd)))
 }
 
 fn full(raw: &RawConn, conn: &SqlConn, m: &TableMapping, present: &[String]) -> Result<TableSync> {
@@ -167,13 +140,7 @@ fn full(raw: &RawConn, conn: &SqlConn, m: &TableMapping, present: &[String]) -> 
     conn.query(&q, &Params::None, &mut app)?;
     let coerced = app.coerced();
     let inserted = app.finish()?;
-    Ok(TableSync {
-        table: m.table.clone(),
-        inserted,
-        full: true,
-        coerced,
-        ..Default::default()
-    })
+    Ok(TableSync { table: m.table.clone(), inserted, full: true, coerced, ..Default::default() })
 }
 
 fn incremental(
@@ -184,10 +151,7 @@ fn incremental(
     from: i64,
     to: i64,
 ) -> Result<TableSync> {
-    let mut report = TableSync {
-        table: m.table.clone(),
-        ..Default::default()
-    };
+    let mut report = TableSync { table: m.table.clone(), ..Default::default() };
     if from == to {
         return Ok(report);
     }
@@ -210,11 +174,7 @@ fn incremental(
     let mut types = m.types();
     types.push(ColumnType::Boolean);
     let mut app = ChunkAppender::new(raw, &stage_name, &types)?;
-    let range = Params::Positional(vec![
-        Value::Integer(from),
-        Value::Integer(to),
-        Value::Text(m.table.clone()),
-    ]);
+    let range = Params::Positional(vec![Value::Integer(from), Value::Integer(to), Value::Text(m.table.clone())]);
     conn.query(&q, &range, &mut app)?;
     report.coerced = app.coerced();
     let staged = app.finish()?;
@@ -225,14 +185,9 @@ fn incremental(
                     count(*) FILTER (WHERE NOT s._deleted AND t.{k} IS NOT NULL) \
              FROM {stage} s LEFT JOIN {t} t ON t.{k} = s.{k}"
         ))?;
-        let removed = raw.execute(&format!(
-            "DELETE FROM {t} WHERE {k} IN (SELECT {k} FROM {stage})"
-        ))?;
+        let removed = raw.execute(&format!("DELETE FROM {t} WHERE {k} IN (SELECT {k} FROM {stage})"))?;
         let cols: Vec<String> = m.columns.iter().map(|c| quote_ident(&c.name)).collect();
-        raw.execute(&format!(
-            "INSERT INTO {t} SELECT {} FROM {stage} WHERE NOT _deleted",
-            cols.join(", ")
-        ))?;
+        raw.execute(&format!("INSERT INTO {t} SELECT {} FROM {stage} WHERE NOT _deleted", cols.join(", ")))?;
         report.inserted = counts.first().copied().flatten().unwrap_or(0) as u64;
         report.updated = counts.get(1).copied().flatten().unwrap_or(0) as u64;
         report.deleted = removed.saturating_sub(report.updated);

@@ -13,12 +13,8 @@ pub(crate) const STATE_TABLE: &str = "_aico_sync_state";
 pub(crate) const STATE_DDL: &str =
     "CREATE TABLE IF NOT EXISTS _aico_sync_state (tbl VARCHAR, watermark BIGINT, fingerprint VARCHAR, epoch VARCHAR)";
 /// Column types of [`STATE_TABLE`] (for snapshot restore).
-pub(crate) const STATE_TYPES: [ColumnType; 4] = [
-    ColumnType::Text,
-    ColumnType::Integer,
-    ColumnType::Text,
-    ColumnType::Text,
-];
+pub(crate) const STATE_TYPES: [ColumnType; 4] =
+    [ColumnType::Text, ColumnType::Integer, ColumnType::Text, ColumnType::Text];
 
 /// Watermark of a table that must be rebuilt at the next sync (untracked, or never synced).
 pub(crate) const REBUILD: i64 = -1;
@@ -37,16 +33,10 @@ pub(crate) fn load(conn: &Connection) -> Result<Vec<TableState>> {
         .map_err(map_duckdb_error)?;
     let rows = stmt
         .query_map([], |r| {
-            Ok(TableState {
-                table: r.get(0)?,
-                watermark: r.get(1)?,
-                fingerprint: r.get(2)?,
-                epoch: r.get(3)?,
-            })
+            Ok(TableState { table: r.get(0)?, watermark: r.get(1)?, fingerprint: r.get(2)?, epoch: r.get(3)? })
         })
         .map_err(map_duckdb_error)?;
-    rows.collect::<duckdb::Result<Vec<_>>>()
-        .map_err(map_duckdb_error)
+    rows.collect::<duckdb::Result<Vec<_>>>().map_err(map_duckdb_error)
 }
 
 pub(crate) fn save(raw: &RawConn, s: &TableState) -> Result<()> {
@@ -63,10 +53,7 @@ pub(crate) fn save(raw: &RawConn, s: &TableState) -> Result<()> {
 /// Forgets what is known about `tables`: they are rebuilt at the next sync.
 pub(crate) fn invalidate(raw: &RawConn, tables: &[String]) -> Result<()> {
     for t in tables {
-        raw.execute(&format!(
-            "UPDATE _aico_sync_state SET watermark = {REBUILD} WHERE tbl = {}",
-            quote_literal(t)
-        ))?;
+        raw.execute(&format!("UPDATE _aico_sync_state SET watermark = {REBUILD} WHERE tbl = {}", quote_literal(t)))?;
     }
     Ok(())
 }

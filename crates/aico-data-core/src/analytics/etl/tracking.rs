@@ -55,9 +55,7 @@ pub fn table_ddl(m: &TableMapping) -> String {
     let k = quote_ident(&m.key);
     let lit = quote_literal(&m.table);
     let [ins, upd, del] = trigger_names(&m.table).map(|n| quote_ident(&n));
-    let log = |row: &str| {
-        format!("INSERT INTO _aico_analytics_changes (tbl, row_key) VALUES ({lit}, {row}.{k});")
-    };
+    let log = |row: &str| format!("INSERT INTO _aico_analytics_changes (tbl, row_key) VALUES ({lit}, {row}.{k});");
     format!(
         "CREATE TRIGGER IF NOT EXISTS {ins} AFTER INSERT ON {t} BEGIN\n  {}\nEND;\n\
          CREATE TRIGGER IF NOT EXISTS {upd} AFTER UPDATE ON {t} BEGIN\n  {}\n  \
@@ -85,11 +83,7 @@ fn strings(conn: &SqlConn, sql: &str, params: Vec<Value>) -> Result<Vec<String>>
 
 /// Column names of a libSQL table (empty when it does not exist).
 pub(crate) fn table_columns(conn: &SqlConn, table: &str) -> Result<Vec<String>> {
-    strings(
-        conn,
-        "SELECT name FROM pragma_table_info(?1)",
-        vec![Value::Text(table.into())],
-    )
+    strings(conn, "SELECT name FROM pragma_table_info(?1)", vec![Value::Text(table.into())])
 }
 
 /// Whether all three change-log triggers of `table` exist.
@@ -109,9 +103,7 @@ pub fn ensure_tracking(sql: &SqlStore, mappings: &[TableMapping]) -> Result<Vec<
     let mut script = String::new();
     let mut installed = Vec::new();
     sql.with_reader(|conn| {
-        if table_columns(conn, CLOCK_TABLE)?.is_empty()
-            || table_columns(conn, CHANGES_TABLE)?.is_empty()
-        {
+        if table_columns(conn, CLOCK_TABLE)?.is_empty() || table_columns(conn, CHANGES_TABLE)?.is_empty() {
             script += CLOCK_DDL;
         }
         for m in mappings {
@@ -140,9 +132,7 @@ pub(crate) struct Clock {
 
 /// Reads the clock; `None` when tracking is not installed.
 pub(crate) fn read_clock(conn: &SqlConn) -> Result<Option<Clock>> {
-    if table_columns(conn, CLOCK_TABLE)?.is_empty()
-        || table_columns(conn, CHANGES_TABLE)?.is_empty()
-    {
+    if table_columns(conn, CLOCK_TABLE)?.is_empty() || table_columns(conn, CHANGES_TABLE)?.is_empty() {
         return Ok(None);
     }
     let mut rows = OwnedRows::default();
@@ -154,15 +144,9 @@ pub(crate) fn read_clock(conn: &SqlConn) -> Result<Option<Clock>> {
     )?;
     match rows.rows.into_iter().next().as_deref() {
         Some([Value::Integer(seq), Value::Text(epoch), Value::Integer(pruned)]) => {
-            Ok(Some(Clock {
-                seq: *seq,
-                epoch: epoch.clone(),
-                pruned_upto: *pruned,
-            }))
+            Ok(Some(Clock { seq: *seq, epoch: epoch.clone(), pruned_upto: *pruned }))
         }
-        Some(_) => Err(Error::Corrupt(
-            "the analytics change clock row is malformed".into(),
-        )),
+        Some(_) => Err(Error::Corrupt("the analytics change clock row is malformed".into())),
         None => Ok(None),
     }
 }
@@ -172,15 +156,8 @@ pub fn prune_changes(sql: &SqlStore, upto: i64) -> Result<u64> {
     let p = || Params::Positional(vec![Value::Integer(upto)]);
     let res = sql.batch(
         &[
-            (
-                "DELETE FROM _aico_analytics_changes WHERE seq <= ?1".into(),
-                p(),
-            ),
-            (
-                "UPDATE _aico_analytics_clock SET pruned_upto = max(pruned_upto, ?1) WHERE id = 1"
-                    .into(),
-                p(),
-            ),
+            ("DELETE FROM _aico_analytics_changes WHERE seq <= ?1".into(), p()),
+            ("UPDATE _aico_analytics_clock SET pruned_upto = max(pruned_upto, ?1) WHERE id = 1".into(), p()),
         ],
         Wait::Block,
     )?;

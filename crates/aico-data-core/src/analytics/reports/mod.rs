@@ -64,16 +64,10 @@ impl Report {
     }
 
     pub fn parse(name: &str) -> Result<Report> {
-        Report::ALL
-            .into_iter()
-            .find(|r| r.name() == name)
-            .ok_or_else(|| {
-                let names: Vec<&str> = Report::ALL.iter().map(|r| r.name()).collect();
-                Error::invalid(format!(
-                    "unknown report {name:?}; reports: {}",
-                    names.join(", ")
-                ))
-            })
+        Report::ALL.into_iter().find(|r| r.name() == name).ok_or_else(|| {
+            let names: Vec<&str> = Report::ALL.iter().map(|r| r.name()).collect();
+            Error::invalid(format!("unknown report {name:?}; reports: {}", names.join(", ")))
+        })
     }
 
     pub(crate) fn sql(self) -> &'static str {
@@ -107,17 +101,13 @@ impl Report {
     /// The named parameters of this report's statement.
     pub(crate) fn params(self, p: &ReportParams) -> Result<Params> {
         const MAX_DAYS: u32 = 365 * 100;
-        let now = p
-            .now_ms
-            .map_or_else(now_micros, |ms| ms.saturating_mul(1000));
+        let now = p.now_ms.map_or_else(now_micros, |ms| ms.saturating_mul(1000));
         let days = match self {
             Report::EngagementTrend => p.weeks.or(Some(12)).map(|w| w.saturating_mul(7)),
             _ => p.days.or(self.default_days()),
         };
         if days.is_some_and(|d| d == 0 || d > MAX_DAYS) || p.weeks == Some(0) {
-            return Err(Error::invalid(
-                "days/weeks must be positive and at most 100 years",
-            ));
+            return Err(Error::invalid("days/weeks must be positive and at most 100 years"));
         }
         let offset = p.utc_offset_minutes.unwrap_or(0);
         if !(-18 * 60..=18 * 60).contains(&offset) {
@@ -129,12 +119,7 @@ impl Report {
         }
         let text = |s: &Option<String>| s.clone().map_or(Value::Null, Value::Text);
         let mut named = vec![
-            (
-                "since".to_string(),
-                days.map_or(Value::Null, |d| {
-                    Value::Integer(now - d as i64 * 86_400_000_000)
-                }),
-            ),
+            ("since".to_string(), days.map_or(Value::Null, |d| Value::Integer(now - d as i64 * 86_400_000_000))),
             ("offset_min".to_string(), Value::Integer(offset as i64)),
             ("user_id".to_string(), text(&p.user_id)),
             ("role".to_string(), text(&p.role)),
@@ -154,19 +139,10 @@ mod tests {
         for r in Report::ALL {
             assert_eq!(Report::parse(r.name()).unwrap(), r);
         }
-        assert_eq!(
-            Report::parse("drop").unwrap_err().code(),
-            "INVALID_ARGUMENT"
-        );
-        let bad = ReportParams {
-            days: Some(0),
-            ..Default::default()
-        };
+        assert_eq!(Report::parse("drop").unwrap_err().code(), "INVALID_ARGUMENT");
+        let bad = ReportParams { days: Some(0), ..Default::default() };
         assert!(Report::DailyMetrics.params(&bad).is_err());
-        let bad = ReportParams {
-            utc_offset_minutes: Some(24 * 60),
-            ..Default::default()
-        };
+        let bad = ReportParams { utc_offset_minutes: Some(24 * 60), ..Default::default() };
         assert!(Report::DailyMetrics.params(&bad).is_err());
     }
 }

@@ -43,11 +43,7 @@ impl FrameKind {
             2 => FrameKind::Table,
             3 => FrameKind::Data,
             4 => FrameKind::End,
-            other => {
-                return Err(Error::Corrupt(format!(
-                    "snapshot frame of unknown kind {other}"
-                )))
-            }
+            other => return Err(Error::Corrupt(format!("snapshot frame of unknown kind {other}"))),
         })
     }
 }
@@ -74,13 +70,7 @@ impl<'k, W: Write> FrameWriter<'k, W> {
         crate::random::fill(&mut id)?;
         out.write_all(MAGIC)?;
         out.write_all(&id)?;
-        Ok(FrameWriter {
-            out,
-            key,
-            id,
-            index: 0,
-            bytes: 24,
-        })
+        Ok(FrameWriter { out, key, id, index: 0, bytes: 24 })
     }
 
     pub(crate) fn frame(&mut self, kind: FrameKind, payload: &[u8]) -> Result<()> {
@@ -88,8 +78,7 @@ impl<'k, W: Write> FrameWriter<'k, W> {
         pt.push(kind as u8);
         pt.extend_from_slice(payload);
         let sealed = keys::seal(self.key.bytes(), &pt, &aad(&self.id, self.index))?;
-        let len = u32::try_from(sealed.len())
-            .map_err(|_| Error::Internal("snapshot frame over 4 GiB".into()))?;
+        let len = u32::try_from(sealed.len()).map_err(|_| Error::Internal("snapshot frame over 4 GiB".into()))?;
         self.out.write_all(&len.to_le_bytes())?;
         self.out.write_all(&sealed)?;
         self.index += 1;
@@ -120,19 +109,11 @@ impl<'k, R: Read> FrameReader<'k, R> {
             .read_exact(&mut head)
             .map_err(|_| Error::Corrupt("snapshot is shorter than its header".into()))?;
         if &head[..8] != MAGIC {
-            return Err(Error::Corrupt(
-                "not an aico-data analytics snapshot (bad magic)".into(),
-            ));
+            return Err(Error::Corrupt("not an aico-data analytics snapshot (bad magic)".into()));
         }
         let mut id = [0u8; 16];
         id.copy_from_slice(&head[8..]);
-        Ok(FrameReader {
-            input,
-            key,
-            id,
-            index: 0,
-            ended: false,
-        })
+        Ok(FrameReader { input, key, id, index: 0, ended: false })
     }
 
     /// The next frame, or `None` after `End`. Anything altered, reordered or cut off is
@@ -142,47 +123,33 @@ impl<'k, R: Read> FrameReader<'k, R> {
             let mut probe = [0u8; 1];
             return match self.input.read(&mut probe)? {
                 0 => Ok(None),
-                _ => Err(Error::Corrupt(
-                    "snapshot has bytes after its end frame".into(),
-                )),
+                _ => Err(Error::Corrupt("snapshot has bytes after its end frame".into())),
             };
         }
         let mut len = [0u8; 4];
-        self.input.read_exact(&mut len).map_err(|_| {
-            Error::Corrupt(format!("snapshot truncated before frame {}", self.index))
-        })?;
+        self.input
+            .read_exact(&mut len)
+            .map_err(|_| Error::Corrupt(format!("snapshot truncated before frame {}", self.index)))?;
         let len = u32::from_le_bytes(len) as usize;
         if len > MAX_FRAME + keys::aead::OVERHEAD + 1 {
-            return Err(Error::Corrupt(format!(
-                "snapshot frame {} claims {len} bytes",
-                self.index
-            )));
+            return Err(Error::Corrupt(format!("snapshot frame {} claims {len} bytes", self.index)));
         }
         let mut sealed = vec![0u8; len];
-        self.input.read_exact(&mut sealed).map_err(|_| {
-            Error::Corrupt(format!("snapshot truncated inside frame {}", self.index))
-        })?;
-        let pt = Zeroizing::new(
-            keys::open(self.key.bytes(), &sealed, &aad(&self.id, self.index)).map_err(|_| {
-                Error::Corrupt(format!(
+        self.input
+            .read_exact(&mut sealed)
+            .map_err(|_| Error::Corrupt(format!("snapshot truncated inside frame {}", self.index)))?;
+        let pt = Zeroizing::new(keys::open(self.key.bytes(), &sealed, &aad(&self.id, self.index)).map_err(|_| {
+            Error::Corrupt(format!(
                 "snapshot frame {} failed authentication (tampered, or sealed under another key)",
                 self.index
             ))
-            })?,
-        );
-        let kind = FrameKind::from_byte(
-            *pt.first()
-                .ok_or_else(|| Error::Corrupt("empty snapshot frame".into()))?,
-        )?;
+        })?);
+        let kind = FrameKind::from_byte(*pt.first().ok_or_else(|| Error::Corrupt("empty snapshot frame".into()))?)?;
         let payload = Zeroizing::new(pt[1..].to_vec());
         if kind == FrameKind::End {
-            let count = payload
-                .get(..8)
-                .map(|b| u64::from_le_bytes(b.try_into().unwrap()));
+            let count = payload.get(..8).map(|b| u64::from_le_bytes(b.try_into().unwrap()));
             if count != Some(self.index) {
-                return Err(Error::Corrupt(
-                    "snapshot end frame does not match its frame count".into(),
-                ));
+                return Err(Error::Corrupt("snapshot end frame does not match its frame count".into()));
             }
             self.ended = true;
             self.index += 1;
@@ -219,29 +186,16 @@ mod tests {
         let bytes = sample(&key);
         assert_eq!(
             read_all(&bytes, &key).unwrap(),
-            vec![
-                (FrameKind::Meta, b"format=1".to_vec()),
-                (FrameKind::Data, b"payload".to_vec())
-            ]
+            vec![(FrameKind::Meta, b"format=1".to_vec()), (FrameKind::Data, b"payload".to_vec())]
         );
-        assert!(
-            !bytes.windows(7).any(|w| w == b"payload"),
-            "payload in the clear"
-        );
+        assert!(!bytes.windows(7).any(|w| w == b"payload"), "payload in the clear");
         for i in 0..bytes.len() {
             let mut t = bytes.clone();
             t[i] ^= 0x40;
-            assert_eq!(
-                read_all(&t, &key).unwrap_err().code(),
-                "CORRUPT",
-                "flip at {i}"
-            );
+            assert_eq!(read_all(&t, &key).unwrap_err().code(), "CORRUPT", "flip at {i}");
         }
         for cut in 0..bytes.len() {
-            assert!(
-                read_all(&bytes[..cut], &key).is_err(),
-                "truncation at {cut}"
-            );
+            assert!(read_all(&bytes[..cut], &key).is_err(), "truncation at {cut}");
         }
         let mut longer = bytes.clone();
         longer.push(0);

@@ -61,83 +61,49 @@ fn create_private(path: &Path) -> Result<File> {
         use std::os::unix::fs::OpenOptionsExt;
         o.mode(0o600);
     }
-    o.open(path)
-        .map_err(|e| Error::io(format!("creating {}", path.display()), e))
+    o.open(path).map_err(|e| Error::io(format!("creating {}", path.display()), e))
 }
 
 /// The tables a snapshot holds: every mapped table plus the sync state.
 fn tables(mappings: &[TableMapping]) -> Vec<(String, String, Vec<ColumnType>)> {
-    let mut out: Vec<_> = mappings
-        .iter()
-        .map(|m| (m.table.clone(), m.fingerprint(), m.types()))
-        .collect();
-    out.push((
-        STATE_TABLE.into(),
-        STATE_FINGERPRINT.into(),
-        STATE_TYPES.to_vec(),
-    ));
+    let mut out: Vec<_> = mappings.iter().map(|m| (m.table.clone(), m.fingerprint(), m.types())).collect();
+    out.push((STATE_TABLE.into(), STATE_FINGERPRINT.into(), STATE_TYPES.to_vec()));
     out
 }
 
 /// Writes a sealed snapshot of the analytics database to `path` (atomically).
-pub(crate) fn write(
-    engine: &AnalyticsEngine,
-    path: &Path,
-    key: &StoreKey,
-    mappings: &[TableMapping],
-) -> Result<SnapshotInfo> {
+pub(crate) fn write(engine: &AnalyticsEngine, path: &Path, key: &StoreKey, mappings: &[TableMapping]) -> Result<SnapshotInfo> {
     let started = Instant::now();
     let tmp = tmp_path(path);
     let res = (|| {
         let file = create_private(&tmp)?;
         let mut w = FrameWriter::new(BufWriter::with_capacity(1 << 20, file), key)?;
-        w.frame(
-            FrameKind::Meta,
-            format!(
-                "{FORMAT}\ncreated_ms={}\n",
-                super::time::now_micros() / 1000
-            )
-            .as_bytes(),
-        )?;
+        w.frame(FrameKind::Meta, format!("{FORMAT}\ncreated_ms={}\n", super::time::now_micros() / 1000).as_bytes())?;
         let mut info = SnapshotInfo::default();
         for (name, fingerprint, _) in tables(mappings) {
-            w.frame(
-                FrameKind::Table,
-                format!("{name}\n{fingerprint}").as_bytes(),
-            )?;
+            w.frame(FrameKind::Table, format!("{name}\n{fingerprint}").as_bytes())?;
             let mut current: Option<IpcStream> = None;
             let mut schema: Option<Schema> = None;
-            query::stream(
-                engine.connection(),
-                &format!("SELECT * FROM {}", quote_ident(&name)),
-                &Params::None,
-                |batch| {
-                    info.rows += batch.num_rows() as u64;
-                    let s = schema.get_or_insert_with(|| batch.schema().as_ref().clone());
-                    if current.is_none() {
-                        current = Some(IpcStream::new(s, true)?);
-                    }
-                    let ipc = current.as_mut().expect("set above");
-                    ipc.write(batch)?;
-                    if ipc.len() >= FRAME_BYTES {
-                        w.frame(
-                            FrameKind::Data,
-                            &current.take().expect("set above").finish()?,
-                        )?;
-                    }
-                    Ok(true)
-                },
-            )?;
+            query::stream(engine.connection(), &format!("SELECT * FROM {}", quote_ident(&name)), &Params::None, |batch| {
+                info.rows += batch.num_rows() as u64;
+                let s = schema.get_or_insert_with(|| batch.schema().as_ref().clone());
+                if current.is_none() {
+                    current = Some(IpcStream::new(s, true)?);
+                }
+                let ipc = current.as_mut().expect("set above");
+                ipc.write(batch)?;
+                if ipc.len() >= FRAME_BYTES {
+                    w.frame(FrameKind::Data, &current.take().expect("set above").finish()?)?;
+                }
+                Ok(true)
+            })?;
             if let Some(ipc) = current {
                 w.frame(FrameKind::Data, &ipc.finish()?)?;
             }
             info.tables += 1;
         }
         info.bytes = w.bytes;
-        let file = w
-            .finish()?
-            .into_inner()
-            .map_err(|e| Error::io("writing snapshot", e.into_error()))?;
+        let file = w.finish()?.into_inner().map_err(|e| Error::io("writing snapshot", e.into_error()))?;
         file.sync_all()?;
         drop(file);
         fs::rename(&tmp, path).map_err(|e| Error::io(format!("renaming {}", tmp.display()), e))?;
@@ -196,26 +162,12 @@ pub(crate) fn restore(
     }
 }
 
-fn load_frames(
-    raw: &RawConn,
-    input: impl std::io::Read,
-    key: &StoreKey,
-    mappings: &[TableMapping],
-) -> Result<SnapshotInfo> {
+fn load_frames(raw: &RawConn, input: impl std::io::Read, key: &StoreKey, mappings: &[TableMapping]) -> Result<SnapshotInfo> {
     let mut frames = FrameReader::new(input, key)?;
     match frames.next()? {
-        Some((FrameKind::Meta, meta))
-            if meta.split(|&b| b == b'\n').any(|l| l == FORMAT.as_bytes()) => {}
-        Some((FrameKind::Meta, _)) => {
-            return Err(Error::Corrupt(
-                "snapshot format not supported by this build".into(),
-            ))
-        }
-        _ => {
-            return Err(Error::Corrupt(
-                "snapshot does not start with its meta frame".into(),
-            ))
-        }
+        Some((FrameKind::Meta, meta)) if meta.split(|&b| b == b'\n').any(|l| l == FORMAT.as_bytes()) => {}
+        Some((FrameKind::Meta, _)) => return Err(Error::Corrupt("snapshot format not supported by this build".into())),
+        _ => return Err(Error::Corrupt("snapshot does not start with its meta frame".into())),
     }
     let known = tables(mappings);
     let mut info = SnapshotInfo::default();
@@ -226,21 +178,15 @@ fn load_frames(
                 if let Some(app) = current.take() {
                     info.rows += app.finish()?;
                 }
-                let text = std::str::from_utf8(&payload)
-                    .map_err(|_| Error::Corrupt("snapshot table frame".into()))?;
+                let text = std::str::from_utf8(&payload).map_err(|_| Error::Corrupt("snapshot table frame".into()))?;
                 let (name, fingerprint) = text.split_once('\n').unwrap_or((text, ""));
                 // A table whose mapping changed since is skipped: the restored sync state still
                 // names the old fingerprint, so the next sync rebuilds it.
-                if let Some((name, _, types)) =
-                    known.iter().find(|(n, f, _)| n == name && f == fingerprint)
-                {
+                if let Some((name, _, types)) = known.iter().find(|(n, f, _)| n == name && f == fingerprint) {
                     if name == STATE_TABLE {
                         raw.execute(&format!("DROP TABLE IF EXISTS {STATE_TABLE}; {STATE_DDL}"))?;
                     } else {
-                        let m = mappings
-                            .iter()
-                            .find(|m| &m.table == name)
-                            .expect("known table");
+                        let m = mappings.iter().find(|m| &m.table == name).expect("known table");
                         raw.execute(&m.create_sql(name, false, false))?;
                     }
                     current = Some(ChunkAppender::new(raw, name, types)?);
@@ -254,9 +200,7 @@ fn load_frames(
                     }
                 }
             }
-            FrameKind::Meta | FrameKind::End => {
-                return Err(Error::Corrupt("snapshot frame out of place".into()))
-            }
+            FrameKind::Meta | FrameKind::End => return Err(Error::Corrupt("snapshot frame out of place".into())),
         }
     }
     if let Some(app) = current.take() {
