@@ -245,6 +245,33 @@ fn second_open_is_locked_or_read_only() {
 }
 
 #[test]
+fn missing_current_is_damage_only_under_the_lock() {
+    // A store another opener is creating has its MANIFEST before its CURRENT: an opener that
+    // sees that state while the creator holds the lock must get LOCKED (and retry), not CORRUPT
+    // (which made the data layer open a degraded store beside the creator's writer).
+    let fx = Fixture::new();
+    let kv = fx.open();
+    kv.put("config", b"k", b"v", Ttl::Default).unwrap();
+    kv.flush().unwrap();
+    let current = fx.kv_path().join("CURRENT");
+    let saved = std::fs::read(&current).unwrap();
+    std::fs::remove_file(&current).unwrap();
+    for on_locked in [OnLocked::Error, OnLocked::ReadOnly] {
+        let err = fx.open_with(KvOptions { on_locked, ..Default::default() }).err().unwrap();
+        assert_eq!(err.code(), "LOCKED", "{err}");
+    }
+    kv.close().unwrap();
+    // Nobody holds the lock now: a missing CURRENT beside data files is damage, and nothing is
+    // created over the old files.
+    let err = fx.open_with(KvOptions::default()).err().unwrap();
+    assert_eq!(err.code(), "CORRUPT", "{err}");
+    assert!(!current.exists(), "no new store was created beside the old files");
+    std::fs::write(&current, saved).unwrap();
+    let kv = fx.open();
+    assert_eq!(text(kv.get("config", b"k").unwrap()).as_deref(), Some("v"));
+}
+
+#[test]
 fn inline_attempts_give_up_instead_of_waiting() {
     use aico_data_core::kv::{Wait, INLINE_MAX_BYTES};
     let fx = Fixture::new();

@@ -147,13 +147,11 @@ impl KvStore {
         let tuning = Tuning::new(&opts);
         let exists = path.join("CURRENT").exists();
         // Without CURRENT RocksDB would create a new, empty store beside the old files, silently
-        // orphaning them: refuse instead (the data layer degrades, `aico-data repair` salvages).
-        if !exists && !opts.read_only && holds_engine_files(path) {
-            return Err(Error::Corrupt(format!(
-                "{}: CURRENT is missing but the store holds data files (MANIFEST, SST or WAL): damaged",
-                path.join("CURRENT").display()
-            )));
-        }
+        // orphaning them: open without creating instead. RocksDB takes the lock before it looks
+        // for CURRENT, so a store another opener is creating right now (MANIFEST written, CURRENT
+        // not yet) fails with LOCKED, and only a missing CURRENT seen under the lock is damage
+        // (the data layer degrades, `aico-data repair` salvages).
+        let orphaning = !exists && !opts.read_only && holds_engine_files(path);
         let mut names: Vec<String> = if exists {
             DB::list_cf(&rocksdb::Options::default(), path).map_err(map_rocks)?
         } else {
@@ -174,9 +172,20 @@ impl KvStore {
             let descriptors = names
                 .iter()
                 .map(|n| ColumnFamilyDescriptor::new(n, tuning.cf_options(&NamespaceOptions::default())));
-            match DB::open_cf_descriptors(&tuning.db_options(names.len()), path, descriptors) {
+            let mut db_opts = tuning.db_options(names.len());
+            if orphaning {
+                db_opts.create_if_missing(false);
+            }
+            match DB::open_cf_descriptors(&db_opts, path, descriptors) {
                 Ok(db) => (db, Access::Primary, None),
                 Err(e) => match map_rocks(e) {
+                    err @ Error::Locked(_) if orphaning => return Err(err),
+                    _ if orphaning => {
+                        return Err(Error::Corrupt(format!(
+                            "{}: CURRENT is missing but the store holds data files (MANIFEST, SST or WAL): damaged",
+                            path.join("CURRENT").display()
+                        )))
+                    }
                     Error::Locked(_) if opts.on_locked == OnLocked::ReadOnly && exists => {
                         let (db, dir) = open_secondary(path, &tuning, &names)?;
                         (db, Access::ReadOnly, Some(dir))
