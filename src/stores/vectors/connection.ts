@@ -18,6 +18,11 @@ const DATABASE = 'default_database';
  * The Chroma client bound to the current server. Every request goes through {@link call}: a
  * request that cannot connect (the server died) makes the manager restart the server, and the
  * request is retried once on the new one; a second failure is `UNAVAILABLE`.
+ *
+ * Requests share the connection; {@link scrub} holds it alone (a write racing its copy would be
+ * acknowledged and then dropped with the old collection). The first request of a connection, and
+ * the first after a failed scrub, finishes a scrub that a crash interrupted, before any request
+ * resolves a collection by name (which would otherwise recreate a dropped one empty).
  */
 export class ChromaConnection {
   readonly server: ChromaServer;
@@ -26,6 +31,13 @@ export class ChromaConnection {
   #maxBatch: number | undefined;
   #dataEpoch = 0;
   readonly #onDataReset: (() => void | Promise<void>) | undefined;
+  /** Requests running now (they hold the connection shared). */
+  #inFlight = 0;
+  #whenIdle: (() => void)[] = [];
+  /** Set while a scrub or a scrub recovery holds the connection alone. */
+  #exclusive: Promise<void> | undefined;
+  /** False until an interrupted scrub was looked for on this connection. */
+  #scrubSettled = false;
 
   /** `onDataReset`: called after a damaged index was dropped, so that its owner rebuilds it. */
   constructor(server: ChromaServer, onDataReset?: () => void | Promise<void>) {
@@ -40,6 +52,51 @@ export class ChromaConnection {
 
   /** Runs `fn` with a client of the running server (starting it if needed), retrying once after a crash. */
   async call<T>(fn: (client: ChromaClient) => Promise<T>): Promise<T> {
+    for (;;) {
+      if (this.#exclusive) await this.#exclusive;
+      else if (!this.#scrubSettled) await this.#alone(async () => (this.#scrubSettled ? undefined : this.#settleInterruptedScrub()));
+      else break;
+    }
+    this.#inFlight++;
+    try {
+      return await this.#call(fn);
+    } finally {
+      if (--this.#inFlight === 0) for (const wake of this.#whenIdle.splice(0)) wake();
+    }
+  }
+
+  /** Runs `fn` with the connection held alone: after the requests in flight, before any new one. */
+  async #alone<T>(fn: () => Promise<T>): Promise<T> {
+    while (this.#exclusive) await this.#exclusive;
+    let release!: () => void;
+    this.#exclusive = new Promise<void>((r) => (release = r));
+    try {
+      while (this.#inFlight > 0) await new Promise<void>((r) => this.#whenIdle.push(r));
+      return await fn();
+    } finally {
+      this.#exclusive = undefined;
+      release();
+    }
+  }
+
+  /**
+   * A scrub killed between dropping a collection and renaming its copy leaves only the copy
+   * (complete: the drop comes after the copy): it takes the name back. A copy beside its
+   * original was cut short: the original is whole, the copy is dropped.
+   */
+  async #settleInterruptedScrub(): Promise<void> {
+    const names = (await this.#call((c) => c.listCollections({ limit: 100_000 }))).map((c) => c.name);
+    for (const n of names) {
+      if (!n.endsWith(COMPACT_SUFFIX)) continue;
+      const original = n.slice(0, -COMPACT_SUFFIX.length);
+      if (names.includes(original)) await this.#call((c) => c.deleteCollection({ name: n }));
+      else await this.#call((c) => c.getCollection({ name: n, embeddingFunction: null } as never).then((col) => col.modify({ name: original })));
+      this.#dataEpoch++;
+    }
+    this.#scrubSettled = true;
+  }
+
+  async #call<T>(fn: (client: ChromaClient) => Promise<T>): Promise<T> {
     await this.server.ensure();
     for (let attempt = 0; ; attempt++) {
       try {
@@ -101,52 +158,50 @@ export class ChromaConnection {
    * rows in free pages; so each collection is copied, record by record, into a fresh one that
    * takes its name and metadata, the old one is dropped, and Chroma's `vacuum` purges the log and
    * rewrites the file. Embeddings and sealed metadata are copied as they are (no re-embedding).
-   * A write that races the copy may miss the index; `repair()` restores it from libSQL.
+   * Other requests wait until it ends, so no write lands in a collection already copied.
    */
   async scrub(): Promise<void> {
-    let names = (await this.call((c) => c.listCollections({ limit: 100_000 }))).map((c) => c.name);
-    // A scrub interrupted between the drop and the rename: the copy is complete, finish it.
-    for (const n of names) {
-      const original = n.slice(0, -COMPACT_SUFFIX.length);
-      if (n.endsWith(COMPACT_SUFFIX) && !names.includes(original)) {
-        await this.call((c) => c.getCollection({ name: n, embeddingFunction: null } as never).then((col) => col.modify({ name: original })));
-      }
-    }
-    names = (await this.call((c) => c.listCollections({ limit: 100_000 }))).map((c) => c.name);
-    const batch = await this.maxBatchSize();
-    for (const name of names) {
-      if (name.endsWith(COMPACT_SUFFIX)) continue;
-      const tmpName = name + COMPACT_SUFFIX;
-      if (names.includes(tmpName)) await this.call((c) => c.deleteCollection({ name: tmpName })); // an interrupted earlier scrub
-      const source = await this.call((c) => c.getCollection({ name, embeddingFunction: null } as never));
-      const hnsw = (source.configuration as { hnsw?: Record<string, unknown> } | undefined)?.hnsw;
-      const target = await this.call((c) =>
-        c.createCollection({
-          name: tmpName,
-          embeddingFunction: null,
-          ...(source.metadata ? { metadata: source.metadata } : {}),
-          configuration: { hnsw: { space: (hnsw?.space as 'cosine' | 'l2' | 'ip' | undefined) ?? 'cosine' } },
-        } as never),
+    await this.#alone(async () => {
+      await this.#settleInterruptedScrub();
+      const names = (await this.#call((c) => c.listCollections({ limit: 100_000 }))).map((c) => c.name);
+      const batch: number = this.#maxBatch ?? (await this.#call((c) => c.getMaxBatchSize()).then((n: number) => (n > 0 ? n : 1000)));
+      this.#maxBatch = batch;
+      this.#scrubSettled = false; // until this scrub ends, a crash or a failure may leave it half done
+      for (const name of names) await this.#copyInPlace(name, name + COMPACT_SUFFIX, batch);
+      // Collection ids changed: cached handles are void.
+      this.#dataEpoch++;
+      if (names.length > 0) await this.server.vacuum();
+      this.#scrubSettled = true;
+    });
+  }
+
+  /** Copies collection `name` into a fresh `tmpName`, drops `name`, and renames the copy to it. */
+  async #copyInPlace(name: string, tmpName: string, batch: number): Promise<void> {
+    const source = await this.#call((c) => c.getCollection({ name, embeddingFunction: null } as never));
+    const hnsw = (source.configuration as { hnsw?: Record<string, unknown> } | undefined)?.hnsw;
+    const target = await this.#call((c) =>
+      c.createCollection({
+        name: tmpName,
+        embeddingFunction: null,
+        ...(source.metadata ? { metadata: source.metadata } : {}),
+        configuration: { hnsw: { space: (hnsw?.space as 'cosine' | 'l2' | 'ip' | undefined) ?? 'cosine' } },
+      } as never),
+    );
+    for (let offset = 0; ; offset += batch) {
+      const page = await this.#call((c) => c.getCollection({ name, embeddingFunction: null } as never).then((col) => col.get({ limit: batch, offset, include: ['embeddings', 'metadatas', 'documents'] as never })));
+      if (page.ids.length === 0) break;
+      await this.#call(() =>
+        target.add({
+          ids: page.ids,
+          embeddings: page.embeddings as number[][],
+          metadatas: page.metadatas as never,
+          ...(page.documents.some((d) => d !== null) ? { documents: page.documents as string[] } : {}),
+        }),
       );
-      for (let offset = 0; ; offset += batch) {
-        const page = await this.call((c) => c.getCollection({ name, embeddingFunction: null } as never).then((col) => col.get({ limit: batch, offset, include: ['embeddings', 'metadatas', 'documents'] as never })));
-        if (page.ids.length === 0) break;
-        await this.call(() =>
-          target.add({
-            ids: page.ids,
-            embeddings: page.embeddings as number[][],
-            metadatas: page.metadatas as never,
-            ...(page.documents.some((d) => d !== null) ? { documents: page.documents as string[] } : {}),
-          }),
-        );
-        if (page.ids.length < batch) break;
-      }
-      await this.call((c) => c.deleteCollection({ name }));
-      await this.call(() => target.modify({ name }));
+      if (page.ids.length < batch) break;
     }
-    // Collection ids changed: cached handles are void.
-    this.#dataEpoch++;
-    if (names.length > 0) await this.server.vacuum();
+    await this.#call((c) => c.deleteCollection({ name }));
+    await this.#call(() => target.modify({ name }));
   }
 
   #healthy<T>(v: T): T {
