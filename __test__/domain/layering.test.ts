@@ -3,25 +3,16 @@
  * re-export, require) of every file under src/domain must stay inside src/domain, or be
  * src/errors.ts, or a Node built-in that is not a database.
  */
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { builtinModules } from 'node:module';
 import { dirname, join, relative, resolve, sep } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { importsOf, sourceFiles, SRC } from '../helpers/source-imports.js';
 
-const SRC = resolve(dirname(fileURLToPath(import.meta.url)), '../../src');
 const DOMAIN = join(SRC, 'domain');
 const ALLOWED_OUTSIDE = new Set([join(SRC, 'errors.ts')]);
 const FORBIDDEN_BUILTINS = new Set(['sqlite', 'node:sqlite']);
 const BUILTINS = new Set(builtinModules);
-
-const IMPORT = /(?:\bimport\s+(?:type\s+)?(?:[^'"`;]*?\sfrom\s+)?|\bexport\s+(?:type\s+)?[^'"`;]*?\sfrom\s+|\bimport\s*\(\s*|\brequire\s*\(\s*)['"`]([^'"`]+)['"`]/g;
-
-/** The module specifiers a source file imports. */
-function importsOf(source: string): string[] {
-  const code = source.replace(/\/\*[\s\S]*?\*\//g, '').replace(/(^|[^:])\/\/.*$/gm, '$1');
-  return [...code.matchAll(IMPORT)].map((m) => m[1]!);
-}
 
 /** Why `specifier`, imported by `file`, breaks the rule; `null` when it is fine. */
 function violation(file: string, specifier: string): string | null {
@@ -34,13 +25,6 @@ function violation(file: string, specifier: string): string | null {
   if (FORBIDDEN_BUILTINS.has(specifier) || FORBIDDEN_BUILTINS.has(bare)) return `imports the database built-in ${specifier}`;
   if (specifier.startsWith('node:') || BUILTINS.has(bare)) return null;
   return `imports the package ${specifier}`;
-}
-
-function sourceFiles(dir: string): string[] {
-  return readdirSync(dir).flatMap((name) => {
-    const p = join(dir, name);
-    return statSync(p).isDirectory() ? sourceFiles(p) : /\.(ts|mts|cts|js|mjs)$/.test(name) ? [p] : [];
-  });
 }
 
 describe('domain layering', () => {

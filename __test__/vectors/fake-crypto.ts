@@ -3,7 +3,7 @@
  * filter translation) only. Every test that touches Chroma uses the real data layer's crypto.
  */
 import { createCipheriv, createDecipheriv, createHmac, randomBytes } from 'node:crypto';
-import type { Crypto } from '../../src/data-layer.js';
+import type { Crypto } from '../../src/crypto.js';
 import { AicoDataError } from '../../src/errors.js';
 
 export function fakeCrypto(): Crypto {

@@ -13,7 +13,8 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { connectZmqBus, DATABASE_TOPICS, generateBusKeyPair, InProcessBus, startZmqBroker, type MessageBus } from '../../src/bus/index.js';
+import { connectZmqBus, generateBusKeyPair, InProcessBus, startZmqBroker, type MessageBus } from '../../src/bus/index.js';
+import { DATABASE_TOPICS } from '../../src/services/index.js';
 import { openDataLayer, type DataLayer } from '../../src/index.js';
 import { measure, type CaseResult } from '../lib/measure.js';
 import { emit } from '../lib/results.js';

@@ -7,7 +7,7 @@
 import { createPrivateKey, createPublicKey } from 'node:crypto';
 import { curveKeyPair } from 'zeromq';
 import { invalidArgument } from '../errors.js';
-import { z85 } from '../sync/crypto.js';
+import { z85 } from '../util/z85.js';
 
 /** A CURVE key pair, both keys as 40-character Z85 strings. */
 export interface BusKeyPair {

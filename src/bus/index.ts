@@ -20,5 +20,3 @@ export { InProcessBus, InProcessHub, type InProcessBusOptions } from './in-proce
 export { ZmqBus, connectZmqBus, type ZmqBusOptions } from './zmq-bus.js';
 export { startZmqBroker, type ZmqBroker, type ZmqBrokerOptions, type ZmqBrokerEndpoints } from './zmq-broker.js';
 export { generateBusKeyPair, deriveBusKeys, busKeyPairFromSecret, type BusKey, type BusKeyPair, type BusKeys } from './curve.js';
-export { FORWARDED_EVENTS, type ServeBusOptions } from './services/serve.js';
-export { startDatabaseServices, DATABASE_TOPICS, type DatabaseServices, type DatabaseServiceDeps, type DatabaseServiceOptions } from './services/database-services.js';

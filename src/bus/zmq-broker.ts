@@ -15,7 +15,7 @@
  */
 import { Context, Router, XPublisher, XSubscriber } from 'zeromq';
 import { AicoDataError, invalidArgument } from '../errors.js';
-import { z85 } from '../sync/crypto.js';
+import { z85 } from '../util/z85.js';
 import { busKey, generateBusKeyPair, type BusKey, type BusKeyPair } from './curve.js';
 
 /** Options of {@link startZmqBroker}. */

@@ -1,6 +1,6 @@
 import { createMemory, type ContextOptions, type Memory, type MemoryRepository, type NewMemory, type SearchHit, type UnitOfWork } from '../domain/index.js';
 import { invalidArgument } from '../errors.js';
-import type { MemoryVectorIndex } from '../stores/vectors/memory-index.js';
+import type { MemoryVectorIndex } from './memory-index.js';
 import type { RecallWeights } from '../stores/vectors/recall.js';
 import type { Embedder } from '../stores/vectors/embedder.js';
 

@@ -1,4 +1,4 @@
-import type { MessageBus } from '../bus/index.js';
+import type { MessageBus } from '../bus/message-bus.js';
 import { OutboxDispatcher } from './dispatcher.js';
 import type { DerivedStores } from './stores.js';
 import { AnalyticsOutboxTarget } from './targets/analytics.js';

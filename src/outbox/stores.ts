@@ -2,7 +2,7 @@ import type { Repositories } from '../domain/index.js';
 import type { AnalyticsStore } from '../stores/analytics/index.js';
 import type { KvStoreLike } from '../stores/kv/index.js';
 import type { SqlStore } from '../stores/sql/index.js';
-import type { MemoryVectorIndex } from '../stores/vectors/memory-index.js';
+import type { MemoryVectorIndex } from '../memories/memory-index.js';
 import type { OutboxDispatcher } from './dispatcher.js';
 
 /** The stores the consistency check, repair and forgetUser work on (the data layer's). */

@@ -19,14 +19,13 @@ import type { SqlExecutor, SqlValue } from '../stores/sql/index.js';
 import { syncImageSql } from '../schema/core/sync.js';
 import { decodeValue, parseImage, sameValue, specOf, STICKY_COLUMNS, SYNC_TABLES, type Image, type SyncTableSpec } from './tables.js';
 import { checkChange } from './validate.js';
+import type { WireChange } from './wire.js';
 
 /** At most this many refused changes are kept for inspection (the oldest go first). */
 export const MAX_REJECTED_KEPT = 10_000;
 /** A changeset with more refused changes than this is refused whole (`CORRUPT`): no flood of records. */
 export const MAX_REJECTED_PER_CHANGESET = 1_000;
 
-/** One change as it travels: `[hlc, origin, table, pk, op, base, cols, data, schemaVersion]`. */
-export type WireChange = [string, string, string, string, 'I' | 'U' | 'D', string | null, string | null, string | null, number];
 
 /** A divergence found while applying. */
 export interface DetectedConflict {

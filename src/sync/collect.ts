@@ -14,7 +14,7 @@
  * where it fills up ends at its last included change, later origins wait for the next round.
  */
 import type { SqlExecutor } from '../stores/sql/index.js';
-import type { WireChange } from './apply.js';
+import type { WireChange } from './wire.js';
 import { CHANGESET_BUDGET_BYTES } from './envelope.js';
 import { isHlc } from './hlc.js';
 

@@ -12,7 +12,7 @@
  * throw a parse error later.
  */
 import { AicoDataError } from '../errors.js';
-import type { WireChange } from './apply.js';
+import type { WireChange } from './wire.js';
 import { isHlc, MAX_CLOCK_DRIFT_MS, parseHlc } from './hlc.js';
 import { decodeValue, specOf } from './tables.js';
 

@@ -4,7 +4,7 @@
  * envelope's `message_id` is the row's id: a redelivery after a crash carries the same id, and
  * consumers drop it (at-least-once delivery, idempotent consumers).
  */
-import type { MessageBus } from '../../bus/index.js';
+import type { MessageBus } from '../../bus/message-bus.js';
 import type { Repositories } from '../../domain/index.js';
 import type { OutboxRow, OutboxTarget } from '../types.js';
 

@@ -5,7 +5,7 @@
  */
 import type { MemoryRepository } from '../../domain/index.js';
 import type { SqlStore } from '../../stores/sql/index.js';
-import type { MemoryVectorIndex } from '../../stores/vectors/memory-index.js';
+import type { MemoryVectorIndex } from '../../memories/memory-index.js';
 import type { OutboxRow, OutboxTarget } from '../types.js';
 
 export class VectorOutboxTarget implements OutboxTarget {

@@ -1,6 +1,6 @@
 import type { ChromaClient, Collection, Metadata } from 'chromadb';
 import { AicoDataError, invalidArgument } from '../../errors.js';
-import type { Crypto } from '../../data-layer.js';
+import type { Crypto } from '../../crypto.js';
 import { fieldsSignature, type CollectionCatalog, type PhysicalCollection } from './catalog.js';
 import type { CollectionSpec } from './collection-spec.js';
 import type { ChromaConnection } from './connection.js';

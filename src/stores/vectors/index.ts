@@ -1,4 +1,3 @@
-export { MemoryVectorIndex } from './memory-index.js';
 export { openVectorStore, VectorStore, type VectorStoreOptions, type VectorStoreStatus } from './store.js';
 export {
   VectorCollection,
@@ -22,7 +21,6 @@ export {
   type RecallWeights,
   type RecallHit,
   type RecallRequest,
-  type RecallCandidate,
   type KeywordRecall,
 } from './recall.js';
 export { reciprocalRankFusion, RRF_K, type RankedList } from './rrf.js';

@@ -1,5 +1,5 @@
 import { AicoDataError, invalidArgument } from '../../errors.js';
-import type { Crypto } from '../../data-layer.js';
+import type { Crypto } from '../../crypto.js';
 import { RESERVED_PREFIX, type CollectionSpec } from './collection-spec.js';
 
 /** A metadata value as callers write it. `Date` is accepted for `number` fields (stored as epoch ms). */

@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { AicoDataError, invalidArgument } from '../../errors.js';
-import type { Crypto } from '../../data-layer.js';
+import type { Crypto } from '../../crypto.js';
 import { CollectionCatalog } from './catalog.js';
 import { checkSpec, CONVERSATION_SEGMENTS, MEMORIES, type CollectionSpec } from './collection-spec.js';
 import { VectorCollection } from './collection.js';

@@ -8,7 +8,7 @@
  */
 import { Context, Pull, Push, Router } from 'zeromq';
 import { AicoDataError, invalidArgument, toAicoError } from '../../errors.js';
-import { z85 } from '../crypto.js';
+import { z85 } from '../../util/z85.js';
 import type { SyncTransport } from './types.js';
 
 /** Options of {@link ZmqTransport.listen}. */

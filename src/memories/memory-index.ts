@@ -1,6 +1,6 @@
-import type { Memory } from '../../domain/index.js';
-import type { VectorCollection, VectorRecordInput } from './collection.js';
-import type { MetadataInput } from './record-codec.js';
+import type { Memory } from '../domain/index.js';
+import type { VectorCollection, VectorRecordInput } from '../stores/vectors/collection.js';
+import type { MetadataInput } from '../stores/vectors/record-codec.js';
 
 /**
  * Keeps the `memories` collection in step with the memories in libSQL. libSQL is the source of

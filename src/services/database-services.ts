@@ -4,7 +4,7 @@
  * messages"). Change events are not published here: the outbox dispatcher publishes them after
  * commit (see `src/outbox/targets/events.ts`).
  */
-import { AicoDataError, invalidArgument } from '../../errors.js';
+import { AicoDataError, invalidArgument } from '../errors.js';
 import {
   createConversation,
   createMessage,
@@ -15,9 +15,9 @@ import {
   type Responder,
   type SearchHit,
   type Services,
-} from '../../domain/index.js';
-import type { RecallWeights } from '../../stores/vectors/recall.js';
-import type { MessageBus, Subscription } from '../message-bus.js';
+} from '../domain/index.js';
+import type { RecallWeights } from '../stores/vectors/recall.js';
+import type { MessageBus, Subscription } from '../bus/message-bus.js';
 
 /** Request topics served by {@link startDatabaseServices}. */
 export const DATABASE_TOPICS = {

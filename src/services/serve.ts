@@ -4,8 +4,8 @@
  * folder, which only exist once it is open). The layer's change events are forwarded to that
  * bus with their message ids, so its subscribers still drop duplicates by id.
  */
-import { invalidArgument } from '../../errors.js';
-import type { MessageBus, Subscription } from '../message-bus.js';
+import { invalidArgument } from '../errors.js';
+import type { MessageBus, Subscription } from '../bus/message-bus.js';
 import { startDatabaseServices, type DatabaseServiceDeps, type DatabaseServiceOptions, type DatabaseServices } from './database-services.js';
 
 /** Options of `data.serveBus()`. */
