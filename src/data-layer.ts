@@ -1,95 +1,30 @@
-import { existsSync } from 'node:fs';
 import { privateFolder, tightenModes } from './util/file-modes.js';
-import { join, resolve } from 'node:path';
-import { AicoDataError, invalidArgument, native, nativeAsync } from './errors.js';
-import { openFolder, type NativeFolder } from './native/index.js';
+import { join } from 'node:path';
+import { AicoDataError, invalidArgument, nativeAsync } from './errors.js';
+import type { NativeFolder } from './native/index.js';
 import { cryptoOf, type Crypto } from './crypto.js';
-import { createServices, type Repositories, type Services, type UnitOfWork } from './domain/index.js';
-import { createLibsqlRepositories, type LibsqlRepositoriesOptions } from './repositories/index.js';
-import { openSchemas, type SchemaManager, type SchemaOpenOptions } from './schema/index.js';
-import { openAnalyticsStore, type AnalyticsOptions, type AnalyticsStore } from './stores/analytics/index.js';
-import { kvDegradation, MemoryKvStore, openKvStoreOrDegrade, repairKvStore, walRecoveryMode, type KvDegradation, type KvOptions, type KvRepairReport, type KvStoreLike } from './stores/kv/index.js';
-import { SqlStore, type SqlOptions } from './stores/sql/index.js';
-import { DataAccessLayer } from './dal/index.js';
-import { LibsqlKeywordRecall, LibsqlMemoryRepository } from './repositories/libsql/index.js';
-import { MemoryVectorIndex, SemanticMemory } from './memories/index.js';
-import { createSemanticRecall, openVectorStore, type VectorStore, type VectorStoreOptions } from './stores/vectors/index.js';
-import { deriveBusKeys, InProcessBus, type BusKeys, type MessageBus } from './bus/index.js';
+import type { DisposalStack } from './util/disposal-stack.js';
+import type { Repositories, Services, UnitOfWork } from './domain/index.js';
+import type { SchemaManager } from './schema/index.js';
+import type { AnalyticsStore } from './stores/analytics/index.js';
+import { kvDegradation, repairKvStore, walRecoveryMode, type KvDegradation, type KvRepairReport, type KvStoreLike } from './stores/kv/index.js';
+import type { SqlStore } from './stores/sql/index.js';
+import type { SemanticMemory } from './memories/index.js';
+import type { VectorStore } from './stores/vectors/index.js';
+import { deriveBusKeys, type BusKeys, type MessageBus } from './bus/index.js';
 import type { DatabaseServices } from './services/index.js';
 import { serveOn, type ServeBusOptions } from './services/serve.js';
-import {
-  createOutboxDispatcher,
-  type ExistingStores,
-  forgetStatus,
-  forgetUser,
-  repairConsistency,
-  verifyConsistency,
-  type ConsistencyReport,
-  type DerivedStores,
-  type ForgetStatus,
-  type OutboxDispatcher,
-  type OutboxOptions,
-  type RepairReport,
-} from './outbox/index.js';
+import { forgetStatus, forgetUser, repairConsistency, verifyConsistency, type ConsistencyReport, type DerivedStores, type ForgetStatus, type OutboxDispatcher, type RepairReport } from './outbox/index.js';
 import { SyncService, type SyncOptions } from './sync/index.js';
 import { resumedRotation, rotateKeys, writeBackup, type BackupOptions, type BackupResult, type RotateKeysOptions, type RotateKeysResult } from './backup/index.js';
+import { composeDataLayer, type DataLayerParts, type KdfOptions, type OpenDataLayerOptions } from './compose.js';
 
-/** Argon2id cost for a new key file. Defaults: 64 MiB, 3 passes, 1 lane (the floor). */
+export type { KdfOptions, OpenDataLayerOptions } from './compose.js';
+
 /** One store running degraded (see {@link DataLayer.degradations}). */
 export type DataLayerDegradation =
   | ({ store: 'kv' } & KvDegradation)
   | { store: 'analytics'; mode: 'rebuilding'; path: string; code: string; message: string; repair: string };
-
-export interface KdfOptions {
-  memoryKib?: number;
-  iterations?: number;
-  parallelism?: number;
-}
-
-/** Options of {@link openDataLayer}. */
-export interface OpenDataLayerOptions {
-  /** The data folder. Created (mode 0700) when missing, unless `create` is false. */
-  dir: string;
-  /** The master password. Never stored; it unwraps the data key in the folder's key file. */
-  password: string;
-  /** Create the folder and its key file when missing (default true). */
-  create?: boolean;
-  /** Argon2id parameters for a new key file (ignored when the key file exists). */
-  kdf?: KdfOptions;
-  /** Options of the encrypted SQL store. */
-  sql?: SqlOptions;
-  /** Schema registry options (registry, drift acceptance, migration lock timeouts). */
-  schemas?: SchemaOpenOptions;
-  /** DuckDB analytics options, or `false` to not open the analytics engine. */
-  analytics?: AnalyticsOptions | false;
-  /** Repository options (e.g. the memory recall strategy). */
-  repositories?: LibsqlRepositoriesOptions;
-  /**
-   * RocksDB key-value store options, or `false` for an in-memory cache instead. By default a
-   * second process opening the same folder gets a read-only KV store (`onLocked: 'readOnly'`):
-   * RocksDB allows one writer per folder.
-   */
-  kv?: KvOptions | false;
-  /**
-   * Semantic memory on a managed local Chroma server (embedder, server discovery, extra
-   * collections), or `false` to run without vectors (recall is then keyword-only). The server
-   * starts lazily, with the first vector operation.
-   */
-  vectors?: Omit<VectorStoreOptions, 'dir' | 'crypto'> | false;
-  /**
-   * The message bus change events go to (`data/<entity>/<created|updated|deleted>/v1`) and
-   * `serveBus` answers on. Default: a new in-process bus (closed with the layer); pass a
-   * `connectZmqBus(...)` for AICO's ZeroMQ bus (left open on close); `false` for no events.
-   */
-  bus?: MessageBus | false;
-  /**
-   * Outbox dispatcher options, or `false` to not dispatch in this process (rows then wait for
-   * a process that does; memories are written to Chroma directly).
-   */
-  outbox?: OutboxOptions | false;
-  /** Device sync options (`data.sync`); conflicts are published on `bus` unless `publish` is given. */
-  sync?: SyncOptions;
-}
 
 /**
  * An open aico-data folder: the encrypted stores and the layers built on them.
@@ -126,10 +61,15 @@ export class DataLayer {
   get sync(): SyncService {
     if (this.#closed) throw new AicoDataError('CLOSED', 'the data layer was closed');
     const bus = this.bus;
-    this.#sync ??= new SyncService(this.sql, this.crypto, {
-      ...(bus ? { publish: (topic: string, payload: unknown) => bus.publish(topic, payload) } : {}),
-      ...this.#syncOptions,
-    });
+    if (!this.#sync) {
+      const sync = new SyncService(this.sql, this.crypto, {
+        ...(bus ? { publish: (topic: string, payload: unknown) => bus.publish(topic, payload) } : {}),
+        ...this.#syncOptions,
+      });
+      // Closed first: it writes through every store below.
+      this.#stores.defer(() => sync.close().catch(() => undefined));
+      this.#sync = sync;
+    }
     return this.#sync;
   }
   /** True when this open created the folder. */
@@ -138,8 +78,8 @@ export class DataLayer {
   readonly keyId: string;
 
   readonly #folder: NativeFolder;
+  readonly #stores: DisposalStack;
   readonly #derived: DerivedStores;
-  readonly #ownsBus: boolean;
   readonly #syncOptions: SyncOptions | undefined;
   #sync: SyncService | undefined;
   #closed = false;
@@ -148,59 +88,29 @@ export class DataLayer {
   /** Backups in flight: a key rotation waits for them before it closes the stores. */
   readonly #backups = new Set<Promise<unknown>>();
 
-  /** @internal Use {@link openDataLayer}. */
-  constructor(
-    folder: NativeFolder,
-    sql: SqlStore,
-    schemas: SchemaManager,
-    analytics: AnalyticsStore | undefined,
-    repositories: LibsqlRepositoriesOptions | undefined,
-    kv: KvStoreLike,
-    vectors: VectorStore | undefined,
-    wiring: {
-      bus: MessageBus | undefined;
-      ownsBus: boolean;
-      outbox: OutboxOptions | false | undefined;
-      existing?: ExistingStores;
-      sync?: SyncOptions;
-    } = { bus: undefined, ownsBus: false, outbox: false },
-  ) {
-    this.#syncOptions = wiring.sync;
-    this.kv = kv;
-    this.vectors = vectors;
-    this.#folder = folder;
-    this.sql = sql;
-    this.schemas = schemas;
-    this.analytics = analytics;
-    const dal = new DataAccessLayer(sql);
-    const layer = createLibsqlRepositories(dal, repositories);
-    this.repos = layer.repos;
-    this.unitOfWork = layer.unitOfWork;
-    const keyword = new LibsqlKeywordRecall(dal);
-    const index = vectors ? new MemoryVectorIndex(vectors.memories) : undefined;
-    this.bus = wiring.bus;
-    this.#ownsBus = wiring.ownsBus;
-    const stores = { sql, repos: layer.repos, index, analytics, kv };
-    this.outbox = wiring.outbox === false ? undefined : createOutboxDispatcher(stores, wiring.bus, wiring.outbox, wiring.existing);
-    this.#derived = { ...stores, dispatcher: this.outbox, ...(vectors ? { scrubVectors: () => vectors.scrub() } : {}) };
-    const outbox = this.outbox;
-    this.memories = new SemanticMemory({
-      repository: layer.repos.memories,
-      unitOfWork: layer.unitOfWork,
-      index,
-      // Through the outbox: the commit holds the change, one dispatch pass carries it to Chroma.
-      ...(outbox ? { propagate: (ids: readonly string[]) => outbox.flush(ids) } : {}),
-      embedder: () => vectors?.embedder,
-      hybrid: vectors ? (weights) => new LibsqlMemoryRepository(dal, createSemanticRecall(vectors, { keyword, ...(weights ? { weights } : {}) })) : undefined,
-    });
-    this.services = createServices(layer.repos, layer.unitOfWork);
-    this.dir = folder.dir;
-    this.created = folder.created;
-    this.keyId = folder.keyId;
-    const check = () => {
+  /** @internal Use {@link openDataLayer}: the facade over what {@link composeDataLayer} built. */
+  constructor(parts: DataLayerParts) {
+    this.#folder = parts.folder;
+    this.#stores = parts.stores;
+    this.#derived = parts.derived;
+    this.#syncOptions = parts.syncOptions;
+    this.sql = parts.sql;
+    this.schemas = parts.schemas;
+    this.analytics = parts.analytics;
+    this.kv = parts.kv;
+    this.vectors = parts.vectors;
+    this.bus = parts.bus;
+    this.repos = parts.repos;
+    this.unitOfWork = parts.unitOfWork;
+    this.outbox = parts.outbox;
+    this.memories = parts.memories;
+    this.services = parts.services;
+    this.dir = parts.folder.dir;
+    this.created = parts.folder.created;
+    this.keyId = parts.folder.keyId;
+    this.crypto = cryptoOf(parts.folder, () => {
       if (this.#closed) throw new AicoDataError('CLOSED', 'the data layer was closed');
-    };
-    this.crypto = cryptoOf(folder, check);
+    });
   }
 
   /** True after {@link DataLayer.close}. */
@@ -355,31 +265,26 @@ export class DataLayer {
     return resumedRotation(this.#folder);
   }
 
-  /** Closes every store and forgets the keys. Idempotent. */
+  /**
+   * Closes every store (in reverse order of opening, as a failed open does) and forgets the keys.
+   * Idempotent. Throws the first close error (RocksDB still in a disk-full error state) after
+   * everything else is closed.
+   */
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
-    await this.#sync?.close().catch(() => undefined);
-    // The dispatcher first: its pass in progress uses the stores below. Pending rows stay for the next open.
-    await this.outbox?.close().catch(() => undefined);
-    if (this.#ownsBus) await this.bus?.close().catch(() => undefined);
-    // The Chroma server is a child process: stop it before anything else.
-    await this.vectors?.close().catch(() => undefined);
-    // Analytics next: its snapshot reads the SQL store.
-    await this.analytics?.close().catch(() => undefined);
-    // RocksDB must be closed explicitly, never torn down late at process exit. A failing close
-    // (RocksDB still in its disk-full error state) must not leave the SQL store and keys open.
-    let kvError: unknown;
     try {
-      this.kv.close();
-    } catch (e) {
-      kvError = e;
+      await this.#stores.disposeAsync();
+    } finally {
+      if (!this.#rotating) this.#folder.close();
+      // Files made while open (RocksDB compaction output, snapshots, Chroma's folder) become private too.
+      tightenModes(this.dir);
     }
-    this.sql.close();
-    if (!this.#rotating) this.#folder.close();
-    // Files made while open (RocksDB compaction output, snapshots, Chroma's folder) become private too.
-    tightenModes(this.dir);
-    if (kvError !== undefined) throw kvError;
+  }
+
+  /** `await using data = await openDataLayer(...)` closes it at the end of the scope. */
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close();
   }
 }
 
@@ -387,113 +292,19 @@ export class DataLayer {
  * Opens (or creates) an aico-data folder with its master password.
  *
  * The password is checked against the key file before any store is opened: a wrong one
- * fails with `WRONG_PASSWORD` and leaves every file byte-identical.
+ * fails with `WRONG_PASSWORD` and leaves every file byte-identical. Files and folders the
+ * engines create are private (0600 / 0700; `src/util/file-modes.ts`).
  *
  * @example
  * ```ts
  * import { openDataLayer } from 'aico-data';
- * const data = await openDataLayer({ dir: './companion-data', password: process.env.AICO_PASSWORD! });
- * try {
- *   await data.sql.exec('CREATE TABLE IF NOT EXISTS notes(id INTEGER PRIMARY KEY, body TEXT)');
- * } finally {
- *   await data.close();
- * }
+ * await using data = await openDataLayer({ dir: './companion-data', password: process.env.AICO_DATA_PASSWORD! });
+ * await data.sql.exec('CREATE TABLE IF NOT EXISTS notes(id INTEGER PRIMARY KEY, body TEXT)');
  * ```
- */
-async function openDataLayerPrivately(options: OpenDataLayerOptions): Promise<DataLayer> {
-  if (options === null || typeof options !== 'object') throw invalidArgument('openDataLayer takes an options object');
-  const { dir, password, create = true, kdf, sql, schemas, analytics, repositories, kv, vectors, bus, outbox, sync: syncOptions } = options;
-  if (bus !== undefined && bus !== false && (bus === null || typeof bus !== 'object' || typeof bus.publish !== 'function')) throw invalidArgument('bus must be a MessageBus or false');
-  if (outbox !== undefined && outbox !== false && (outbox === null || typeof outbox !== 'object')) throw invalidArgument('outbox must be an options object or false');
-  if (vectors !== undefined && vectors !== false && (vectors === null || typeof vectors !== 'object')) throw invalidArgument('vectors must be an options object or false');
-  if (kv !== undefined && kv !== false && (kv === null || typeof kv !== 'object')) throw invalidArgument('kv must be an options object or false');
-  if (typeof dir !== 'string' || dir.trim() === '') throw invalidArgument('dir must be a non-empty path');
-  if (typeof password !== 'string' || password.length === 0) throw invalidArgument('password must be a non-empty string');
-  if (kdf !== undefined && (kdf === null || typeof kdf !== 'object')) throw invalidArgument('kdf must be an object');
-  const folder = await nativeAsync(() => openFolder(dir, password, create, kdf)).catch((e: unknown) => {
-    // Name the damaged file: the core says only "key file".
-    if (e instanceof AicoDataError && e.code === 'CORRUPT' && /key file/i.test(e.message)) {
-      const path = join(dir, 'aico-data.key');
-      throw new AicoDataError('CORRUPT', `${path}: ${e.message}`, { ...(e.details ?? {}), path }, { cause: e, hint: e.hint ?? 'restore the data folder from a backup (CLI: aico-data restore)' });
-    }
-    throw e;
-  });
-  // Which derived stores existed before this open (the outbox replays to them what they miss).
-  const existing = { chroma: existsSync(join(folder.dir, 'chroma')), rocksdb: existsSync(join(folder.dir, 'kv')) };
-  let store: SqlStore | undefined;
-  let engine: AnalyticsStore | undefined;
-  let kvStore: KvStoreLike | undefined;
-  let vectorStore: VectorStore | undefined;
-  try {
-    // A folder that already holds derived stores but lost aico.db must not silently start empty.
-    const dbPath = join(folder.dir, 'aico.db');
-    if (!folder.created && !existsSync(dbPath) && (existing.rocksdb || existsSync(join(folder.dir, 'analytics.snapshot')))) {
-      throw new AicoDataError('CORRUPT', `${dbPath}: the primary database is missing from a folder that holds data`, { path: dbPath }, { hint: 'restore the data folder from a backup (CLI: aico-data restore)' });
-    }
-    const nativeSql = native(() => {
-      try {
-        return folder.openSql(sql);
-      } catch (e) {
-        throw namePrimaryDamage(e, join(folder.dir, 'aico.db'));
-      }
-    });
-    store = new SqlStore(nativeSql);
-    // Core schemas are applied at every open; a failure closes what was opened.
-    const manager = await openSchemas(store, schemas);
-    if (analytics !== false) engine = await openAnalyticsStore(folder, nativeSql, analytics ?? {});
-    // A damaged KV store degrades (calls throw CORRUPT naming `aico-data repair`) instead of locking the user out.
-    kvStore = kv === false ? new MemoryKvStore() : await openKvStoreOrDegrade(folder, { onLocked: 'readOnly', ...kv }, join(folder.dir, 'kv'));
-    // A damaged Chroma index is dropped by the store; the outbox then rebuilds it from libSQL.
-    let rebuildIndex: () => Promise<void> = async () => undefined;
-    if (vectors !== false) {
-      vectorStore = await openVectorStore({ onDataReset: () => rebuildIndex(), ...vectors, dir: folder.dir, crypto: cryptoOf(folder) });
-    }
-    const ownsBus = bus === undefined;
-    const wiring = { bus: bus === false ? undefined : (bus ?? new InProcessBus({ source: 'aico-data' })), ownsBus, outbox, existing, ...(syncOptions ? { sync: syncOptions } : {}) };
-    const layer = new DataLayer(folder, store, manager, engine, repositories, kvStore, vectorStore, wiring);
-    rebuildIndex = async () => {
-      if (!layer.outbox) return;
-      await layer.sql.execute(`INSERT OR IGNORE INTO outbox_skipped (target, seq) VALUES ('chroma', 0)`);
-      layer.outbox.kick();
-    };
-    // Replays what a crash left in the outbox, then keeps applying new rows.
-    layer.outbox?.start();
-    return layer;
-  } catch (e) {
-    await vectorStore?.close().catch(() => undefined);
-    kvStore?.close();
-    await engine?.close().catch(() => undefined);
-    store?.close();
-    folder.close();
-    // SQLite's own words for a damaged database, wherever the open first read it.
-    if (/database disk image is malformed|file is not a database/i.test(String((e as Error)?.message ?? ''))) throw namePrimaryDamage(e, resolve(dir, 'aico.db'));
-    throw e;
-  }
-}
-
-/**
- * A damaged primary store is not degraded (it is the data): the open fails, and the error names
- * the file and the fix (restoring a backup), whatever words the engine used.
- */
-function namePrimaryDamage(e: unknown, path: string): unknown {
-  const err = e as { code?: string; message?: string; details?: Record<string, unknown> };
-  if (err?.code !== 'CORRUPT' && !(err?.code === 'SQL_ERROR' && /not a database|malformed|corrupt/i.test(err.message ?? ''))) return e;
-  const message = String(err.message ?? '');
-  return new AicoDataError(
-    'CORRUPT',
-    message.includes(path) ? message : `${path}: ${message}`,
-    { ...(err.details ?? {}), path },
-    { cause: e, hint: 'the primary database is damaged: restore the data folder from a backup (CLI: aico-data restore)' },
-  );
-}
-
-/**
- * Opens (or creates) a data folder: see the options above. Files and folders the engines create
- * are private (0600 / 0700; `src/util/file-modes.ts`).
  */
 export async function openDataLayer(options: OpenDataLayerOptions): Promise<DataLayer> {
   if (typeof options?.dir === 'string' && options.dir.trim() !== '') privateFolder(options.dir);
-  const layer = await openDataLayerPrivately(options);
+  const layer = new DataLayer(await composeDataLayer(options));
   // Files of folders made by older versions, or made wider since.
   tightenModes(layer.dir);
   return layer;

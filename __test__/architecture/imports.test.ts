@@ -31,7 +31,10 @@ const ALLOWED: Record<string, readonly string[]> = {
   memories: ['errors', 'domain', 'stores/vectors'],
   services: ['errors', 'domain', 'bus', 'stores/vectors'],
   outbox: ['errors', 'domain', 'bus', 'memories', 'stores/sql', 'stores/kv', 'stores/analytics', 'stores/vectors'],
-  'data-layer': ['errors', 'util', 'native', 'crypto', 'domain', 'stores/sql', 'stores/kv', 'stores/analytics', 'stores/vectors', 'dal', 'schema', 'repositories', 'bus', 'sync', 'backup', 'memories', 'services', 'outbox'],
+  // The composition root: builds every component in order (only the facade calls it).
+  compose: ['errors', 'util', 'native', 'crypto', 'domain', 'stores/sql', 'stores/kv', 'stores/analytics', 'stores/vectors', 'dal', 'schema', 'repositories', 'bus', 'sync', 'memories', 'outbox'],
+  // The facade over what compose built: no store is opened or wired here.
+  'data-layer': ['errors', 'util', 'native', 'crypto', 'domain', 'stores/sql', 'stores/kv', 'stores/analytics', 'stores/vectors', 'schema', 'bus', 'sync', 'backup', 'memories', 'services', 'outbox', 'compose'],
   index: ['errors', 'crypto', 'domain', 'stores/sql', 'stores/kv', 'stores/analytics', 'stores/vectors', 'schema', 'bus', 'sync', 'backup', 'memories', 'services', 'outbox', 'data-layer'],
   cli: ['errors', 'util', 'native', 'domain', 'stores/sql', 'stores/kv', 'stores/analytics', 'stores/vectors', 'schema', 'bus', 'sync', 'backup', 'data-layer'],
 };
@@ -79,6 +82,8 @@ describe('architecture: imports run one way', () => {
     // Only the entry points open the composition root.
     const openers = Object.entries(ALLOWED).filter(([, v]) => v.includes('data-layer')).map(([k]) => k);
     expect(openers.sort()).toEqual(['cli', 'index']);
+    // And only the facade builds it.
+    expect(Object.entries(ALLOWED).filter(([, v]) => v.includes('compose')).map(([k]) => k)).toEqual(['data-layer']);
   });
 
   it('the checks catch a cycle and a backwards import', () => {
