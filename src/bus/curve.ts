@@ -5,7 +5,7 @@
  * that only someone who can open the folder (knows the password) holds them.
  */
 import { createPrivateKey, createPublicKey } from 'node:crypto';
-import { curveKeyPair } from 'zeromq';
+import { zeromq } from '../util/zeromq.js';
 import { invalidArgument } from '../errors.js';
 import { z85 } from '../util/z85.js';
 
@@ -37,7 +37,7 @@ export function busKey(key: unknown, field: string): string {
 
 /** A new random key pair (for a broker or a client whose keys the application stores). */
 export function generateBusKeyPair(): BusKeyPair {
-  return curveKeyPair();
+  return zeromq().curveKeyPair();
 }
 
 // DER prefix of a PKCS#8 X25519 private key: the 32 raw bytes follow.

@@ -13,7 +13,8 @@
  * The frames are forwarded by loops in this thread rather than by `zeromq.Proxy`: a proxy's
  * background thread holds its sockets, so an uncaught error could not end the process.
  */
-import { Context, Router, XPublisher, XSubscriber } from 'zeromq';
+import type { Router } from 'zeromq';
+import { zeromq } from '../util/zeromq.js';
 import { AicoDataError, invalidArgument } from '../errors.js';
 import { z85 } from '../util/z85.js';
 import { busKey, generateBusKeyPair, type BusKey, type BusKeyPair } from './curve.js';
@@ -97,12 +98,12 @@ export async function startZmqBroker(options: ZmqBrokerOptions = {}): Promise<Zm
   const keys = plaintext ? undefined : options.serverKeys ? { publicKey: busKey(options.serverKeys.publicKey, 'serverKeys.publicKey'), secretKey: busKey(options.serverKeys.secretKey, 'serverKeys.secretKey') } : generateBusKeyPair();
 
   // An own context: its ZAP handler judges this broker's connections only.
-  const context = new Context({ blocky: false });
+  const context = new (zeromq().Context)({ blocky: false });
   const curve = keys ? { curveServer: true, curveSecretKey: keys.secretKey, curvePublicKey: keys.publicKey, zapDomain: 'aico-bus' } : {};
-  const zap = keys ? new Router({ context, linger: 0 }) : undefined;
-  const front = new XSubscriber({ context, linger: 0, ...curve });
-  const back = new XPublisher({ context, linger: 0, ...curve });
-  const router = new Router({ context, linger: 0, ...curve });
+  const zap = keys ? new (zeromq().Router)({ context, linger: 0 }) : undefined;
+  const front = new (zeromq().XSubscriber)({ context, linger: 0, ...curve });
+  const back = new (zeromq().XPublisher)({ context, linger: 0, ...curve });
+  const router = new (zeromq().Router)({ context, linger: 0, ...curve });
   const all = [front, back, router, ...(zap ? [zap] : [])];
   try {
     if (zap) await zap.bind('inproc://zeromq.zap.01');

@@ -11,7 +11,8 @@
  * `insecurePlaintext: true`.
  */
 import { randomUUID } from 'node:crypto';
-import { Dealer, Publisher, Subscriber, type Socket } from 'zeromq';
+import type { Dealer, Publisher, Subscriber, Socket } from 'zeromq';
+import { zeromq } from '../util/zeromq.js';
 import { AicoDataError, invalidArgument, toAicoError } from '../errors.js';
 import { BaseBus, type BusOptions } from './base-bus.js';
 import { busKey, type BusKey } from './curve.js';
@@ -69,12 +70,12 @@ export class ZmqBus extends BaseBus implements MessageBus {
     super(options);
     this.#timeoutMs = options.connectTimeoutMs ?? 5000;
     // linger 0: close never waits for unsent messages to a broker that may be gone.
-    this.#pub = new Publisher({ linger: 0, ...curve });
-    this.#sub = new Subscriber({ linger: 0, ...curve });
+    this.#pub = new (zeromq().Publisher)({ linger: 0, ...curve });
+    this.#sub = new (zeromq().Subscriber)({ linger: 0, ...curve });
     this.#pub.connect(options.publishEndpoint);
     this.#sub.connect(options.subscribeEndpoint);
     if (options.requestEndpoint !== undefined) {
-      this.#dealer = new Dealer({ linger: 0, ...curve });
+      this.#dealer = new (zeromq().Dealer)({ linger: 0, ...curve });
       this.#dealer.connect(options.requestEndpoint);
       this.#dealerReceiving = this.#dealerLoop(this.#dealer);
     }

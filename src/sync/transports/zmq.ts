@@ -6,7 +6,8 @@
  * ZAP handler (RFC 27) on the transport's own context admits only clients whose CURVE key is a
  * trusted device's key. The changeset inside is sealed and signed again end to end.
  */
-import { Context, Pull, Push, Router } from 'zeromq';
+import type { Context, Pull, Push, Router } from 'zeromq';
+import { zeromq } from '../../util/zeromq.js';
 import { AicoDataError, invalidArgument, toAicoError } from '../../errors.js';
 import { z85 } from '../../util/z85.js';
 import type { SyncTransport } from './types.js';
@@ -58,9 +59,9 @@ export class ZmqTransport implements SyncTransport {
     if (!opts || opts.publicKey?.length !== 32 || opts.secretKey?.length !== 32) throw invalidArgument('publicKey and secretKey must be 32-byte X25519 keys');
     if (typeof opts.peerKey !== 'function' || typeof opts.clientAllowed !== 'function') throw invalidArgument('peerKey and clientAllowed must be functions');
     // An own context, so that its ZAP handler judges this transport's connections only.
-    const context = new Context({ blocky: false });
-    const zap = new Router({ context, linger: 0 });
-    const pull = new Pull({ context, curveServer: true, curvePublicKey: z85(opts.publicKey), curveSecretKey: z85(opts.secretKey), zapDomain: 'aico-sync', linger: 0 });
+    const context = new (zeromq().Context)({ blocky: false });
+    const zap = new (zeromq().Router)({ context, linger: 0 });
+    const pull = new (zeromq().Pull)({ context, curveServer: true, curvePublicKey: z85(opts.publicKey), curveSecretKey: z85(opts.secretKey), zapDomain: 'aico-sync', linger: 0 });
     try {
       await zap.bind('inproc://zeromq.zap.01');
       await pull.bind(opts.bind ?? 'tcp://127.0.0.1:*');
@@ -110,7 +111,7 @@ export class ZmqTransport implements SyncTransport {
     const key = await this.#opts.peerKey(deviceId);
     if (!key) throw new AicoDataError('SYNC_UNTRUSTED', `device ${deviceId} is not a trusted device`, { deviceId });
     this.#peers.get(deviceId)?.push.close();
-    const push = new Push({
+    const push = new (zeromq().Push)({
       context: this.#context,
       curveServerKey: z85(key),
       curvePublicKey: z85(this.#opts.publicKey),
