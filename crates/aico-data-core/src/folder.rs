@@ -33,9 +33,7 @@ impl Folder {
     /// is opened, and leaves every file untouched.
     pub fn open(dir: &Path, password: &[u8], create: bool, kdf: Option<KdfParams>) -> Result<Folder> {
         match fs::metadata(dir) {
-            Ok(m) if !m.is_dir() => {
-                return Err(Error::invalid(format!("{} exists and is not a folder", dir.display())))
-            }
+            Ok(m) if !m.is_dir() => return Err(Error::invalid(format!("{} exists and is not a folder", dir.display()))),
             Ok(_) => {}
             Err(e) if e.kind() == std::io::ErrorKind::NotFound && create => create_dir(dir)?,
             Err(e) => return Err(Error::io(format!("data folder {}", dir.display()), e)),

@@ -8,17 +8,13 @@ use crate::error::{Error, Result};
 
 /// fsyncs a file's contents.
 pub(crate) fn fsync_file(path: &Path) -> Result<()> {
-    fs::File::open(path)
-        .and_then(|f| f.sync_all())
-        .map_err(|e| Error::io(format!("syncing {}", path.display()), e))
+    fs::File::open(path).and_then(|f| f.sync_all()).map_err(|e| Error::io(format!("syncing {}", path.display()), e))
 }
 
 /// fsyncs a folder, making renames and creations inside it durable.
 pub(crate) fn fsync_dir(dir: &Path) -> Result<()> {
     #[cfg(unix)]
-    fs::File::open(dir)
-        .and_then(|f| f.sync_all())
-        .map_err(|e| Error::io(format!("syncing folder {}", dir.display()), e))?;
+    fs::File::open(dir).and_then(|f| f.sync_all()).map_err(|e| Error::io(format!("syncing folder {}", dir.display()), e))?;
     Ok(())
 }
 

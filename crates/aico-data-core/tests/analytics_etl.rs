@@ -119,7 +119,7 @@ fn tracking_is_installed_once_and_survives_reopen() {
     assert!(store.take_events().iter().all(|e| e.kind != "tracking_installed"));
     let triggers = fx.sqlite("SELECT count(*) FROM sqlite_schema WHERE type = 'trigger' AND name LIKE '_aico_analytics_%'");
     assert_eq!(int(&triggers[0][0]), 9); // 3 tables x insert/update/delete
-    // the tracked tables keep exactly their declared columns
+                                         // the tracked tables keep exactly their declared columns
     let cols = fx.sqlite("SELECT group_concat(name) FROM pragma_table_info('conversations')");
     assert_eq!(cols[0][0], Value::Text("id,user_id,title,created_at,updated_at,deleted_at".into()));
 }
@@ -185,12 +185,7 @@ fn values_that_do_not_fit_become_null_and_are_counted() {
         duck(&store, "SELECT id, sentiment, response_time_ms, created_at FROM messages ORDER BY id"),
         vec![
             vec![Value::Text("a".into()), Value::Null, Value::Null, Value::Null],
-            vec![
-                Value::Text("b".into()),
-                Value::Real(0.25),
-                Value::Integer(30),
-                Value::Text("2025-03-01T00:00:00.000Z".into())
-            ],
+            vec![Value::Text("b".into()), Value::Real(0.25), Value::Integer(30), Value::Text("2025-03-01T00:00:00.000Z".into())],
         ]
     );
 }

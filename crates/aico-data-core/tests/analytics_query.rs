@@ -57,11 +57,7 @@ fn only_a_single_select_is_accepted() {
         let err = query(&store, sql, Params::None).unwrap_err();
         assert!(matches!(err.code(), "INVALID_ARGUMENT" | "SQL_ERROR" | "NOT_AUTHORIZED"), "{sql}: {err}");
     }
-    for sql in [
-        "SELECT * FROM read_csv('/etc/passwd')",
-        "SELECT * FROM read_text('/etc/hostname')",
-        "SELECT * FROM glob('/tmp/*')",
-    ] {
+    for sql in ["SELECT * FROM read_csv('/etc/passwd')", "SELECT * FROM read_text('/etc/hostname')", "SELECT * FROM glob('/tmp/*')"] {
         let err = query(&store, sql, Params::None).unwrap_err();
         assert!(matches!(err.code(), "NOT_AUTHORIZED" | "SQL_ERROR"), "{sql}: {err}");
     }
@@ -76,7 +72,12 @@ fn only_a_single_select_is_accepted() {
 #[test]
 fn parameters_by_position_and_by_name() {
     let (_fx, store) = synced(2, 40, 5);
-    let pos = query(&store, "SELECT count(*) AS n FROM messages WHERE role = ? AND sentiment > ?", Params::Positional(vec![Value::Text("user".into()), Value::Real(0.0)])).unwrap();
+    let pos = query(
+        &store,
+        "SELECT count(*) AS n FROM messages WHERE role = ? AND sentiment > ?",
+        Params::Positional(vec![Value::Text("user".into()), Value::Real(0.0)]),
+    )
+    .unwrap();
     let named = query(
         &store,
         "SELECT count(*) AS n FROM messages WHERE role = $role AND sentiment > $min",
@@ -96,7 +97,12 @@ fn parameters_by_position_and_by_name() {
     }
     assert_eq!(query(&store, "SELEC 1", Params::None).unwrap_err().code(), "SQL_ERROR");
     // a timestamp parameter given as ISO text
-    let r = query(&store, "SELECT count(*) FROM messages WHERE created_at > CAST(? AS TIMESTAMP)", Params::Positional(vec![Value::Text("2025-02-27T00:00:00Z".into())])).unwrap();
+    let r = query(
+        &store,
+        "SELECT count(*) FROM messages WHERE created_at > CAST(? AS TIMESTAMP)",
+        Params::Positional(vec![Value::Text("2025-02-27T00:00:00Z".into())]),
+    )
+    .unwrap();
     assert!(int(&r.rows[0][0]) > 0);
 }
 
@@ -135,7 +141,10 @@ fn result_types_map_to_javascript_friendly_values() {
 fn arrow_ipc_bytes_decode_to_the_same_rows() {
     let (_fx, store) = synced(2, 30, 3);
     let bytes = store
-        .query_arrow("SELECT id, sentiment, created_at FROM messages WHERE role = $r ORDER BY id", &Params::Named(vec![("r".into(), Value::Text("user".into()))]))
+        .query_arrow(
+            "SELECT id, sentiment, created_at FROM messages WHERE role = $r ORDER BY id",
+            &Params::Named(vec![("r".into(), Value::Text("user".into()))]),
+        )
         .unwrap();
     let reader = arrow_ipc::reader::StreamReader::try_new(bytes.as_slice(), None).unwrap();
     let schema = reader.schema();
@@ -173,7 +182,9 @@ fn the_seeds_daily_query_matches_libsql_by_hand() {
             _ => unreachable!(),
         };
         let times: Vec<i64> = fx
-            .sqlite(&format!("SELECT response_time_ms FROM messages WHERE substr(created_at, 1, 10) = '{day}' AND created_at > '{since}' ORDER BY 1"))
+            .sqlite(&format!(
+                "SELECT response_time_ms FROM messages WHERE substr(created_at, 1, 10) = '{day}' AND created_at > '{since}' ORDER BY 1"
+            ))
             .iter()
             .map(|r| int(&r[0]))
             .collect();
@@ -201,7 +212,8 @@ fn reports_filter_by_user_and_shift_to_local_time() {
     let total = |r: &OwnedRows| r.rows.iter().map(|r| int(&r[1])).sum::<i64>();
     assert_eq!(total(&all), 400);
     assert_eq!(total(&u0), int(&fx.sqlite("SELECT count(*) FROM messages WHERE user_id = 'u0'")[0][0]));
-    let shifted = report(&store, Report::ActivityHeatmap, ReportParams { now_ms: Some(NOW_MS), utc_offset_minutes: Some(120), ..Default::default() });
+    let shifted =
+        report(&store, Report::ActivityHeatmap, ReportParams { now_ms: Some(NOW_MS), utc_offset_minutes: Some(120), ..Default::default() });
     let utc = report(&store, Report::ActivityHeatmap, ReportParams { now_ms: Some(NOW_MS), ..Default::default() });
     let (h, m) = (col(&utc, "hour"), col(&utc, "messages"));
     let at = |r: &OwnedRows, hour: i64| r.rows.iter().filter(|row| int(&row[h]) == hour).map(|row| int(&row[m])).sum::<i64>();
@@ -254,7 +266,8 @@ fn heatmap_lengths_engagement_and_sentiment_reports() {
         assert_eq!(running, total);
     }
 
-    let senti = report(&store, Report::SentimentTrend, ReportParams { now_ms: now, days: Some(60), window_days: Some(1), ..Default::default() });
+    let senti =
+        report(&store, Report::SentimentTrend, ReportParams { now_ms: now, days: Some(60), window_days: Some(1), ..Default::default() });
     let (a, mv) = (col(&senti, "avg_sentiment"), col(&senti, "moving_avg_sentiment"));
     assert!(senti.rows.iter().all(|r| (real(&r[a]) - real(&r[mv])).abs() < 1e-9), "a 1-day window is the day itself");
     let week = report(&store, Report::SentimentTrend, ReportParams { now_ms: now, days: Some(60), ..Default::default() });

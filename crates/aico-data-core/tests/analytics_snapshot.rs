@@ -51,7 +51,10 @@ fn no_plaintext_reaches_the_data_folder_or_temp() {
     let store = fx.open_with(AnalyticsOptions { engine: EngineOptions { memory_limit_mb: 256, threads: 2 }, ..Default::default() });
     store.sync().unwrap();
     // queries that sort, join and aggregate everything (would spill under pressure)
-    let rows = duck(&store, "SELECT count(*) FROM (SELECT a.content, b.content FROM messages a JOIN messages b USING (conversation_id) ORDER BY 1, 2)");
+    let rows = duck(
+        &store,
+        "SELECT count(*) FROM (SELECT a.content, b.content FROM messages a JOIN messages b USING (conversation_id) ORDER BY 1, 2)",
+    );
     assert!(int(&rows[0][0]) > 0);
     store.snapshot().unwrap();
     store.close().unwrap();

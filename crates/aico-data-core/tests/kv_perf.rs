@@ -42,8 +42,13 @@ fn core_costs() {
         kv.put_many("session", &batch, Ttl::Default).unwrap();
     });
     per_op("write_batch 1 put", n, |i| {
-        kv.write_batch(&[WriteOp::Put { ns: "session".into(), key: format!("x:{i}").into_bytes(), value: value.clone(), ttl: Ttl::Default }])
-            .unwrap();
+        kv.write_batch(&[WriteOp::Put {
+            ns: "session".into(),
+            key: format!("x:{i}").into_bytes(),
+            value: value.clone(),
+            ttl: Ttl::Default,
+        }])
+        .unwrap();
     });
     kv.flush().unwrap();
     kv.compact(None).unwrap();

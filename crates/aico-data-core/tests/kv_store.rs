@@ -8,8 +8,7 @@ use std::thread::sleep;
 use std::time::Duration;
 
 use aico_data_core::kv::{
-    Access, Compression, KvOptions, NamespaceOptions, OnLocked, ScanRange, Ttl, WriteOp, MAX_KEY_BYTES,
-    MAX_VALUE_BYTES,
+    Access, Compression, KvOptions, NamespaceOptions, OnLocked, ScanRange, Ttl, WriteOp, MAX_KEY_BYTES, MAX_VALUE_BYTES,
 };
 use kv_common::{raw_db, Fixture};
 
@@ -43,8 +42,7 @@ fn put_get_delete_and_reopen() {
 fn many_and_atomic_batches() {
     let fx = Fixture::new();
     let kv = fx.open();
-    let entries: Vec<(Vec<u8>, Vec<u8>)> =
-        (0..100).map(|i| (format!("k{i:03}").into_bytes(), format!("v{i}").into_bytes())).collect();
+    let entries: Vec<(Vec<u8>, Vec<u8>)> = (0..100).map(|i| (format!("k{i:03}").into_bytes(), format!("v{i}").into_bytes())).collect();
     kv.put_many("cache", &entries, Ttl::Default).unwrap();
     let keys: Vec<&[u8]> = vec![b"k000", b"missing", b"k099"];
     let got: Vec<Option<String>> = kv.get_many("cache", &keys).unwrap().into_iter().map(text).collect();
@@ -100,11 +98,7 @@ fn scans_prefix_range_reverse_and_pages() {
     assert!(p3.entries.is_empty() && p3.done);
 
     // bounds and reverse
-    let r = ScanRange {
-        lower: Bound::Excluded(b"user:1".to_vec()),
-        upper: Bound::Included(b"user:4".to_vec()),
-        reverse: true,
-    };
+    let r = ScanRange { lower: Bound::Excluded(b"user:1".to_vec()), upper: Bound::Included(b"user:4".to_vec()), reverse: true };
     let p = kv.scan("cache", &r, None, 2, true).unwrap();
     assert_eq!(keys_of(&p), ["user:4", "user:3"]);
     let p = kv.scan("cache", &r, p.last.as_deref(), 2, true).unwrap();

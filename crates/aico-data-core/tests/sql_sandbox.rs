@@ -142,7 +142,10 @@ fn plugin_trigger_and_view_bodies_keep_the_plugin_rights_when_the_host_fires_the
     .unwrap();
     s.run("INSERT INTO plugin_notes_items(body) VALUES ('host')", &Params::None, Wait::Block).unwrap();
     s.sandboxed_run(&dml(), None, "INSERT INTO plugin_notes_items(body) VALUES ('p')", &Params::None, Wait::Block).unwrap();
-    assert_eq!(rows(&s, "SELECT x FROM plugin_notes_loot ORDER BY x"), vec![vec![Value::Text("host".into())], vec![Value::Text("p".into())]]);
+    assert_eq!(
+        rows(&s, "SELECT x FROM plugin_notes_loot ORDER BY x"),
+        vec![vec![Value::Text("host".into())], vec![Value::Text("p".into())]]
+    );
 }
 
 #[test]
@@ -203,7 +206,13 @@ fn plugin_statements_have_a_time_budget_and_size_limits() {
         assert_eq!(code(squery(&s, &dml(), sql)), "INVALID_ARGUMENT", "{sql}");
     }
     assert_eq!(
-        code(s.sandboxed_run(&dml(), None, "INSERT INTO plugin_notes_items(body) VALUES (randomblob(200000000))", &Params::None, Wait::Block)),
+        code(s.sandboxed_run(
+            &dml(),
+            None,
+            "INSERT INTO plugin_notes_items(body) VALUES (randomblob(200000000))",
+            &Params::None,
+            Wait::Block
+        )),
         "INVALID_ARGUMENT"
     );
     // A result larger than the limit fails instead of being buffered.
@@ -226,8 +235,7 @@ fn slow_plugin_queries_leave_readers_to_the_host() {
         .map(|_| {
             let (s, p) = (s.clone(), slow.clone());
             thread::spawn(move || {
-                squery(&s, &p, "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c) SELECT max(x) FROM c")
-                    .map(|_| ())
+                squery(&s, &p, "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c) SELECT max(x) FROM c").map(|_| ())
             })
         })
         .collect();
@@ -257,7 +265,9 @@ fn close_stops_running_plugin_statements_and_waits_for_them() {
     let patient = dml().with_limits(SandboxLimits { timeout: Duration::from_secs(60), ..SandboxLimits::DML });
     let reader = {
         let (s, p) = (s.clone(), patient.clone());
-        thread::spawn(move || squery(&s, &p, "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c) SELECT max(x) FROM c").map(|_| ()))
+        thread::spawn(move || {
+            squery(&s, &p, "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c) SELECT max(x) FROM c").map(|_| ())
+        })
     };
     let writer = {
         let (s, p) = (s.clone(), patient);

@@ -43,8 +43,7 @@ fn encrypted_at_rest_and_reopens() {
         let s = open_new(dir.path());
         s.exec_script("CREATE TABLE t(id INTEGER PRIMARY KEY, body TEXT)", Wait::Block).unwrap();
         for i in 0..200 {
-            s.run("INSERT INTO t(body) VALUES (?)", &Params::Positional(vec![Value::Text(format!("{canary}-{i}"))]), Wait::Block)
-                .unwrap();
+            s.run("INSERT INTO t(body) VALUES (?)", &Params::Positional(vec![Value::Text(format!("{canary}-{i}"))]), Wait::Block).unwrap();
         }
         // bytes still in the WAL count too: check before and after checkpoint
         let bytes = all_bytes(dir.path());
@@ -282,11 +281,8 @@ fn change_password_keeps_data() {
 fn fts5_and_json_are_available() {
     let dir = tempfile::tempdir().unwrap();
     let s = open_new(dir.path());
-    s.exec_script(
-        "CREATE VIRTUAL TABLE f USING fts5(body); INSERT INTO f VALUES ('the quick brown fox'), ('lazy dog')",
-        Wait::Block,
-    )
-    .unwrap();
+    s.exec_script("CREATE VIRTUAL TABLE f USING fts5(body); INSERT INTO f VALUES ('the quick brown fox'), ('lazy dog')", Wait::Block)
+        .unwrap();
     let r = rows(&s, "SELECT body FROM f WHERE f MATCH 'quick' ORDER BY rank", Params::None);
     assert_eq!(r, vec![vec![Value::Text("the quick brown fox".into())]]);
     let j = rows(&s, "SELECT json_extract('{\"a\":[1,2]}', '$.a[1]')", Params::None);

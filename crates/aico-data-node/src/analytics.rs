@@ -4,9 +4,7 @@
 use std::ptr;
 use std::sync::Arc;
 
-use aico_data_core::analytics::{
-    AnalyticsOptions, AnalyticsStatus, AnalyticsStore, Report, ReportParams, SnapshotInfo, SyncReport,
-};
+use aico_data_core::analytics::{AnalyticsOptions, AnalyticsStatus, AnalyticsStore, Report, ReportParams, SnapshotInfo, SyncReport};
 use aico_data_core::keys::Store;
 use aico_data_core::sql::{OwnedRows, Params};
 use napi::bindgen_prelude::*;
@@ -36,11 +34,21 @@ pub struct AnalyticsOpenOptions {
 fn to_options(o: Option<AnalyticsOpenOptions>) -> AnalyticsOptions {
     let mut opts = AnalyticsOptions::default();
     if let Some(o) = o {
-        if let Some(v) = o.memory_limit_mb { opts.engine.memory_limit_mb = v }
-        if let Some(v) = o.threads { opts.engine.threads = v }
-        if let Some(v) = o.snapshots { opts.snapshots = v }
-        if let Some(v) = o.snapshot_on_close { opts.snapshot_on_close = v }
-        if let Some(v) = o.install_tracking { opts.install_tracking = v }
+        if let Some(v) = o.memory_limit_mb {
+            opts.engine.memory_limit_mb = v
+        }
+        if let Some(v) = o.threads {
+            opts.engine.threads = v
+        }
+        if let Some(v) = o.snapshots {
+            opts.snapshots = v
+        }
+        if let Some(v) = o.snapshot_on_close {
+            opts.snapshot_on_close = v
+        }
+        if let Some(v) = o.install_tracking {
+            opts.install_tracking = v
+        }
     }
     opts
 }

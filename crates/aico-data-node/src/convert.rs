@@ -80,10 +80,7 @@ pub unsafe fn read_string(env: napi_env, v: napi_value) -> napi::Result<String> 
     check(sys::napi_get_value_string_utf8(env, v, ptr::null_mut(), 0, &mut len), "string length")?;
     let mut buf = vec![0u8; len + 1];
     let mut written = 0usize;
-    check(
-        sys::napi_get_value_string_utf8(env, v, buf.as_mut_ptr().cast(), len + 1, &mut written),
-        "string",
-    )?;
+    check(sys::napi_get_value_string_utf8(env, v, buf.as_mut_ptr().cast(), len + 1, &mut written), "string")?;
     buf.truncate(written);
     // Node writes valid UTF-8 (lone surrogates become U+FFFD).
     Ok(String::from_utf8_unchecked(buf))
@@ -263,10 +260,7 @@ impl RowSink for JsRowBuilder {
         self.keys.clear();
         for n in names {
             let mut k = ptr::null_mut();
-            core_check(
-                unsafe { sys::napi_create_string_utf8(self.env, n.as_ptr().cast(), n.len() as isize, &mut k) },
-                "column name",
-            )?;
+            core_check(unsafe { sys::napi_create_string_utf8(self.env, n.as_ptr().cast(), n.len() as isize, &mut k) }, "column name")?;
             self.keys.push(k);
         }
         Ok(())

@@ -18,10 +18,7 @@ pub struct BuildInfo {
 #[napi]
 pub fn build_info() -> Result<BuildInfo> {
     let e = AnalyticsEngine::open_in_memory(64, 1).or_throw()?;
-    let duck: String = e
-        .connection()
-        .query_row("SELECT version()", [], |r| r.get(0))
-        .map_err(|err| crate::error::invalid(err))?;
+    let duck: String = e.connection().query_row("SELECT version()", [], |r| r.get(0)).map_err(crate::error::invalid)?;
     Ok(BuildInfo {
         core_version: env!("CARGO_PKG_VERSION").to_string(),
         libsql_cipher: "aes256cbc (SQLite3MultipleCiphers, libsql)".to_string(),

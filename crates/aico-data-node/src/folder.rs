@@ -101,9 +101,7 @@ impl NativeFolder {
             return Ok(k.clone());
         }
         let key = self.with(|f| match Store::parse(purpose) {
-            Some(store) if store != Store::Libsql && store != Store::Rocksdb && store != Store::Duckdb => {
-                Ok(f.store_key(store))
-            }
+            Some(store) if store != Store::Libsql && store != Store::Rocksdb && store != Store::Duckdb => Ok(f.store_key(store)),
             Some(_) => Err(invalid(format!("the {purpose} key is reserved for its store"))),
             None => f.subkey(purpose).or_throw(),
         })?;
@@ -166,11 +164,21 @@ impl NativeFolder {
     pub fn open_sql(&self, options: Option<SqlOpenOptions>) -> Result<NativeSql> {
         let mut opts = SqlOptions::default();
         if let Some(o) = options {
-            if let Some(v) = o.readers { opts.readers = v as usize }
-            if let Some(v) = o.busy_timeout_ms { opts.busy_timeout_ms = v }
-            if let Some(v) = o.acquire_timeout_ms { opts.acquire_timeout_ms = v }
-            if let Some(v) = o.statement_cache { opts.statement_cache = v as usize }
-            if let Some(v) = o.cache_kib { opts.cache_kib = v }
+            if let Some(v) = o.readers {
+                opts.readers = v as usize
+            }
+            if let Some(v) = o.busy_timeout_ms {
+                opts.busy_timeout_ms = v
+            }
+            if let Some(v) = o.acquire_timeout_ms {
+                opts.acquire_timeout_ms = v
+            }
+            if let Some(v) = o.statement_cache {
+                opts.statement_cache = v as usize
+            }
+            if let Some(v) = o.cache_kib {
+                opts.cache_kib = v
+            }
             if let Some(s) = o.synchronous {
                 opts.synchronous = match s.to_ascii_lowercase().as_str() {
                     "normal" => Synchronous::Normal,
@@ -179,9 +187,7 @@ impl NativeFolder {
                 };
             }
         }
-        let store = self.with(|f| {
-            SqlStore::open(&f.sql_path(), f.store_key(Store::Libsql), opts, f.created()).or_throw()
-        })?;
+        let store = self.with(|f| SqlStore::open(&f.sql_path(), f.store_key(Store::Libsql), opts, f.created()).or_throw())?;
         let native = NativeSql::new(store);
         self.stores.lock().add_sql(&native.store());
         Ok(native)

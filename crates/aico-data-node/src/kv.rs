@@ -12,8 +12,7 @@ use std::sync::Arc;
 
 use aico_data_core::keys::{Store, StoreKey};
 use aico_data_core::kv::{
-    Compression, EnqueueOptions, KvOptions, KvStore, MessageId, NamespaceOptions, OnLocked, QueueDepth, Settle, Wait,
-    KV_DIR,
+    Compression, EnqueueOptions, KvOptions, KvStore, MessageId, NamespaceOptions, OnLocked, QueueDepth, Settle, Wait, KV_DIR,
 };
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
@@ -357,7 +356,10 @@ impl NativeKv {
         Ok(self.task(KvOp::GetMany(ns, unsafe { ops::keys(env.raw(), keys.value().value)? })))
     }
 
-    #[napi(ts_args_type = "ns: string, entries: Array<[string | Uint8Array, Uint8Array]>, ttlMs?: number", ts_return_type = "Promise<void>")]
+    #[napi(
+        ts_args_type = "ns: string, entries: Array<[string | Uint8Array, Uint8Array]>, ttlMs?: number",
+        ts_return_type = "Promise<void>"
+    )]
     pub fn put_many_async(&self, env: &Env, ns: String, entries: Unknown<'_>, ttl_ms: Option<f64>) -> Result<AsyncTask<KvTask>> {
         let entries = unsafe { ops::entries(env.raw(), entries.value().value)? };
         Ok(self.task(KvOp::PutMany(ns, entries, ttl(ttl_ms)?)))
@@ -487,16 +489,26 @@ impl NativeKv {
     }
 
     #[napi(ts_args_type = "topic: string, payloads: Uint8Array[], options?: NativeKvEnqueueOptions", ts_return_type = "Promise<number[]>")]
-    pub fn enqueue_async(&self, env: &Env, topic: String, payloads: Unknown<'_>, options: Option<NativeKvEnqueueOptions>) -> Result<AsyncTask<KvTask>> {
+    pub fn enqueue_async(
+        &self,
+        env: &Env,
+        topic: String,
+        payloads: Unknown<'_>,
+        options: Option<NativeKvEnqueueOptions>,
+    ) -> Result<AsyncTask<KvTask>> {
         Ok(self.task(self.enqueue_op(env, topic, payloads, options)?))
     }
 
-    #[napi(ts_return_type = "Array<{ id: string; topic: string; seq: number; attempt: number; payload: Buffer; enqueuedAt: number; leaseUntil: number }>")]
+    #[napi(
+        ts_return_type = "Array<{ id: string; topic: string; seq: number; attempt: number; payload: Buffer; enqueuedAt: number; leaseUntil: number }>"
+    )]
     pub fn lease<'e>(&self, env: &'e Env, topic: String, max: u32, visibility_ms: f64) -> Result<Unknown<'e>> {
         self.sync(env, KvOp::Lease(topic, max as usize, ms(visibility_ms, "visibilityMs")?))
     }
 
-    #[napi(ts_return_type = "Promise<Array<{ id: string; topic: string; seq: number; attempt: number; payload: Buffer; enqueuedAt: number; leaseUntil: number }>>")]
+    #[napi(
+        ts_return_type = "Promise<Array<{ id: string; topic: string; seq: number; attempt: number; payload: Buffer; enqueuedAt: number; leaseUntil: number }>>"
+    )]
     pub fn lease_async(&self, topic: String, max: u32, visibility_ms: f64) -> Result<AsyncTask<KvTask>> {
         Ok(self.task(KvOp::Lease(topic, max as usize, ms(visibility_ms, "visibilityMs")?)))
     }

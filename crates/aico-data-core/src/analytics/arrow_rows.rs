@@ -94,9 +94,7 @@ fn column(a: &ArrayRef) -> Result<Col<'_>> {
         DataType::Binary => Col::Str(a.as_ref(), Kind::Binary),
         DataType::LargeBinary => Col::Str(a.as_ref(), Kind::LargeBinary),
         DataType::Timestamp(unit, _) => Col::Text(timestamps(a, unit)),
-        DataType::Date32 => Col::Text(
-            a.as_primitive::<Date32Type>().iter().map(|v| v.map(|d| format_date(d as i64))).collect(),
-        ),
+        DataType::Date32 => Col::Text(a.as_primitive::<Date32Type>().iter().map(|v| v.map(|d| format_date(d as i64))).collect()),
         _ => Col::Text(formatted(a)?),
     })
 }

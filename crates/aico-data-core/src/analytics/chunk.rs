@@ -41,9 +41,7 @@ impl<'c> ChunkAppender<'c> {
         let name = c_name(table)?;
         unsafe {
             let mut appender: ffi::duckdb_appender = ptr::null_mut();
-            if ffi::duckdb_appender_create(conn.handle(), ptr::null(), name.as_ptr(), &mut appender)
-                != ffi::DuckDBSuccess
-            {
+            if ffi::duckdb_appender_create(conn.handle(), ptr::null(), name.as_ptr(), &mut appender) != ffi::DuckDBSuccess {
                 let msg = appender_error(appender);
                 ffi::duckdb_appender_destroy(&mut appender);
                 return Err(Error::Internal(format!("cannot append to {table}: {msg}")));
@@ -54,10 +52,8 @@ impl<'c> ChunkAppender<'c> {
             for t in &mut logical {
                 ffi::duckdb_destroy_logical_type(t);
             }
-            let columns = types
-                .iter()
-                .map(|&ty| Column { ty, vector: ptr::null_mut(), data: ptr::null_mut(), validity: ptr::null_mut() })
-                .collect();
+            let columns =
+                types.iter().map(|&ty| Column { ty, vector: ptr::null_mut(), data: ptr::null_mut(), validity: ptr::null_mut() }).collect();
             let mut app = ChunkAppender {
                 appender,
                 chunk,
@@ -175,12 +171,10 @@ impl<'c> ChunkAppender<'c> {
                     None => self.coerce_failed(col),
                 }
             }
-            (ColumnType::Timestamp(unit), ValueRef::Integer(i)) => {
-                match i.checked_mul(unit.micros_per_unit()) {
-                    Some(us) => self.put_i64(col, us),
-                    None => self.coerce_failed(col),
-                }
-            }
+            (ColumnType::Timestamp(unit), ValueRef::Integer(i)) => match i.checked_mul(unit.micros_per_unit()) {
+                Some(us) => self.put_i64(col, us),
+                None => self.coerce_failed(col),
+            },
             (ColumnType::Timestamp(unit), ValueRef::Real(f)) if f.is_finite() => {
                 self.put_i64(col, (f * unit.micros_per_unit() as f64) as i64)
             }
@@ -212,11 +206,7 @@ impl<'c> ChunkAppender<'c> {
         unsafe {
             ffi::duckdb_data_chunk_set_size(self.chunk, self.len as u64);
             if ffi::duckdb_append_data_chunk(self.appender, self.chunk) != ffi::DuckDBSuccess {
-                return Err(super::raw::error_from_message(format!(
-                    "appending to {}: {}",
-                    self.table,
-                    appender_error(self.appender)
-                )));
+                return Err(super::raw::error_from_message(format!("appending to {}: {}", self.table, appender_error(self.appender))));
             }
             ffi::duckdb_data_chunk_reset(self.chunk);
         }
@@ -300,9 +290,7 @@ impl<'c> ChunkAppender<'c> {
 
     fn copy_slice<T: Copy>(&mut self, col: usize, at: usize, values: &[T]) {
         debug_assert!(at + values.len() <= self.capacity);
-        unsafe {
-            std::ptr::copy_nonoverlapping(values.as_ptr(), self.columns[col].data.cast::<T>().add(at), values.len())
-        }
+        unsafe { std::ptr::copy_nonoverlapping(values.as_ptr(), self.columns[col].data.cast::<T>().add(at), values.len()) }
     }
 
     /// Appends what is buffered and closes the appender; returns the rows appended.
@@ -310,11 +298,7 @@ impl<'c> ChunkAppender<'c> {
         self.flush_chunk()?;
         unsafe {
             if ffi::duckdb_appender_close(self.appender) != ffi::DuckDBSuccess {
-                return Err(super::raw::error_from_message(format!(
-                    "appending to {}: {}",
-                    self.table,
-                    appender_error(self.appender)
-                )));
+                return Err(super::raw::error_from_message(format!("appending to {}: {}", self.table, appender_error(self.appender))));
             }
         }
         Ok(self.rows)

@@ -61,9 +61,7 @@ impl AnalyticsEngine {
 
     /// Reads one setting's current value as text.
     pub fn setting(&self, name: &str) -> Result<String> {
-        self.conn
-            .query_row("SELECT current_setting(?)::VARCHAR", [name], |r| r.get::<_, String>(0))
-            .map_err(map)
+        self.conn.query_row("SELECT current_setting(?)::VARCHAR", [name], |r| r.get::<_, String>(0)).map_err(map)
     }
 
     /// Runs a query whose single result is an integer.
@@ -94,10 +92,7 @@ mod tests {
         assert_eq!(e.setting("lock_configuration").unwrap(), "true");
         e.execute_batch("CREATE TABLE t AS SELECT range AS i FROM range(100000)").unwrap();
         assert_eq!(e.query_i64("SELECT sum(i) FROM t").unwrap(), 4_999_950_000);
-        assert_eq!(
-            e.query_i64("SELECT quantile_disc(i, 0.5) FROM t").unwrap(),
-            49_999
-        );
+        assert_eq!(e.query_i64("SELECT quantile_disc(i, 0.5) FROM t").unwrap(), 49_999);
     }
 
     #[test]

@@ -16,9 +16,7 @@ pub(crate) fn map_duckdb_error(e: duckdb::Error) -> Error {
     use duckdb::Error as E;
     match e {
         E::DuckDBFailure(code, msg) => error_from_message(msg.unwrap_or_else(|| code.to_string())),
-        E::InvalidParameterCount(given, expected) => {
-            Error::invalid(format!("statement takes {expected} parameter(s), {given} given"))
-        }
+        E::InvalidParameterCount(given, expected) => Error::invalid(format!("statement takes {expected} parameter(s), {given} given")),
         E::InvalidParameterName(name) => Error::invalid(format!("statement has no parameter named ${name}")),
         E::NulError(_) => Error::invalid("SQL text contains a NUL byte"),
         other => Error::Sql(other.to_string()),
@@ -66,10 +64,7 @@ fn ordered<'p>(stmt: &Statement<'_>, params: &'p Params) -> Result<Vec<Bind<'p>>
         Params::None => Err(Error::invalid(format!("statement takes {expected} parameter(s), none given"))),
         Params::Positional(values) => {
             if values.len() != expected {
-                return Err(Error::invalid(format!(
-                    "statement takes {expected} parameter(s), {} given",
-                    values.len()
-                )));
+                return Err(Error::invalid(format!("statement takes {expected} parameter(s), {} given", values.len())));
             }
             Ok(values.iter().map(Bind).collect())
         }
@@ -77,16 +72,10 @@ fn ordered<'p>(stmt: &Statement<'_>, params: &'p Params) -> Result<Vec<Bind<'p>>
             let mut out = Vec::with_capacity(expected);
             for i in 1..=expected {
                 let name = stmt.parameter_name(i).map_err(map_duckdb_error)?;
-                let v = pairs
-                    .iter()
-                    .find(|(k, _)| *k == name)
-                    .ok_or_else(|| Error::invalid(format!("missing parameter ${name}")))?;
+                let v = pairs.iter().find(|(k, _)| *k == name).ok_or_else(|| Error::invalid(format!("missing parameter ${name}")))?;
                 out.push(Bind(&v.1));
             }
-            if let Some((extra, _)) = pairs
-                .iter()
-                .find(|(k, _)| !(1..=expected).any(|i| stmt.parameter_name(i).is_ok_and(|n| n == *k)))
-            {
+            if let Some((extra, _)) = pairs.iter().find(|(k, _)| !(1..=expected).any(|i| stmt.parameter_name(i).is_ok_and(|n| n == *k))) {
                 return Err(Error::invalid(format!("statement has no parameter named ${extra}")));
             }
             Ok(out)

@@ -99,10 +99,7 @@ impl AnalyticsStore {
                 Err(e) => events.push(
                     EventLevel::Warn,
                     "snapshot_rejected",
-                    format!(
-                        "the analytics snapshot could not be used and will be rebuilt from libSQL ([{}] {e})",
-                        e.code()
-                    ),
+                    format!("the analytics snapshot could not be used and will be rebuilt from libSQL ([{}] {e})", e.code()),
                 ),
             }
         }
@@ -200,10 +197,7 @@ impl AnalyticsStore {
     }
 
     fn snapshot_locked(&self, inner: &mut Inner) -> Result<SnapshotInfo> {
-        let path = self
-            .snapshot_path
-            .as_ref()
-            .ok_or_else(|| Error::invalid("snapshots are disabled for this analytics store"))?;
+        let path = self.snapshot_path.as_ref().ok_or_else(|| Error::invalid("snapshots are disabled for this analytics store"))?;
         let info = snapshot::write(&inner.engine, path, &self.key, &self.opts.mappings)?;
         inner.dirty = false;
         inner.last_snapshot = Some(info.clone());
@@ -221,16 +215,13 @@ impl AnalyticsStore {
             let states = state::load(conn)?;
             let mut tables = Vec::new();
             for m in &self.opts.mappings {
-                let rows = conn
-                    .query_row(&format!("SELECT count(*) FROM {}", quote_ident(&m.table)), [], |r| r.get::<_, i64>(0))
-                    .unwrap_or(0);
+                let rows =
+                    conn.query_row(&format!("SELECT count(*) FROM {}", quote_ident(&m.table)), [], |r| r.get::<_, i64>(0)).unwrap_or(0);
                 let watermark = states.iter().find(|s| s.table == m.table).map_or(state::REBUILD, |s| s.watermark);
                 tables.push(TableStatus { table: m.table.clone(), rows: rows as u64, watermark });
             }
             let memory_bytes = conn
-                .query_row("SELECT CAST(coalesce(sum(memory_usage_bytes), 0) AS BIGINT) FROM duckdb_memory()", [], |r| {
-                    r.get::<_, i64>(0)
-                })
+                .query_row("SELECT CAST(coalesce(sum(memory_usage_bytes), 0) AS BIGINT) FROM duckdb_memory()", [], |r| r.get::<_, i64>(0))
                 .unwrap_or(0) as u64;
             Ok(AnalyticsStatus {
                 tables,

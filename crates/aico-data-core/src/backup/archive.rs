@@ -18,10 +18,7 @@ pub(crate) fn check_name(name: &str) -> Result<()> {
     let ok = !name.is_empty()
         && name.len() <= 512
         && name.split('/').all(|seg| {
-            !seg.is_empty()
-                && seg != "."
-                && seg != ".."
-                && seg.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'))
+            !seg.is_empty() && seg != "." && seg != ".." && seg.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'))
         });
     if ok {
         Ok(())
@@ -52,8 +49,8 @@ pub(crate) fn read_entry_header(r: &mut impl Read) -> std::io::Result<Option<(St
             r.read_exact(&mut name)?;
             let mut size = [0u8; 8];
             r.read_exact(&mut size)?;
-            let name = String::from_utf8(name)
-                .map_err(|_| super::container::into_io(Error::Corrupt("backup entry name is not UTF-8".into())))?;
+            let name =
+                String::from_utf8(name).map_err(|_| super::container::into_io(Error::Corrupt("backup entry name is not UTF-8".into())))?;
             check_name(&name).map_err(super::container::into_io)?;
             Ok(Some((name, u64::from_le_bytes(size))))
         }

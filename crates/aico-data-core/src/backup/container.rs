@@ -125,8 +125,7 @@ impl<W: Write> ChunkWriter<W> {
     }
 
     fn seal_chunk(&mut self, last: bool) -> io::Result<()> {
-        let sealed = keys::seal(self.key.bytes(), &self.buf, &chunk_aad(&self.header_hash, self.index, last))
-            .map_err(io::Error::other)?;
+        let sealed = keys::seal(self.key.bytes(), &self.buf, &chunk_aad(&self.header_hash, self.index, last)).map_err(io::Error::other)?;
         self.out.write_all(&(sealed.len() as u32).to_le_bytes())?;
         self.out.write_all(&sealed)?;
         self.written += 4 + sealed.len() as u64;
@@ -203,13 +202,12 @@ impl<R: Read> ChunkReader<R> {
         let plain = match keys::open(self.key.bytes(), &sealed, &chunk_aad(&self.header_hash, self.index, false)) {
             Ok(p) => p,
             Err(_) => {
-                let p = keys::open(self.key.bytes(), &sealed, &chunk_aad(&self.header_hash, self.index, true))
-                    .map_err(|_| {
-                        Error::Corrupt(format!(
-                            "backup chunk {} failed authentication (tampered, reordered, or from another backup)",
-                            self.index
-                        ))
-                    })?;
+                let p = keys::open(self.key.bytes(), &sealed, &chunk_aad(&self.header_hash, self.index, true)).map_err(|_| {
+                    Error::Corrupt(format!(
+                        "backup chunk {} failed authentication (tampered, reordered, or from another backup)",
+                        self.index
+                    ))
+                })?;
                 self.done = true;
                 let mut extra = [0u8; 1];
                 if self.input.read(&mut extra)? != 0 {

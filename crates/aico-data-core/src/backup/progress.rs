@@ -42,10 +42,6 @@ impl Progress {
     }
 
     pub fn snapshot(&self) -> ProgressSnapshot {
-        ProgressSnapshot {
-            phase: *self.phase.lock(),
-            done: self.done.load(Ordering::Relaxed),
-            total: self.total.load(Ordering::Relaxed),
-        }
+        ProgressSnapshot { phase: *self.phase.lock(), done: self.done.load(Ordering::Relaxed), total: self.total.load(Ordering::Relaxed) }
     }
 }

@@ -37,10 +37,7 @@ pub fn restore_backup(file: &Path, dir: &Path, password: &[u8], progress: &Progr
     let created_dir = match fs::read_dir(dir) {
         Ok(mut it) => {
             if it.next().is_some() {
-                return Err(Error::invalid(format!(
-                    "{} is not empty: restore into a new or empty folder",
-                    dir.display()
-                )));
+                return Err(Error::invalid(format!("{} is not empty: restore into a new or empty folder", dir.display())));
             }
             false
         }
@@ -94,10 +91,7 @@ fn restore_into(file: &Path, dir: &Path, password: &[u8], progress: &Progress) -
     let mut manifest = None;
     let mut block = zeroize::Zeroizing::new(vec![0u8; 256 * 1024]);
     let mut bytes = 0u64;
-    loop {
-        let Some((name, size)) = read_entry_header(&mut reader).map_err(|e| from_io(e, "reading the backup"))? else {
-            break;
-        };
+    while let Some((name, size)) = read_entry_header(&mut reader).map_err(|e| from_io(e, "reading the backup"))? {
         if manifest.is_some() {
             return Err(Error::Corrupt("an entry follows the backup manifest".into()));
         }

@@ -77,8 +77,7 @@ fn remove_stale_scratch(dir: &Path) {
     let Ok(entries) = fs::read_dir(dir) else { return };
     for e in entries.flatten() {
         let name = e.file_name().to_string_lossy().into_owned();
-        let Some(pid) = name.strip_prefix(".backup-").and_then(|r| r.split('-').next()).and_then(|p| p.parse::<u32>().ok())
-        else {
+        let Some(pid) = name.strip_prefix(".backup-").and_then(|r| r.split('-').next()).and_then(|p| p.parse::<u32>().ok()) else {
             continue;
         };
         let alive = pid == std::process::id() || Path::new(&format!("/proc/{pid}")).exists();
@@ -107,8 +106,8 @@ pub fn write_backup(out: &Path, src: &BackupSources<'_>, app_manifest: &str, pro
         return Err(Error::invalid(format!("folder {} does not exist", parent.display())));
     }
     let plan = &src.plan;
-    let key_file = fs::read(plan.dir.join(KEYFILE_NAME))
-        .map_err(|e| Error::io(format!("reading the key file of {}", plan.dir.display()), e))?;
+    let key_file =
+        fs::read(plan.dir.join(KEYFILE_NAME)).map_err(|e| Error::io(format!("reading the key file of {}", plan.dir.display()), e))?;
     let parsed = KeyFile::from_bytes(&key_file)?;
     if parsed.key_id() != plan.key_id {
         return Err(Error::Corrupt("the key file on disk is not the one this data layer was opened with".into()));
@@ -127,9 +126,8 @@ pub fn write_backup(out: &Path, src: &BackupSources<'_>, app_manifest: &str, pro
         progress.phase("kv", 0);
         let kv_dir = scratch.0.join(KV_DIR);
         kv.checkpoint(&kv_dir)?;
-        let mut names: Vec<String> = fs::read_dir(&kv_dir)?
-            .map(|e| e.map(|e| e.file_name().to_string_lossy().into_owned()))
-            .collect::<std::io::Result<_>>()?;
+        let mut names: Vec<String> =
+            fs::read_dir(&kv_dir)?.map(|e| e.map(|e| e.file_name().to_string_lossy().into_owned())).collect::<std::io::Result<_>>()?;
         names.sort();
         for n in names {
             files.push((format!("{KV_DIR}/{n}"), kv_dir.join(&n)));
@@ -177,10 +175,7 @@ pub fn write_backup(out: &Path, src: &BackupSources<'_>, app_manifest: &str, pro
                 left -= n as u64;
                 progress.add(n as u64);
             }
-            listed.push(format!(
-                "{{\"name\":\"{name}\",\"size\":{size},\"sha256\":\"{}\"}}",
-                hex::encode(hasher.finalize())
-            ));
+            listed.push(format!("{{\"name\":\"{name}\",\"size\":{size},\"sha256\":\"{}\"}}", hex::encode(hasher.finalize())));
         }
         let manifest = format!(
             "{{\"format\":\"{FORMAT}\",\"keyId\":\"{}\",\"backupId\":\"{}\",\"createdMs\":{created_ms},\"sqlPages\":{sql_pages},\"kv\":{},\"analytics\":\"rebuild\",\"chroma\":\"rebuild\",\"files\":[{}],\"app\":{app}}}",

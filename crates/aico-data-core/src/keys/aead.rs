@@ -22,12 +22,7 @@ pub fn seal(key: &[u8; KEY_LEN], plaintext: &[u8], aad: &[u8]) -> Result<Vec<u8>
     seal_with_nonce(key, &nonce, plaintext, aad)
 }
 
-pub(crate) fn seal_with_nonce(
-    key: &[u8; KEY_LEN],
-    nonce: &[u8; NONCE_LEN],
-    plaintext: &[u8],
-    aad: &[u8],
-) -> Result<Vec<u8>> {
+pub(crate) fn seal_with_nonce(key: &[u8; KEY_LEN], nonce: &[u8; NONCE_LEN], plaintext: &[u8], aad: &[u8]) -> Result<Vec<u8>> {
     let cipher = XChaCha20Poly1305::new(key.into());
     let ct = cipher
         .encrypt(XNonce::from_slice(nonce), Payload { msg: plaintext, aad })
@@ -43,10 +38,7 @@ pub(crate) fn seal_with_nonce(
 /// `Error::Decrypt` (code `CORRUPT`): never garbage returned as data.
 pub fn open(key: &[u8; KEY_LEN], sealed: &[u8], aad: &[u8]) -> Result<Vec<u8>> {
     if sealed.len() < OVERHEAD {
-        return Err(Error::Decrypt(format!(
-            "sealed value is {} bytes, shorter than the {OVERHEAD}-byte envelope",
-            sealed.len()
-        )));
+        return Err(Error::Decrypt(format!("sealed value is {} bytes, shorter than the {OVERHEAD}-byte envelope", sealed.len())));
     }
     if sealed[0] != VERSION {
         return Err(Error::Decrypt(format!("unknown sealed format version {}", sealed[0])));
@@ -55,9 +47,15 @@ pub fn open(key: &[u8; KEY_LEN], sealed: &[u8], aad: &[u8]) -> Result<Vec<u8>> {
     let cipher = XChaCha20Poly1305::new(key.into());
     cipher
         .decrypt(nonce, Payload { msg: &sealed[1 + NONCE_LEN..], aad })
-        .map_err(|_| {
-            Error::Decrypt("authentication failed: wrong key, wrong associated data, or tampered bytes".into())
-        })
+        .map_err(|_| Error::Decrypt("authentication failed: wrong key, wrong associated data, or tampered bytes".into()))
+}
+
+/// HMAC-SHA256 of `data` under `key`: deterministic equality tokens for sealed fields.
+pub fn hmac_sha256(key: &[u8; KEY_LEN], data: &[u8]) -> [u8; 32] {
+    use hmac::{Hmac, Mac};
+    let mut mac = <Hmac<sha2::Sha256> as Mac>::new_from_slice(key).expect("HMAC takes any key length");
+    mac.update(data);
+    mac.finalize().into_bytes().into()
 }
 
 #[cfg(test)]
@@ -84,12 +82,4 @@ mod tests {
         // two seals of the same plaintext differ (random nonce)
         assert_ne!(seal(&key, b"hello", b"").unwrap(), seal(&key, b"hello", b"").unwrap());
     }
-}
-
-/// HMAC-SHA256 of `data` under `key`: deterministic equality tokens for sealed fields.
-pub fn hmac_sha256(key: &[u8; KEY_LEN], data: &[u8]) -> [u8; 32] {
-    use hmac::{Hmac, Mac};
-    let mut mac = <Hmac<sha2::Sha256> as Mac>::new_from_slice(key).expect("HMAC takes any key length");
-    mac.update(data);
-    mac.finalize().into_bytes().into()
 }

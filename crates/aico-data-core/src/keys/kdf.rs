@@ -59,9 +59,7 @@ impl KdfParams {
             .map_err(|e| Error::invalid(format!("Argon2id parameters: {e}")))?;
         let argon = Argon2::new(Algorithm::Argon2id, Version::V0x13, params);
         let mut out = Zeroizing::new([0u8; 32]);
-        argon
-            .hash_password_into(password, salt, out.as_mut())
-            .map_err(|e| Error::Internal(format!("Argon2id failed: {e}")))?;
+        argon.hash_password_into(password, salt, out.as_mut()).map_err(|e| Error::Internal(format!("Argon2id failed: {e}")))?;
         Ok(out)
     }
 }

@@ -76,13 +76,7 @@ impl KeyFile {
     /// Wraps `dek` under an already derived KEK (same password, salt and parameters as an
     /// existing key file, fresh nonce): how key rotation writes the next key file without
     /// asking for the password again.
-    pub(crate) fn wrap_with_kek(
-        dek: &[u8; 32],
-        key_id: [u8; 16],
-        kek: &[u8; 32],
-        params: KdfParams,
-        salt: [u8; 16],
-    ) -> Result<KeyFile> {
+    pub(crate) fn wrap_with_kek(dek: &[u8; 32], key_id: [u8; 16], kek: &[u8; 32], params: KdfParams, salt: [u8; 16]) -> Result<KeyFile> {
         let mut nonce = [0u8; NONCE_LEN];
         crate::random::fill(&mut nonce)?;
         let mut kf = KeyFile { params, salt, key_id, nonce, wrapped: [0u8; 48] };
@@ -184,12 +178,7 @@ impl KeyFile {
 
     /// Rewraps the data key under `new_password` (fresh salt and nonce, `params` or the old
     /// ones) and replaces the key file atomically. Data stays encrypted under the same DEK.
-    pub fn change_password(
-        path: &Path,
-        old_password: &[u8],
-        new_password: &[u8],
-        params: Option<KdfParams>,
-    ) -> Result<KeyFile> {
+    pub fn change_password(path: &Path, old_password: &[u8], new_password: &[u8], params: Option<KdfParams>) -> Result<KeyFile> {
         check_password(new_password)?;
         let current = KeyFile::read(path)?;
         let dek = current.unlock(old_password)?;
@@ -215,11 +204,7 @@ fn check_password(password: &[u8]) -> Result<()> {
 /// fsyncs the folder: a crash leaves either the old or the new key file, never half of one.
 pub(crate) fn write_atomic(path: &Path, bytes: &[u8], replace: bool) -> Result<()> {
     let dir = path.parent().ok_or_else(|| Error::invalid("key file path has no folder"))?;
-    let tmp = dir.join(format!(
-        ".{}.tmp-{}",
-        path.file_name().and_then(|n| n.to_str()).unwrap_or("key"),
-        std::process::id()
-    ));
+    let tmp = dir.join(format!(".{}.tmp-{}", path.file_name().and_then(|n| n.to_str()).unwrap_or("key"), std::process::id()));
     let write = || -> std::io::Result<()> {
         let mut opts = fs::OpenOptions::new();
         opts.write(true).create(true).truncate(true);
@@ -270,10 +255,7 @@ mod tests {
         assert_ne!(fs::read(&path).unwrap(), bytes);
         assert_eq!(changed.unlock(b"battery staple").unwrap().expose(), dek.expose());
         assert_eq!(changed.unlock(b"correct horse").unwrap_err().code(), "WRONG_PASSWORD");
-        assert_eq!(
-            KeyFile::change_password(&path, b"nope", b"x", None).unwrap_err().code(),
-            "WRONG_PASSWORD"
-        );
+        assert_eq!(KeyFile::change_password(&path, b"nope", b"x", None).unwrap_err().code(), "WRONG_PASSWORD");
         assert!(KeyFile::create(&path, b"p", KdfParams::DEFAULT).is_err(), "never overwrites");
     }
 

@@ -82,8 +82,7 @@ impl DataKey {
         let hk = Hkdf::<Sha256>::new(Some(&self.key_id), &self.key);
         let mut out = Zeroizing::new([0u8; 32]);
         let info = format!("aico-data/v1/{label}");
-        hk.expand(info.as_bytes(), out.as_mut())
-            .map_err(|_| crate::error::Error::Internal("HKDF expand".into()))?;
+        hk.expand(info.as_bytes(), out.as_mut()).map_err(|_| crate::error::Error::Internal("HKDF expand".into()))?;
         Ok(StoreKey(*out))
     }
 }
@@ -128,10 +127,8 @@ mod tests {
     #[test]
     fn labels_give_distinct_keys() {
         let dek = DataKey::from_parts([1u8; 32], [2u8; 16]);
-        let keys: Vec<[u8; 32]> = [Store::Libsql, Store::Duckdb, Store::Rocksdb, Store::Chroma, Store::Sync]
-            .iter()
-            .map(|s| *dek.store_key(*s).bytes())
-            .collect();
+        let keys: Vec<[u8; 32]> =
+            [Store::Libsql, Store::Duckdb, Store::Rocksdb, Store::Chroma, Store::Sync].iter().map(|s| *dek.store_key(*s).bytes()).collect();
         for i in 0..keys.len() {
             for j in i + 1..keys.len() {
                 assert_ne!(keys[i], keys[j]);

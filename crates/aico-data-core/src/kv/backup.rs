@@ -22,11 +22,7 @@ impl KvStore {
     /// memtables are flushed, then the immutable SST files are hard-linked (same file
     /// system) or copied, and the manifest copied. Values stay sealed; writes continue.
     pub fn checkpoint(&self, dest: &Path) -> Result<()> {
-        self.with_writable(|o| {
-            rocksdb::checkpoint::Checkpoint::new(&o.db)
-                .and_then(|c| c.create_checkpoint(dest))
-                .map_err(map_rocks)
-        })
+        self.with_writable(|o| rocksdb::checkpoint::Checkpoint::new(&o.db).and_then(|c| c.create_checkpoint(dest)).map_err(map_rocks))
     }
 }
 

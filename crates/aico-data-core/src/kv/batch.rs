@@ -92,9 +92,7 @@ impl KvStore {
     pub fn write_batch_as(&self, ops: &[WriteOp], wait: Wait) -> Result<bool> {
         for (i, op) in ops.iter().enumerate() {
             match op {
-                WriteOp::Put { key, value, .. } => {
-                    check_key(key).and_then(|_| check_value(value)).map_err(|e| at(i, e))?
-                }
+                WriteOp::Put { key, value, .. } => check_key(key).and_then(|_| check_value(value)).map_err(|e| at(i, e))?,
                 WriteOp::Delete { key, .. } => check_key(key).map_err(|e| at(i, e))?,
             }
         }

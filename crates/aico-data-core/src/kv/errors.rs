@@ -44,10 +44,7 @@ pub(crate) fn check_key(key: &[u8]) -> Result<()> {
 
 pub(crate) fn check_value(value: &[u8]) -> Result<()> {
     if value.len() > MAX_VALUE_BYTES {
-        return Err(Error::invalid(format!(
-            "value is {} bytes, more than the {MAX_VALUE_BYTES}-byte limit",
-            value.len()
-        )));
+        return Err(Error::invalid(format!("value is {} bytes, more than the {MAX_VALUE_BYTES}-byte limit", value.len())));
     }
     Ok(())
 }
@@ -71,9 +68,7 @@ pub(crate) fn check_namespace_name(name: &str) -> Result<()> {
 /// Topics: 1-256 bytes of UTF-8 without NUL (NUL ends the topic inside queue keys).
 pub(crate) fn check_topic(topic: &str) -> Result<()> {
     if topic.is_empty() || topic.len() > MAX_TOPIC_BYTES || topic.contains('\0') {
-        return Err(Error::invalid(format!(
-            "queue topic must be 1-{MAX_TOPIC_BYTES} bytes without NUL characters"
-        )));
+        return Err(Error::invalid(format!("queue topic must be 1-{MAX_TOPIC_BYTES} bytes without NUL characters")));
     }
     Ok(())
 }

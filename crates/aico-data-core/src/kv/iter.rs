@@ -145,11 +145,7 @@ impl KvStore {
                     return Ok(page);
                 }
                 if !is_expired(header(v)?.1, now) {
-                    let value = if keys_only {
-                        None
-                    } else {
-                        self.open_value(v, ns, k, now)?
-                    };
+                    let value = if keys_only { None } else { self.open_value(v, ns, k, now)? };
                     if keys_only || value.is_some() {
                         page.entries.push((k.to_vec(), value));
                     }

@@ -41,11 +41,11 @@ pub use batch::WriteOp;
 pub use iter::{ScanPage, ScanRange};
 pub use namespaces::{BUILTIN_NAMESPACES, QUEUE_NAMESPACE};
 pub use options::{
-    Compression, KvOptions, NamespaceOptions, OnLocked, QueueOptions, MAX_KEY_BYTES, MAX_NAMESPACE_BYTES,
-    MAX_TOPIC_BYTES, MAX_VALUE_BYTES, WAL_RECOVERY, WalRecovery,
+    Compression, KvOptions, NamespaceOptions, OnLocked, QueueOptions, WalRecovery, MAX_KEY_BYTES, MAX_NAMESPACE_BYTES, MAX_TOPIC_BYTES,
+    MAX_VALUE_BYTES, WAL_RECOVERY,
 };
-pub use repair::{repair, NamespaceRepair, RepairReport};
 pub use queue::{DeadLetter, EnqueueOptions, Leased, MessageId, QueueDepth, Settle};
+pub use repair::{repair, NamespaceRepair, RepairReport};
 pub use seal::Unsealed;
 pub use store::{Access, KvStore, NamespaceInfo, ReadInto, Wait, INLINE_MAX_BYTES, KV_DIR};
 pub use ttl::{now_ms, Ttl};

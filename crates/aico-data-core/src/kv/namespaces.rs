@@ -39,10 +39,7 @@ pub(crate) struct Tuning {
 
 impl Tuning {
     pub(crate) fn new(opts: &KvOptions) -> Tuning {
-        Tuning {
-            cache: Cache::new_lru_cache(opts.cache_mib << 20),
-            write_buffer_bytes: opts.write_buffer_mib << 20,
-        }
+        Tuning { cache: Cache::new_lru_cache(opts.cache_mib << 20), write_buffer_bytes: opts.write_buffer_mib << 20 }
     }
 
     pub(crate) fn db_options(&self, namespace_count: usize) -> Options {
@@ -89,8 +86,7 @@ fn bottommost(ns: &NamespaceOptions) -> rocksdb::DBCompressionType {
 pub(crate) fn apply_compression(db: &DB, name: &str, ns: &NamespaceOptions) -> Result<()> {
     let cf = db.cf_handle(name).ok_or_else(|| Error::Internal(format!("column family {name} missing")))?;
     let bottom = if ns.compression == super::Compression::None { "kNoCompression" } else { "kZSTD" };
-    db.set_options_cf(cf, &[("compression", ns.compression.rocks_option_name()), ("bottommost_compression", bottom)])
-        .map_err(map_rocks)
+    db.set_options_cf(cf, &[("compression", ns.compression.rocks_option_name()), ("bottommost_compression", bottom)]).map_err(map_rocks)
 }
 
 fn meta_cf(db: &DB) -> Result<&rocksdb::ColumnFamily> {
@@ -124,10 +120,7 @@ pub(crate) fn check_format(db: &DB, sealer: &Sealer, writable: bool) -> Result<(
                 )
             })?;
             if opened.bytes() != FORMAT_VALUE_TEXT {
-                return Err(Error::Corrupt(format!(
-                    "unsupported KV store format {:?}",
-                    String::from_utf8_lossy(opened.bytes())
-                )));
+                return Err(Error::Corrupt(format!("unsupported KV store format {:?}", String::from_utf8_lossy(opened.bytes()))));
             }
             Ok(())
         }

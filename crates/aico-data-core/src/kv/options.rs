@@ -82,14 +82,11 @@ impl NamespaceOptions {
     pub(crate) fn decode(s: &str) -> Result<NamespaceOptions> {
         let mut o = NamespaceOptions::default();
         for part in s.split(';').filter(|p| !p.is_empty()) {
-            let (k, v) = part
-                .split_once('=')
-                .ok_or_else(|| Error::Corrupt(format!("namespace options {s:?}: {part:?} is not key=value")))?;
+            let (k, v) =
+                part.split_once('=').ok_or_else(|| Error::Corrupt(format!("namespace options {s:?}: {part:?} is not key=value")))?;
             match k {
                 "ttl" if v == "none" => o.ttl_ms = None,
-                "ttl" => {
-                    o.ttl_ms = Some(v.parse().map_err(|_| Error::Corrupt(format!("namespace options {s:?}: bad ttl")))?)
-                }
+                "ttl" => o.ttl_ms = Some(v.parse().map_err(|_| Error::Corrupt(format!("namespace options {s:?}: bad ttl")))?),
                 "compression" => o.compression = Compression::parse(v).map_err(|e| Error::Corrupt(e.to_string()))?,
                 // Options written by a newer version: ignored, so that old code still opens.
                 _ => {}

@@ -62,11 +62,7 @@ impl MessageId {
         let (topic, rest) = s.rsplit_once('#').ok_or_else(bad)?;
         let (seq, attempt) = rest.split_once('.').ok_or_else(bad)?;
         check_topic(topic)?;
-        Ok(MessageId {
-            topic: topic.to_string(),
-            seq: seq.parse().map_err(|_| bad())?,
-            attempt: attempt.parse().map_err(|_| bad())?,
-        })
+        Ok(MessageId { topic: topic.to_string(), seq: seq.parse().map_err(|_| bad())?, attempt: attempt.parse().map_err(|_| bad())? })
     }
 }
 
@@ -358,9 +354,7 @@ impl KvStore {
                     batch.delete_cf(cf, &key);
                     batch.delete_cf(cf, &lease_key);
                 }
-                Settle::Nack { .. } if state.exhausted() => {
-                    self.bury(o, &mut batch, &id.topic, id.seq, &key, state, &payload, now)?
-                }
+                Settle::Nack { .. } if state.exhausted() => self.bury(o, &mut batch, &id.topic, id.seq, &key, state, &payload, now)?,
                 Settle::Nack { delay_ms } => {
                     state.leased = false;
                     batch.put_cf(cf, &key, self.seal_message(&key, now.saturating_add(delay_ms), &state, &payload)?);
@@ -458,26 +452,6 @@ pub enum Settle {
     Extend { visibility_ms: u64 },
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn ids_and_keys() {
-        let id = MessageId { topic: "a#b".into(), seq: 42, attempt: 3 };
-        assert_eq!(id.to_string(), "a#b#42.3");
-        assert_eq!(MessageId::parse(&id.to_string()).unwrap(), id);
-        for bad in ["", "x", "t#1", "t#a.1", "#1.1"] {
-            assert_eq!(MessageId::parse(bad).unwrap_err().code(), "INVALID_ARGUMENT", "{bad:?}");
-        }
-        let k = msg_key(MESSAGE, "topic", 7);
-        assert_eq!(parse_key(&k).unwrap(), ("topic".to_string(), 7));
-        let s = MsgState { attempts: 2, max_attempts: 5, enqueued_at: 99, leased: true };
-        let d = MsgState::decode(&s.encode()).unwrap();
-        assert_eq!((d.attempts, d.max_attempts, d.enqueued_at, d.leased), (2, 5, 99, true));
-    }
-}
-
 /// `<topic>#<seq>` of a raw message key (repair reports lost messages by it); `None` for other
 /// queue records (leases, dead-letter marks) or a malformed key.
 pub(crate) fn message_ref(key: &[u8]) -> Option<String> {
@@ -513,5 +487,25 @@ impl KvStore {
             o.db.write_opt(batch, &self.write_opts).map_err(|e| self.note_write_error(e))?;
             Ok((kept, dropped))
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ids_and_keys() {
+        let id = MessageId { topic: "a#b".into(), seq: 42, attempt: 3 };
+        assert_eq!(id.to_string(), "a#b#42.3");
+        assert_eq!(MessageId::parse(&id.to_string()).unwrap(), id);
+        for bad in ["", "x", "t#1", "t#a.1", "#1.1"] {
+            assert_eq!(MessageId::parse(bad).unwrap_err().code(), "INVALID_ARGUMENT", "{bad:?}");
+        }
+        let k = msg_key(MESSAGE, "topic", 7);
+        assert_eq!(parse_key(&k).unwrap(), ("topic".to_string(), 7));
+        let s = MsgState { attempts: 2, max_attempts: 5, enqueued_at: 99, leased: true };
+        let d = MsgState::decode(&s.encode()).unwrap();
+        assert_eq!((d.attempts, d.max_attempts, d.enqueued_at, d.leased), (2, 5, 99, true));
     }
 }

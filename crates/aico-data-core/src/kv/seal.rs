@@ -152,10 +152,7 @@ impl Sealer {
             return Err(failed());
         }
         if inner.inner.len() < TIME_LEN || inner.inner[..TIME_LEN] != time.to_be_bytes() {
-            return Err(Error::Corrupt(format!(
-                "the plaintext expiry of {namespace}/{} was altered on disk",
-                printable(key)
-            )));
+            return Err(Error::Corrupt(format!("the plaintext expiry of {namespace}/{} was altered on disk", printable(key))));
         }
         Ok((format, inner))
     }
@@ -180,10 +177,7 @@ impl Sealer {
         }
         if buf[..TIME_LEN] != time.to_be_bytes() {
             zeroize::Zeroize::zeroize(buf);
-            return Err(Error::Corrupt(format!(
-                "the plaintext expiry of {namespace}/{} was altered on disk",
-                printable(key)
-            )));
+            return Err(Error::Corrupt(format!("the plaintext expiry of {namespace}/{} was altered on disk", printable(key))));
         }
         let n = ct.len() - TIME_LEN;
         buf.copy_within(TIME_LEN.., 0);

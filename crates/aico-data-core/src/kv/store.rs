@@ -103,9 +103,10 @@ impl Open {
     }
 
     pub(crate) fn any_cf(&self, ns: &str) -> Result<(&ColumnFamily, &NamespaceOptions)> {
-        let opts = self.namespaces.get(ns).ok_or_else(|| {
-            Error::invalid(format!("unknown namespace {ns:?} (define it first with defineNamespace)"))
-        })?;
+        let opts = self
+            .namespaces
+            .get(ns)
+            .ok_or_else(|| Error::invalid(format!("unknown namespace {ns:?} (define it first with defineNamespace)")))?;
         let cf = self.db.cf_handle(ns).ok_or_else(|| Error::Internal(format!("column family {ns} missing")))?;
         Ok((cf, opts))
     }
@@ -152,11 +153,7 @@ impl KvStore {
         // not yet) fails with LOCKED, and only a missing CURRENT seen under the lock is damage
         // (the data layer degrades, `aico-data repair` salvages).
         let orphaning = !exists && !opts.read_only && holds_engine_files(path);
-        let mut names: Vec<String> = if exists {
-            DB::list_cf(&rocksdb::Options::default(), path).map_err(map_rocks)?
-        } else {
-            Vec::new()
-        };
+        let mut names: Vec<String> = if exists { DB::list_cf(&rocksdb::Options::default(), path).map_err(map_rocks)? } else { Vec::new() };
         for n in std::iter::once(META_CF).chain(BUILTIN_NAMESPACES.iter().copied()) {
             if !names.iter().any(|x| x == n) {
                 names.push(n.to_string());
@@ -169,9 +166,7 @@ impl KvStore {
             let (db, dir) = open_secondary(path, &tuning, &names)?;
             (db, Access::ReadOnly, Some(dir))
         } else {
-            let descriptors = names
-                .iter()
-                .map(|n| ColumnFamilyDescriptor::new(n, tuning.cf_options(&NamespaceOptions::default())));
+            let descriptors = names.iter().map(|n| ColumnFamilyDescriptor::new(n, tuning.cf_options(&NamespaceOptions::default())));
             let mut db_opts = tuning.db_options(names.len());
             if orphaning {
                 db_opts.create_if_missing(false);
@@ -420,8 +415,9 @@ impl KvStore {
         };
         let mut names: Vec<String> = vec![META_CF.to_string()];
         names.extend(namespaces.keys().cloned());
-        let descriptors =
-            names.iter().map(|n| ColumnFamilyDescriptor::new(n, tuning.cf_options(namespaces.get(n).unwrap_or(&NamespaceOptions::default()))));
+        let descriptors = names
+            .iter()
+            .map(|n| ColumnFamilyDescriptor::new(n, tuning.cf_options(namespaces.get(n).unwrap_or(&NamespaceOptions::default()))));
         match DB::open_cf_descriptors(&tuning.db_options(names.len()), &self.path, descriptors) {
             Ok(db) => {
                 *g = Some(Open { db, namespaces, tuning, created_cf_options: Vec::new() });
@@ -587,7 +583,7 @@ impl KvStore {
 
     /// Writes every memtable to SST files and syncs the write-ahead log.
     pub fn flush(&self) -> Result<()> {
-        self.with_writable(|o| flush_all(o))
+        self.with_writable(flush_all)
     }
 
     /// Read-only instances: catch up with the primary's latest writes. No-op on the primary.
@@ -692,8 +688,7 @@ fn open_secondary(path: &Path, tuning: &Tuning, names: &[String]) -> Result<(DB,
     let mut db_opts = tuning.db_options(names.len());
     db_opts.create_if_missing(false);
     db_opts.set_max_open_files(-1);
-    let descriptors =
-        names.iter().map(|n| ColumnFamilyDescriptor::new(n, tuning.cf_options(&NamespaceOptions::default())));
+    let descriptors = names.iter().map(|n| ColumnFamilyDescriptor::new(n, tuning.cf_options(&NamespaceOptions::default())));
     match DB::open_cf_descriptors_as_secondary(&db_opts, path, dir.as_path(), descriptors) {
         Ok(db) => Ok((db, dir)),
         Err(e) => {

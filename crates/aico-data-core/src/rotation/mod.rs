@@ -103,12 +103,7 @@ pub(crate) fn start(
 /// Finishes an interrupted rotation (called by `Folder::open` before any store opens).
 /// `kf` is the current key file and `kek` its KEK. Returns the new data key when a rotation
 /// was finished; `None` when there was none.
-pub(crate) fn resume(
-    dir: &Path,
-    kf: &KeyFile,
-    kek: &Zeroizing<[u8; 32]>,
-    progress: &Progress,
-) -> Result<Option<(DataKey, RotationInfo)>> {
+pub(crate) fn resume(dir: &Path, kf: &KeyFile, kek: &Zeroizing<[u8; 32]>, progress: &Progress) -> Result<Option<(DataKey, RotationInfo)>> {
     let Some(state) = State::read(dir)? else {
         fsutil::remove_file_if_exists(&dir.join(NEXT_KEYFILE))?;
         return Ok(None);
@@ -122,9 +117,8 @@ pub(crate) fn resume(
     if kf.key_id() != state.old_key_id {
         return Err(Error::Corrupt("the key rotation journal names neither the current nor the next data key".into()));
     }
-    let next_kf = KeyFile::read(&dir.join(NEXT_KEYFILE)).map_err(|e| {
-        Error::Corrupt(format!("a key rotation was interrupted and its next key file cannot be read ({e})"))
-    })?;
+    let next_kf = KeyFile::read(&dir.join(NEXT_KEYFILE))
+        .map_err(|e| Error::Corrupt(format!("a key rotation was interrupted and its next key file cannot be read ({e})")))?;
     if next_kf.key_id() != state.new_key_id {
         return Err(Error::Corrupt("the next key file does not match the key rotation journal".into()));
     }
@@ -182,8 +176,7 @@ fn run(
     if state.phase == Phase::Kv {
         let kv = dir.join(KV_DIR);
         if kv.join("CURRENT").exists() {
-            info.kv_records =
-                crate::kv::backup::reseal_all(&kv, old.store_key(Store::Rocksdb), new.store_key(Store::Rocksdb), progress)?;
+            info.kv_records = crate::kv::backup::reseal_all(&kv, old.store_key(Store::Rocksdb), new.store_key(Store::Rocksdb), progress)?;
         }
         state.phase = Phase::Derived;
         state.write(dir)?;
@@ -211,8 +204,7 @@ fn run(
         }
     }
     progress.phase("commit", 0);
-    fs::rename(dir.join(NEXT_KEYFILE), dir.join(KEYFILE_NAME))
-        .map_err(|e| Error::io("installing the next key file", e))?;
+    fs::rename(dir.join(NEXT_KEYFILE), dir.join(KEYFILE_NAME)).map_err(|e| Error::io("installing the next key file", e))?;
     fsutil::fsync_dir(dir)?;
     fsutil::remove_file_if_exists(&dir.join(STATE_FILE))?;
     fsutil::fsync_dir(dir)?;

@@ -31,9 +31,8 @@ fn ident(name: &str) -> Result<&str> {
 /// `CORRUPT`: nothing is changed and the rotation stops before the copy replaces the database.
 pub(crate) fn reseal_columns(conn: &Conn, old: &DataKey, new: &DataKey) -> Result<u64> {
     let map = crate::sql::errors::map;
-    let exists: i64 = conn
-        .query_row("SELECT count(*) FROM sqlite_schema WHERE type = 'table' AND name = ?1", [REGISTRY], |r| r.get(0))
-        .map_err(map)?;
+    let exists: i64 =
+        conn.query_row("SELECT count(*) FROM sqlite_schema WHERE type = 'table' AND name = ?1", [REGISTRY], |r| r.get(0)).map_err(map)?;
     if exists == 0 {
         return Ok(0);
     }
@@ -55,16 +54,16 @@ pub(crate) fn reseal_columns(conn: &Conn, old: &DataKey, new: &DataKey) -> Resul
         let rows: Vec<(i64, Vec<u8>, Vec<u8>)> = {
             let sql = format!("SELECT rowid, \"{column}\", CAST(({aad_sql}) AS BLOB) FROM \"{table}\" WHERE \"{column}\" IS NOT NULL");
             let mut stmt = tx.prepare(&sql).map_err(map)?;
-            let rows = stmt
-                .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get::<_, Option<Vec<u8>>>(2)?.unwrap_or_default())))
-                .map_err(map)?;
+            let rows =
+                stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get::<_, Option<Vec<u8>>>(2)?.unwrap_or_default()))).map_err(map)?;
             rows.collect::<std::result::Result<_, _>>().map_err(map)?
         };
         let update = format!("UPDATE \"{table}\" SET \"{column}\" = ?1 WHERE rowid = ?2");
         for (rowid, sealed, aad) in rows {
-            let plain = zeroize::Zeroizing::new(aead::open(old_key.bytes(), &sealed, &aad).map_err(|_| {
-                Error::Corrupt(format!("{table}.{column} (row {rowid}) does not open under the current data key"))
-            })?);
+            let plain = zeroize::Zeroizing::new(
+                aead::open(old_key.bytes(), &sealed, &aad)
+                    .map_err(|_| Error::Corrupt(format!("{table}.{column} (row {rowid}) does not open under the current data key")))?,
+            );
             let resealed = aead::seal(new_key.bytes(), &plain, &aad)?;
             tx.execute(&update, params![resealed, rowid]).map_err(map)?;
             count += 1;

@@ -54,12 +54,8 @@ pub struct State {
 
 impl State {
     pub fn write(&self, dir: &Path) -> Result<()> {
-        let text = format!(
-            "{MAGIC}\nphase={}\nold={}\nnew={}\n",
-            self.phase.name(),
-            hex::encode(self.old_key_id),
-            hex::encode(self.new_key_id)
-        );
+        let text =
+            format!("{MAGIC}\nphase={}\nold={}\nnew={}\n", self.phase.name(), hex::encode(self.old_key_id), hex::encode(self.new_key_id));
         fsutil::write_atomic(&dir.join(STATE_FILE), text.as_bytes())
     }
 
@@ -75,17 +71,10 @@ impl State {
             return Err(bad());
         }
         let mut field = |name: &str| -> Result<String> {
-            lines
-                .next()
-                .and_then(|l| l.strip_prefix(name))
-                .and_then(|l| l.strip_prefix('='))
-                .map(str::to_string)
-                .ok_or_else(bad)
+            lines.next().and_then(|l| l.strip_prefix(name)).and_then(|l| l.strip_prefix('=')).map(str::to_string).ok_or_else(bad)
         };
         let phase = Phase::parse(&field("phase")?).ok_or_else(bad)?;
-        let id = |s: String| -> Result<[u8; 16]> {
-            hex::decode(s).ok().and_then(|v| v.try_into().ok()).ok_or_else(bad)
-        };
+        let id = |s: String| -> Result<[u8; 16]> { hex::decode(s).ok().and_then(|v| v.try_into().ok()).ok_or_else(bad) };
         let old_key_id = id(field("old")?)?;
         let new_key_id = id(field("new")?)?;
         Ok(Some(State { phase, old_key_id, new_key_id }))

@@ -29,8 +29,7 @@ pub(crate) fn open_raw(path: &Path, key: &StoreKey, create: bool) -> Result<Conn
     let conn = libsql_sys::Connection::open(path, flags, Sqlite3WalManager::new(), 1000, Some(cfg))
         .map_err(|e| Error::Io(format!("cannot open {}: {e}", path.display())))?;
     // The first read decrypts page 1: another key fails here, before anything is written.
-    conn.query_row("SELECT count(*) FROM sqlite_schema", [], |r| r.get::<_, i64>(0))
-        .map_err(errors::map)?;
+    conn.query_row("SELECT count(*) FROM sqlite_schema", [], |r| r.get::<_, i64>(0)).map_err(errors::map)?;
     conn.execute_batch("PRAGMA mmap_size=0; PRAGMA temp_store=MEMORY;").map_err(errors::map)?;
     conn.busy_timeout(std::time::Duration::from_secs(30)).map_err(errors::map)?;
     Ok(conn)
@@ -91,9 +90,9 @@ pub(crate) fn lock_exclusive(conn: &Conn) -> Result<()> {
     let res = conn.execute_batch("PRAGMA locking_mode=EXCLUSIVE; BEGIN EXCLUSIVE; COMMIT;");
     conn.busy_timeout(std::time::Duration::from_secs(30)).map_err(errors::map)?;
     res.map_err(|e| match errors::map(e) {
-        Error::Busy(_) | Error::Locked(_) => Error::Locked(
-            "the database is open in another process or handle: close every data layer on this folder first".into(),
-        ),
+        Error::Busy(_) | Error::Locked(_) => {
+            Error::Locked("the database is open in another process or handle: close every data layer on this folder first".into())
+        }
         other => other,
     })
 }
@@ -110,12 +109,7 @@ pub(crate) fn ensure_unused(path: &Path, key: &StoreKey) -> Result<()> {
 /// it. Idempotent: when `path` already opens under `new` (a crash after the rename),
 /// nothing is done and 0 is returned. `reseal` runs on the copy before it replaces the
 /// database (values sealed with the data key inside libSQL). Returns the number of pages copied.
-pub(crate) fn rekey_file(
-    path: &Path,
-    old: &StoreKey,
-    new: &StoreKey,
-    reseal: impl FnOnce(&Conn) -> Result<u64>,
-) -> Result<u64> {
+pub(crate) fn rekey_file(path: &Path, old: &StoreKey, new: &StoreKey, reseal: impl FnOnce(&Conn) -> Result<u64>) -> Result<u64> {
     let tmp = sibling(path, ".rotating");
     for suffix in ["", "-wal", "-shm", "-journal"] {
         crate::fsutil::remove_file_if_exists(&sibling(&tmp, suffix))?;

@@ -27,10 +27,29 @@ const DENIED_FUNCTIONS: &[&str] = &["readfile", "writefile", "fsdir", "load_exte
 /// Pragmas that could weaken encryption or leak plaintext (keys, cipher settings, memory
 /// maps, temp files on disk, schema writes).
 const DENIED_PRAGMAS: &[&str] = &[
-    "key", "hexkey", "rekey", "hexrekey", "textkey", "cipher", "legacy", "legacy_page_size",
-    "kdf_iter", "fast_kdf_iter", "hmac_use", "hmac_pgno", "hmac_salt_mask", "plaintext_header_size",
-    "cipher_compatibility", "mmap_size", "temp_store", "temp_store_directory", "data_store_directory",
-    "writable_schema", "journal_mode", "locking_mode", "query_only",
+    "key",
+    "hexkey",
+    "rekey",
+    "hexrekey",
+    "textkey",
+    "cipher",
+    "legacy",
+    "legacy_page_size",
+    "kdf_iter",
+    "fast_kdf_iter",
+    "hmac_use",
+    "hmac_pgno",
+    "hmac_salt_mask",
+    "plaintext_header_size",
+    "cipher_compatibility",
+    "mmap_size",
+    "temp_store",
+    "temp_store_directory",
+    "data_store_directory",
+    "writable_schema",
+    "journal_mode",
+    "locking_mode",
+    "query_only",
 ];
 
 fn authorize(action: &AuthAction<'_>) -> Authorization {
@@ -112,8 +131,7 @@ impl SqlConn {
         }
         let hex = key.hex();
         let cfg = EncryptionConfig::new(Cipher::Aes256Cbc, bytes::Bytes::copy_from_slice(hex.as_bytes()));
-        let conn = libsql_sys::Connection::open(path, flags, Sqlite3WalManager::new(), 1000, Some(cfg))
-            .map_err(|e| open_error(path, e))?;
+        let conn = libsql_sys::Connection::open(path, flags, Sqlite3WalManager::new(), 1000, Some(cfg)).map_err(|e| open_error(path, e))?;
         let c = SqlConn { conn, policy: Arc::new(Mutex::new(None)), sandboxed: Cell::new(false) };
         c.configure(opts, reader)?;
         Ok(c)
@@ -251,7 +269,6 @@ impl SqlConn {
         }
     }
 
-
     /// Runs a script of statements without parameters (schema files, migrations).
     pub fn exec_script(&self, sql: &str) -> Result<()> {
         self.conn.execute_batch(sql).map_err(Into::into)
@@ -332,10 +349,7 @@ fn bind(stmt: &mut rusqlite::Statement<'_>, params: &Params) -> Result<()> {
         }
         Params::Positional(values) => {
             if values.len() != expected {
-                return Err(Error::invalid(format!(
-                    "statement takes {expected} parameter(s), {} given",
-                    values.len()
-                )));
+                return Err(Error::invalid(format!("statement takes {expected} parameter(s), {} given", values.len())));
             }
             for (i, v) in values.iter().enumerate() {
                 stmt.raw_bind_parameter(i + 1, v)?;

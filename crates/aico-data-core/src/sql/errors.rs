@@ -27,22 +27,18 @@ pub(crate) fn map(err: rusqlite::Error) -> Error {
                 _ => Error::Sql(text),
             }
         }
-        E::SqlInputError { error, msg, .. } if error.code == ErrorCode::AuthorizationForStatementDenied || msg.starts_with("not authorized") => {
+        E::SqlInputError { error, msg, .. }
+            if error.code == ErrorCode::AuthorizationForStatementDenied || msg.starts_with("not authorized") =>
+        {
             Error::NotAuthorized(msg)
         }
-        E::SqlInputError { msg, sql, offset, .. } => {
-            Error::Sql(format!("{msg} (at offset {offset} of: {})", truncate(&sql, 200)))
+        E::SqlInputError { msg, sql, offset, .. } => Error::Sql(format!("{msg} (at offset {offset} of: {})", truncate(&sql, 200))),
+        E::InvalidParameterCount(given, expected) => {
+            Error::InvalidArgument(format!("statement takes {expected} parameter(s), {given} given"))
         }
-        E::InvalidParameterCount(given, expected) => Error::InvalidArgument(format!(
-            "statement takes {expected} parameter(s), {given} given"
-        )),
-        E::InvalidParameterName(name) => {
-            Error::InvalidArgument(format!("statement has no parameter named {name}"))
-        }
+        E::InvalidParameterName(name) => Error::InvalidArgument(format!("statement has no parameter named {name}")),
         E::NulError(e) => Error::InvalidArgument(format!("text contains a NUL byte: {e}")),
-        E::MultipleStatement => Error::InvalidArgument(
-            "more than one statement in one call: use batch() or exec() for scripts".into(),
-        ),
+        E::MultipleStatement => Error::InvalidArgument("more than one statement in one call: use batch() or exec() for scripts".into()),
         E::InvalidPath(p) => Error::Io(format!("invalid path {}", p.display())),
         other => Error::Sql(other.to_string()),
     }

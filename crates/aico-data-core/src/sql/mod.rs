@@ -129,9 +129,7 @@ impl SqlStore {
         }
         if !create {
             match std::fs::metadata(path) {
-                Ok(m) if m.len() == 0 => {
-                    return Err(Error::Corrupt(format!("database {} is empty (truncated)", path.display())))
-                }
+                Ok(m) if m.len() == 0 => return Err(Error::Corrupt(format!("database {} is empty (truncated)", path.display()))),
                 Ok(_) => {}
                 Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
                     return Err(Error::Corrupt(format!("database {} is missing", path.display())))

@@ -35,13 +35,7 @@ pub struct PoolStats {
 
 impl ReaderPool {
     pub(crate) fn new(path: PathBuf, key: StoreKey, opts: SqlOptions) -> Self {
-        ReaderPool {
-            state: Mutex::new(State { idle: Vec::new(), open: 0, closed: false }),
-            cv: Condvar::new(),
-            path,
-            key,
-            opts,
-        }
+        ReaderPool { state: Mutex::new(State { idle: Vec::new(), open: 0, closed: false }), cv: Condvar::new(), path, key, opts }
     }
 
     pub(crate) fn acquire(&self) -> Result<ReaderGuard<'_>> {

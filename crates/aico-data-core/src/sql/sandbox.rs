@@ -120,11 +120,7 @@ impl SandboxPolicy {
     }
 
     fn owned_index(&self, name: &str) -> bool {
-        self.owned(name)
-            || name
-                .to_ascii_lowercase()
-                .strip_prefix("sqlite_autoindex_")
-                .is_some_and(|rest| rest.starts_with(&self.prefix))
+        self.owned(name) || name.to_ascii_lowercase().strip_prefix("sqlite_autoindex_").is_some_and(|rest| rest.starts_with(&self.prefix))
     }
 
     fn catalog(name: &str) -> bool {
@@ -142,10 +138,9 @@ impl SandboxPolicy {
         use AuthAction as A;
         let ddl = self.allow_ddl;
         let allow = match *action {
-            A::Read { table_name: t, .. }
-            | A::Insert { table_name: t }
-            | A::Update { table_name: t, .. }
-            | A::Delete { table_name: t } => self.owned(t) || (ddl && Self::catalog(t)),
+            A::Read { table_name: t, .. } | A::Insert { table_name: t } | A::Update { table_name: t, .. } | A::Delete { table_name: t } => {
+                self.owned(t) || (ddl && Self::catalog(t))
+            }
             A::CreateTable { table_name: t }
             | A::CreateTempTable { table_name: t }
             | A::DropTable { table_name: t }

@@ -62,8 +62,7 @@ impl Writer {
                 }
                 (None, Some(_)) if wait == Wait::FailIfTxOpen => {
                     return Err(Error::Busy(
-                        "a transaction is open on this data layer: run the statement inside it, or await it first"
-                            .into(),
+                        "a transaction is open on this data layer: run the statement inside it, or await it first".into(),
                     ))
                 }
                 (None, Some(_)) => {}
@@ -74,10 +73,7 @@ impl Writer {
                 }
             }
             if self.cv.wait_until(&mut st, deadline).timed_out() {
-                return Err(Error::Busy(format!(
-                    "the writer connection did not become free within {} ms",
-                    self.timeout.as_millis()
-                )));
+                return Err(Error::Busy(format!("the writer connection did not become free within {} ms", self.timeout.as_millis())));
             }
         }
     }
@@ -100,9 +96,7 @@ impl Writer {
             // rather than leak a half-done transaction into the next caller's statement.
             let _ = conn.raw().execute_batch("ROLLBACK");
             self.put(conn);
-            return out.and(Err(Error::invalid(
-                "statement left a transaction open; use transaction() instead of BEGIN/COMMIT",
-            )));
+            return out.and(Err(Error::invalid("statement left a transaction open; use transaction() instead of BEGIN/COMMIT")));
         }
         self.put(conn);
         out

@@ -90,10 +90,7 @@ impl Fixture {
     pub fn seed(&self, convs: usize, n: usize, days: i64) {
         let mut script = String::new();
         for c in 0..convs {
-            script += &format!(
-                "INSERT INTO conversations (id, user_id, title) VALUES ('c{c}', 'u{}', 'conversation {c}');",
-                c % 2
-            );
+            script += &format!("INSERT INTO conversations (id, user_id, title) VALUES ('c{c}', 'u{}', 'conversation {c}');", c % 2);
         }
         for i in 0..n {
             let at_ms = NOW_MS - 1 - (i as i64 * 7_919_113) % (days * 86_400_000);

@@ -48,6 +48,7 @@ const INLINE: usize = 256;
 
 /// Bytes read from JS: borrowed from a Buffer/Uint8Array (valid during the call), or a
 /// string's UTF-8, inline when short.
+#[allow(clippy::large_enum_variant)] // on the stack by design: short keys need no allocation
 pub enum Bytes<'a> {
     Borrowed(&'a [u8]),
     Inline([u8; INLINE], usize),
@@ -80,10 +81,7 @@ unsafe fn binary<'a>(env: napi_env, v: napi_value) -> napi::Result<Option<&'a [u
 unsafe fn utf8<'a>(env: napi_env, v: napi_value) -> napi::Result<Bytes<'a>> {
     let mut inline = [0u8; INLINE];
     let mut len = 0usize;
-    status(
-        sys::napi_get_value_string_utf8(env, v, inline.as_mut_ptr() as *mut c_char, INLINE, &mut len),
-        "string",
-    )?;
+    status(sys::napi_get_value_string_utf8(env, v, inline.as_mut_ptr() as *mut c_char, INLINE, &mut len), "string")?;
     if len < INLINE - 1 {
         return Ok(Bytes::Inline(inline, len));
     }

@@ -4,9 +4,7 @@
 use std::ops::Bound;
 use std::sync::Arc;
 
-use aico_data_core::kv::{
-    EnqueueOptions, KvStore, Leased, MessageId, ScanPage, ScanRange, Settle, Ttl, Unsealed, WriteOp,
-};
+use aico_data_core::kv::{EnqueueOptions, KvStore, Leased, MessageId, ScanPage, ScanRange, Settle, Ttl, Unsealed, WriteOp};
 use napi::bindgen_prelude::*;
 use napi::sys::{napi_env, napi_value};
 
@@ -63,9 +61,9 @@ pub fn run(kv: &KvStore, op: KvOp) -> Result<KvOut> {
         KvOp::GetMany(ns, keys) => kv.get_many(&ns, &keys).map(KvOut::Values),
         KvOp::PutMany(ns, entries, t) => kv.put_many(&ns, &entries, t).map(|_| KvOut::Unit),
         KvOp::Batch(ops) => kv.write_batch(&ops).map(|_| KvOut::Unit),
-        KvOp::Scan { ns, range, after, limit, keys_only, string_keys } => kv
-            .scan(&ns, &range, after.as_deref(), limit, keys_only)
-            .map(|p| KvOut::Page(p, keys_only, string_keys)),
+        KvOp::Scan { ns, range, after, limit, keys_only, string_keys } => {
+            kv.scan(&ns, &range, after.as_deref(), limit, keys_only).map(|p| KvOut::Page(p, keys_only, string_keys))
+        }
         KvOp::Enqueue(topic, payloads, o) => kv.enqueue_many(&topic, &payloads, o).map(KvOut::Seqs),
         KvOp::Lease(topic, n, vis) => kv.lease(&topic, n, vis).map(KvOut::Leased),
         KvOp::Settle(id, how) => kv.settle(&id, how).map(KvOut::Bool),
@@ -234,11 +232,7 @@ unsafe fn bound(env: napi_env, obj: napi_value, incl: &std::ffi::CStr, excl: &st
         (true, true) => Ok(Bound::Unbounded),
         (false, true) => Ok(Bound::Included(owned_key(env, i, incl.to_str().unwrap_or("bound"))?)),
         (true, false) => Ok(Bound::Excluded(owned_key(env, e, excl.to_str().unwrap_or("bound"))?)),
-        (false, false) => Err(invalid(format!(
-            "give at most one of {} and {}",
-            incl.to_str().unwrap_or(""),
-            excl.to_str().unwrap_or("")
-        ))),
+        (false, false) => Err(invalid(format!("give at most one of {} and {}", incl.to_str().unwrap_or(""), excl.to_str().unwrap_or("")))),
     }
 }
 

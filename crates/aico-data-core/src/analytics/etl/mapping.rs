@@ -91,17 +91,11 @@ impl TableMapping {
 
     /// `CREATE TABLE` of the analytics table (or of its staging table, with the flag column).
     pub(crate) fn create_sql(&self, name: &str, temp: bool, with_deleted_flag: bool) -> String {
-        let mut cols: Vec<String> =
-            self.columns.iter().map(|c| format!("{} {}", quote_ident(&c.name), c.ty.sql())).collect();
+        let mut cols: Vec<String> = self.columns.iter().map(|c| format!("{} {}", quote_ident(&c.name), c.ty.sql())).collect();
         if with_deleted_flag {
             cols.push(format!("{DELETED_FLAG} BOOLEAN"));
         }
-        format!(
-            "CREATE OR REPLACE {}TABLE {} ({})",
-            if temp { "TEMP " } else { "" },
-            quote_ident(name),
-            cols.join(", ")
-        )
+        format!("CREATE OR REPLACE {}TABLE {} ({})", if temp { "TEMP " } else { "" }, quote_ident(name), cols.join(", "))
     }
 
     /// What must match between a stored analytics table and this mapping for incremental
@@ -111,13 +105,7 @@ impl TableMapping {
             .columns
             .iter()
             .map(|c| {
-                format!(
-                    "{}:{}:{}:{}",
-                    c.name,
-                    c.ty.fingerprint(),
-                    c.source.as_deref().unwrap_or(""),
-                    c.fallback.as_deref().unwrap_or("")
-                )
+                format!("{}:{}:{}:{}", c.name, c.ty.fingerprint(), c.source.as_deref().unwrap_or(""), c.fallback.as_deref().unwrap_or(""))
             })
             .collect();
         format!("v1|{}|key={}|sd={}|{}", self.table, self.key, self.soft_delete.as_deref().unwrap_or(""), cols.join(","))
@@ -158,13 +146,7 @@ pub fn core_mappings() -> Vec<TableMapping> {
             table: "conversations".into(),
             key: "id".into(),
             soft_delete: Some("deleted_at".into()),
-            columns: vec![
-                col("id", Text),
-                col("user_id", Text),
-                col("title", Text),
-                col("created_at", ts),
-                col("updated_at", ts),
-            ],
+            columns: vec![col("id", Text), col("user_id", Text), col("title", Text), col("created_at", ts), col("updated_at", ts)],
         },
         TableMapping {
             table: "messages".into(),
@@ -173,9 +155,7 @@ pub fn core_mappings() -> Vec<TableMapping> {
             columns: vec![
                 col("id", Text),
                 col("conversation_id", Text),
-                col("user_id", Text).with_fallback(
-                    "SELECT c.user_id FROM conversations c WHERE c.id = messages.conversation_id",
-                ),
+                col("user_id", Text).with_fallback("SELECT c.user_id FROM conversations c WHERE c.id = messages.conversation_id"),
                 col("role", Text),
                 col("content", Text),
                 col("sentiment", Real),

@@ -83,12 +83,7 @@ pub(crate) fn sync(engine: &AnalyticsEngine, sql: &SqlStore, mappings: &[TableMa
     }
 }
 
-fn sync_all(
-    raw: &RawConn,
-    conn: &SqlConn,
-    mappings: &[TableMapping],
-    states: &[TableState],
-) -> Result<(Vec<TableSync>, i64)> {
+fn sync_all(raw: &RawConn, conn: &SqlConn, mappings: &[TableMapping], states: &[TableState]) -> Result<(Vec<TableSync>, i64)> {
     let clock = read_clock(conn)?;
     let mut out = Vec::with_capacity(mappings.len());
     for m in mappings {
@@ -103,9 +98,7 @@ fn sync_all(
             (TableSync { table: m.table.clone(), ..Default::default() }, REBUILD)
         } else {
             match (clock_here, prev) {
-                (Some(c), Some(p)) if can_continue(p, c, &fingerprint) => {
-                    (incremental(raw, conn, m, &present, p.watermark, c.seq)?, c.seq)
-                }
+                (Some(c), Some(p)) if can_continue(p, c, &fingerprint) => (incremental(raw, conn, m, &present, p.watermark, c.seq)?, c.seq),
                 (c, _) => (full(raw, conn, m, &present)?, c.map_or(REBUILD, |c| c.seq)),
             }
         };
@@ -118,11 +111,7 @@ fn sync_all(
 
 /// Whether a table synced to `p` can catch up incrementally with clock `c`.
 fn can_continue(p: &TableState, c: &Clock, fingerprint: &str) -> bool {
-    p.fingerprint == fingerprint
-        && p.epoch == c.epoch
-        && p.watermark >= 0
-        && p.watermark <= c.seq
-        && p.watermark >= c.pruned_upto
+    p.fingerprint == fingerprint && p.epoch == c.epoch && p.watermark >= 0 && p.watermark <= c.seq && p.watermark >= c.pruned_upto
 }
 
 fn soft_delete_present<'m>(m: &'m TableMapping, present: &[String]) -> Option<&'m str> {
@@ -143,14 +132,7 @@ fn full(raw: &RawConn, conn: &SqlConn, m: &TableMapping, present: &[String]) -> 
     Ok(TableSync { table: m.table.clone(), inserted, full: true, coerced, ..Default::default() })
 }
 
-fn incremental(
-    raw: &RawConn,
-    conn: &SqlConn,
-    m: &TableMapping,
-    present: &[String],
-    from: i64,
-    to: i64,
-) -> Result<TableSync> {
+fn incremental(raw: &RawConn, conn: &SqlConn, m: &TableMapping, present: &[String], from: i64, to: i64) -> Result<TableSync> {
     let mut report = TableSync { table: m.table.clone(), ..Default::default() };
     if from == to {
         return Ok(report);

@@ -13,8 +13,7 @@ pub(crate) const STATE_TABLE: &str = "_aico_sync_state";
 pub(crate) const STATE_DDL: &str =
     "CREATE TABLE IF NOT EXISTS _aico_sync_state (tbl VARCHAR, watermark BIGINT, fingerprint VARCHAR, epoch VARCHAR)";
 /// Column types of [`STATE_TABLE`] (for snapshot restore).
-pub(crate) const STATE_TYPES: [ColumnType; 4] =
-    [ColumnType::Text, ColumnType::Integer, ColumnType::Text, ColumnType::Text];
+pub(crate) const STATE_TYPES: [ColumnType; 4] = [ColumnType::Text, ColumnType::Integer, ColumnType::Text, ColumnType::Text];
 
 /// Watermark of a table that must be rebuilt at the next sync (untracked, or never synced).
 pub(crate) const REBUILD: i64 = -1;
@@ -28,13 +27,9 @@ pub(crate) struct TableState {
 }
 
 pub(crate) fn load(conn: &Connection) -> Result<Vec<TableState>> {
-    let mut stmt = conn
-        .prepare("SELECT tbl, watermark, fingerprint, epoch FROM _aico_sync_state")
-        .map_err(map_duckdb_error)?;
+    let mut stmt = conn.prepare("SELECT tbl, watermark, fingerprint, epoch FROM _aico_sync_state").map_err(map_duckdb_error)?;
     let rows = stmt
-        .query_map([], |r| {
-            Ok(TableState { table: r.get(0)?, watermark: r.get(1)?, fingerprint: r.get(2)?, epoch: r.get(3)? })
-        })
+        .query_map([], |r| Ok(TableState { table: r.get(0)?, watermark: r.get(1)?, fingerprint: r.get(2)?, epoch: r.get(3)? }))
         .map_err(map_duckdb_error)?;
     rows.collect::<duckdb::Result<Vec<_>>>().map_err(map_duckdb_error)
 }

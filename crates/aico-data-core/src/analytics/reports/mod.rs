@@ -45,13 +45,8 @@ pub enum Report {
 }
 
 impl Report {
-    pub const ALL: [Report; 5] = [
-        Report::DailyMetrics,
-        Report::ActivityHeatmap,
-        Report::ConversationLengths,
-        Report::EngagementTrend,
-        Report::SentimentTrend,
-    ];
+    pub const ALL: [Report; 5] =
+        [Report::DailyMetrics, Report::ActivityHeatmap, Report::ConversationLengths, Report::EngagementTrend, Report::SentimentTrend];
 
     pub fn name(self) -> &'static str {
         match self {

@@ -105,9 +105,7 @@ pub(crate) struct FrameReader<'k, R: Read> {
 impl<'k, R: Read> FrameReader<'k, R> {
     pub(crate) fn new(mut input: R, key: &'k StoreKey) -> Result<Self> {
         let mut head = [0u8; 24];
-        input
-            .read_exact(&mut head)
-            .map_err(|_| Error::Corrupt("snapshot is shorter than its header".into()))?;
+        input.read_exact(&mut head).map_err(|_| Error::Corrupt("snapshot is shorter than its header".into()))?;
         if &head[..8] != MAGIC {
             return Err(Error::Corrupt("not an aico-data analytics snapshot (bad magic)".into()));
         }
@@ -127,22 +125,15 @@ impl<'k, R: Read> FrameReader<'k, R> {
             };
         }
         let mut len = [0u8; 4];
-        self.input
-            .read_exact(&mut len)
-            .map_err(|_| Error::Corrupt(format!("snapshot truncated before frame {}", self.index)))?;
+        self.input.read_exact(&mut len).map_err(|_| Error::Corrupt(format!("snapshot truncated before frame {}", self.index)))?;
         let len = u32::from_le_bytes(len) as usize;
         if len > MAX_FRAME + keys::aead::OVERHEAD + 1 {
             return Err(Error::Corrupt(format!("snapshot frame {} claims {len} bytes", self.index)));
         }
         let mut sealed = vec![0u8; len];
-        self.input
-            .read_exact(&mut sealed)
-            .map_err(|_| Error::Corrupt(format!("snapshot truncated inside frame {}", self.index)))?;
+        self.input.read_exact(&mut sealed).map_err(|_| Error::Corrupt(format!("snapshot truncated inside frame {}", self.index)))?;
         let pt = Zeroizing::new(keys::open(self.key.bytes(), &sealed, &aad(&self.id, self.index)).map_err(|_| {
-            Error::Corrupt(format!(
-                "snapshot frame {} failed authentication (tampered, or sealed under another key)",
-                self.index
-            ))
+            Error::Corrupt(format!("snapshot frame {} failed authentication (tampered, or sealed under another key)", self.index))
         })?);
         let kind = FrameKind::from_byte(*pt.first().ok_or_else(|| Error::Corrupt("empty snapshot frame".into()))?)?;
         let payload = Zeroizing::new(pt[1..].to_vec());
@@ -184,10 +175,7 @@ mod tests {
     fn round_trip_and_every_tamper_is_detected() {
         let key = StoreKey::from_bytes([3u8; 32]);
         let bytes = sample(&key);
-        assert_eq!(
-            read_all(&bytes, &key).unwrap(),
-            vec![(FrameKind::Meta, b"format=1".to_vec()), (FrameKind::Data, b"payload".to_vec())]
-        );
+        assert_eq!(read_all(&bytes, &key).unwrap(), vec![(FrameKind::Meta, b"format=1".to_vec()), (FrameKind::Data, b"payload".to_vec())]);
         assert!(!bytes.windows(7).any(|w| w == b"payload"), "payload in the clear");
         for i in 0..bytes.len() {
             let mut t = bytes.clone();

@@ -132,12 +132,7 @@ pub(crate) fn remove_stale_tmp(path: &Path) {
 }
 
 /// Restores the snapshot at `path` into an empty engine. `Ok(None)`: there is none.
-pub(crate) fn restore(
-    engine: &AnalyticsEngine,
-    path: &Path,
-    key: &StoreKey,
-    mappings: &[TableMapping],
-) -> Result<Option<SnapshotInfo>> {
+pub(crate) fn restore(engine: &AnalyticsEngine, path: &Path, key: &StoreKey, mappings: &[TableMapping]) -> Result<Option<SnapshotInfo>> {
     let started = Instant::now();
     let file = match File::open(path) {
         Ok(f) => f,
