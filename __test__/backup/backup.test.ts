@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isAicoError, restoreBackup, type BackupProgress, type BackupResult, type DataLayer } from '../../src/index.js';
 import { tempDir } from '../helpers/folders.js';
+import { waitFor } from '../helpers/wait.js';
 import { CANARY, KV_CANARY, PASSWORD, open, prefix, seed, snapshotOf, startWriter, ticksOf } from './helpers.js';
 
 async function expectCode(p: Promise<unknown>, code: string): Promise<void> {
@@ -35,7 +36,7 @@ describe('backup and restore (real libSQL, DuckDB, RocksDB)', () => {
     before = await snapshotOf(data);
     // The backup runs while a writer appends to libSQL and RocksDB.
     const writer = startWriter(data);
-    await new Promise((r) => setTimeout(r, 150));
+    await waitFor(() => writer.written() >= 3, { timeoutMs: 30_000, what: 'the writer writing' }); // writes are under way
     result = await data.backup(file, { onProgress: (p) => progress.push(p), metadata: { app: 'test' } });
     written = await writer.stop();
   }, 120_000);

@@ -62,17 +62,21 @@ export async function ticksOf(data: DataLayer): Promise<{ sql: number[]; kv: num
 }
 
 /** Writes ticks 1, 2, 3... to libSQL and RocksDB until `stop()`; resolves with how many. */
-export function startWriter(data: DataLayer): { stop: () => Promise<number> } {
+export function startWriter(data: DataLayer): { stop: () => Promise<number>; written: () => number } {
   let running = true;
   let n = 0;
+  let done = 0;
   const loop = (async () => {
     while (running) {
       n++;
       await data.sql.execute('INSERT INTO ticks(n, body) VALUES (?, ?)', [n, `tick ${n} ${CANARY}`]);
       data.kv.put('config', `tick:${String(n).padStart(6, '0')}`, Buffer.from(`${n} ${KV_CANARY}`));
+      done = n;
     }
   })();
   return {
+    /** Ticks written to both stores so far. */
+    written: () => done,
     stop: async () => {
       running = false;
       await loop;

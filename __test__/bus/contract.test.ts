@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { BusEnvelope, MessageBus } from '../../src/bus/index.js';
 import { AicoDataError } from '../../src/errors.js';
-import { inProcessKit, recordingLogger, settle, waitFor, zmqKit, type BusKit } from './helpers.js';
+import { waitFor as until } from '../helpers/wait.js';
+import { inProcessKit, recordingLogger, waitFor, zmqKit, type BusKit } from './helpers.js';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
@@ -53,16 +54,22 @@ describe.each(kits)('MessageBus contract: %s', (_name, makeKit) => {
 
   it('routes by exact topic, prefix and wildcard patterns', async () => {
     const seen: Record<string, string[]> = { exact: [], prefix: [], star: [], rest: [] };
+    // Sentinels (payload 'end') are counted apart from the messages under test.
+    const ends: Record<string, number> = { exact: 0, prefix: 0, star: 0, rest: 0 };
+    const record = (k: string) => (e: BusEnvelope) => void (e.payload === 'end' ? ends[k]!++ : seen[k]!.push(e.metadata.message_type));
     const subs = [
-      await b.subscribe('data/memory/created/v1', (e) => void seen.exact!.push(e.metadata.message_type)),
-      await b.subscribe('data/memory/', (e) => void seen.prefix!.push(e.metadata.message_type)),
-      await b.subscribe('data/*/deleted/v1', (e) => void seen.star!.push(e.metadata.message_type)),
-      await b.subscribe('data/**', (e) => void seen.rest!.push(e.metadata.message_type)),
+      await b.subscribe('data/memory/created/v1', record('exact')),
+      await b.subscribe('data/memory/', record('prefix')),
+      await b.subscribe('data/*/deleted/v1', record('star')),
+      await b.subscribe('data/**', record('rest')),
     ];
     const topics = ['data/memory/created/v1', 'data/memory/deleted/v1', 'data/message/deleted/v1', 'data/message/created/v1', 'memory/store/request/v1', 'data/memory/created/v10'];
     for (const t of topics) await a.publish(t, null);
-    await waitFor(() => seen.rest!.length === 5);
-    await settle();
+    // A positive barrier instead of a pause: delivery is in publish order, so once each
+    // subscription has its later sentinels, everything it was going to get has arrived.
+    await a.publish('data/memory/created/v1', 'end'); // exact, prefix, rest
+    await a.publish('data/memory/deleted/v1', 'end'); // prefix, star, rest
+    await waitFor(() => ends.exact === 1 && ends.prefix === 2 && ends.star === 1 && ends.rest === 2);
     expect(seen.exact).toEqual(['data/memory/created/v1']);
     expect(seen.prefix).toEqual(['data/memory/created/v1', 'data/memory/deleted/v1', 'data/memory/created/v10']);
     expect(seen.star).toEqual(['data/memory/deleted/v1', 'data/message/deleted/v1']);
@@ -79,10 +86,12 @@ describe.each(kits)('MessageBus contract: %s', (_name, makeKit) => {
     await waitFor(() => first.length === 1 && second.length === 1);
     await s1.unsubscribe();
     await a.publish('system/test/tick/v1', 2);
-    await waitFor(() => second.length === 2);
-    await settle();
+    // A later sentinel on the same topic: once the remaining subscription has it, message 2 has
+    // been dispatched to every subscription that was still there.
+    await a.publish('system/test/tick/v1', 'end');
+    await waitFor(() => second.includes('end'));
     expect(first).toEqual([1]);
-    expect(second).toEqual([1, 2]);
+    expect(second).toEqual([1, 2, 'end']);
     await s2.unsubscribe();
     await s2.unsubscribe(); // idempotent
   });
@@ -135,11 +144,14 @@ describe.each(kits)('MessageBus contract: %s', (_name, makeKit) => {
     const got: unknown[] = [];
     await victim.subscribe('bad/frames/test/v1', (e) => void got.push(e.payload));
     const good = Buffer.from(JSON.stringify({ metadata: { message_id: '1', timestamp: 'x', source: 's', message_type: 'bad/frames/test/v1', version: '1.0', attributes: {} }, payload: 1 }));
-    // Send until the foreign publisher has learnt the subscription (ZeroMQ slow joiner).
-    for (let i = 0; i < 200 && victim.stats().rejected === 0; i++) {
-      await kit.injectRaw(['bad/frames/test/v1', Buffer.from('{not json')]);
-      await settle(10);
-    }
+    // Send until the foreign publisher has learnt the subscription (ZeroMQ slow joiner): a bounded poll.
+    await until(
+      async () => {
+        await kit.injectRaw(['bad/frames/test/v1', Buffer.from('{not json')]);
+        return victim.stats().rejected > 0;
+      },
+      { intervalMs: 10, timeoutMs: 15_000, what: 'the first malformed frame reaching the victim' },
+    );
     await kit.injectRaw(['bad/frames/test/v1', good]); // bad message_id and timestamp
     await kit.injectRaw(['bad/frames/test/v1', Buffer.from(JSON.stringify({ metadata: { message_type: 'other/topic/x/v1' }, payload: 1 }))]);
     await waitFor(() => victim.stats().rejected >= 3);
@@ -181,8 +193,12 @@ describe.each(kits)('MessageBus contract: %s', (_name, makeKit) => {
 
   it('after close: publishing fails with CLOSED and waiting requests are rejected with CLOSED', async () => {
     const d = await kit.bus('closing');
+    // The request is waiting once it is on the bus (it is registered before it is sent).
+    const sent: unknown[] = [];
+    const watch = await b.subscribe('slow/thing/request/v1', (e) => void sent.push(e));
     const waiting = d.request('slow/thing/request/v1', {}, { timeoutMs: 10_000 });
-    await settle(20);
+    await waitFor(() => sent.length === 1);
+    await watch.unsubscribe();
     await d.close();
     await rejectsWith(waiting, 'CLOSED');
     await rejectsWith(d.publish('a/b/c/v1', 1), 'CLOSED');

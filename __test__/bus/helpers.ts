@@ -16,11 +16,6 @@ export async function waitFor(check: () => boolean, ms = 5000): Promise<void> {
   }
 }
 
-/** Lets queued deliveries run (enough rounds for the in-process hub and a local broker). */
-export async function settle(ms = 50): Promise<void> {
-  await new Promise((r) => setTimeout(r, ms));
-}
-
 /** One implementation under test: makes connected buses and can inject raw frames. */
 export interface BusKit {
   readonly name: string;

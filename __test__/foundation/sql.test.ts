@@ -144,11 +144,14 @@ describe('transactions', () => {
   it('makes other writers wait and keeps uncommitted rows from readers', async () => {
     let release!: () => void;
     const gate = new Promise<void>((r) => (release = r));
+    let holding!: () => void;
+    const written = new Promise<void>((r) => (holding = r));
     const tx = data.sql.transaction(async (t) => {
       await t.execute("INSERT INTO t(b) VALUES ('tx')");
+      holding();
       await gate;
     });
-    await new Promise((r) => setTimeout(r, 20));
+    await Promise.race([written, tx]); // the transaction holds the writer (or failed: `tx` says why)
     // many async writers queue in JS without starving the transaction of worker threads
     const writes = Array.from({ length: 12 }, (_, i) => data.sql.execute('INSERT INTO t(b) VALUES (?)', [`w${i}`]));
     expect(await data.sql.query('SELECT * FROM t')).toEqual([]);

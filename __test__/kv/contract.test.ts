@@ -4,7 +4,8 @@
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { KvStoreLike } from '../../src/stores/kv/index.js';
-import { STORES, expectCode, expectCodeAsync, sleep, text, type Opened } from './helpers.js';
+import { clockPast } from '../helpers/wait.js';
+import { STORES, expectCode, expectCodeAsync, text, type Opened } from './helpers.js';
 
 describe.each(STORES)('KV contract: %s', (_name, open) => {
   let o: Opened;
@@ -150,20 +151,25 @@ describe.each(STORES)('KV contract: %s', (_name, open) => {
 
     it('skips expired entries', async () => {
       kv.put('cache', 'user:5', Buffer.from('x'), { ttlMs: 1 });
-      await sleep(10);
+      await clockPast(Date.now() + 1); // expiry is by wall clock at read time: its 1 ms has certainly passed
       expect([...kv.keysSync('cache', { prefix: 'user:' })]).toHaveLength(4);
     });
   });
 
   it('expires values by TTL (per put and per namespace)', async () => {
-    kv.defineNamespace('short', { ttlMs: 60 });
+    // Expiry is by wall clock at read time. "Still alive" is checked on lifetimes of a minute,
+    // which no stall overruns; expiry on 1 ms lifetimes, once the clock is certainly past them.
+    kv.defineNamespace('lasting', { ttlMs: 60_000 });
+    kv.defineNamespace('short', { ttlMs: 1 });
+    kv.put('lasting', 'default-ttl', Buffer.from('x'));
+    kv.put('cache', 'explicit-lasting', Buffer.from('x'), { ttlMs: 60_000 });
+    expect(kv.has('lasting', 'default-ttl')).toBe(true);
+    expect(kv.get('cache', 'explicit-lasting')).toBeDefined();
     kv.put('short', 'default-ttl', Buffer.from('x'));
     kv.put('short', 'forever', Buffer.from('x'), { ttlMs: 0 });
-    kv.put('cache', 'explicit', Buffer.from('x'), { ttlMs: 60 });
+    kv.put('cache', 'explicit', Buffer.from('x'), { ttlMs: 1 });
     kv.put('cache', 'infinite', Buffer.from('x'), { ttlMs: Infinity });
-    expect(kv.has('short', 'default-ttl')).toBe(true);
-    expect(kv.get('cache', 'explicit')).toBeDefined();
-    await sleep(120);
+    await clockPast(Date.now() + 1);
     expect(kv.get('short', 'default-ttl')).toBeUndefined();
     expect(kv.has('short', 'default-ttl')).toBe(false);
     expect(kv.get('cache', 'explicit')).toBeUndefined();
@@ -254,7 +260,7 @@ describe.each(STORES)('KV contract: %s', (_name, open) => {
       kv.queue.enqueueJson('t', { job: 1 });
       const [m1] = kv.queue.lease('t', 1, 40);
       expect(JSON.parse(m1!.payload.toString())).toEqual({ job: 1 });
-      await sleep(80);
+      await clockPast(m1!.leaseUntil); // leases end by wall clock: this one has certainly ended
       const [m2] = await kv.queue.leaseAsync('t', 1, 60_000);
       expect(m2!.attempt).toBe(2);
       expect(m2!.seq).toBe(m1!.seq);
@@ -274,7 +280,7 @@ describe.each(STORES)('KV contract: %s', (_name, open) => {
       expect(kv.queue.nack(l1[1]!)).toBe(true); // out of attempts: dead at once
       const l2 = kv.queue.lease('t', 10, 30);
       expect(l2.map((m) => [m.payload.toString(), m.attempt])).toEqual([['poison', 2]]);
-      await sleep(60);
+      await clockPast(l2[0]!.leaseUntil); // the lease has certainly ended
       expect(kv.queue.lease('t', 10, 60_000)).toEqual([]);
       const dead = kv.queue.deadLetters('t');
       expect(dead.map((d) => [d.payload.toString(), d.attempts])).toEqual([

@@ -68,6 +68,4 @@ export async function expectCodeAsync(p: Promise<unknown>, code: string): Promis
   await expect(p).rejects.toMatchObject({ code, name: 'AicoDataError' });
 }
 
-export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
 export const text = (b: Buffer | undefined) => b?.toString('utf8');

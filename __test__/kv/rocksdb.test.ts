@@ -8,6 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import { openKvStore } from '../../src/stores/kv/index.js';
 import { filesContaining } from '../helpers/folders.js';
+import { clockPast } from '../helpers/wait.js';
 import { PASSWORD, expectCode, expectCodeAsync, openRocks, text, type Opened } from './helpers.js';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
@@ -27,9 +28,10 @@ describe('RocksDB KV store', () => {
     kv.put('prefs', 'theme', Buffer.from('dark'));
     kv.putJson('session', 'ctx', { turn: 3 });
     kv.put('cache', 'brief', Buffer.from('x'), { ttlMs: 50 });
+    const briefExpiry = Date.now() + 50; // at or after its expiry (wall clock, as the store's)
     kv.queue.enqueue('jobs', 'persisted');
     kv.close();
-    await new Promise((r) => setTimeout(r, 80));
+    await clockPast(briefExpiry);
     const again = await o.reopen();
     expect(again.namespaces().find((n) => n.name === 'prefs')).toEqual({ name: 'prefs', compression: 'zstd', ttlMs: 86_400_000, builtin: false });
     expect(text(again.get('prefs', 'theme'))).toBe('dark');

@@ -3,6 +3,7 @@ import type { BusEnvelope } from '../../src/bus/index.js';
 import { createMemory, createMessage } from '../../src/domain/index.js';
 import { AicoDataError } from '../../src/errors.js';
 import { conversationCachePrefix, OutboxDispatcher, userCachePrefix, type OutboxRow, type OutboxTarget } from '../../src/index.js';
+import { busBarrier, waitFor } from '../helpers/wait.js';
 import { alive, closeAll, openAll, seedUser } from './helpers.js';
 
 afterEach(closeAll);
@@ -56,7 +57,7 @@ describe('dispatcher over the real stores (libSQL, DuckDB, RocksDB, Chroma)', ()
       messageId = m.id;
       await repos.conversations.saveMessage(m);
       expect(await data.outbox!.dispatch()).toEqual({ dispatched: 0, retried: 0, deadLettered: 0 });
-      await new Promise((r) => setTimeout(r, 30));
+      await busBarrier(data.bus!); // whatever was published so far has been delivered
       expect(events.filter((e) => (e.payload as { id: string }).id === m.id)).toEqual([]);
     });
     // Cached entries written before the next change of their conversation are invalidated by it.
@@ -64,7 +65,7 @@ describe('dispatcher over the real stores (libSQL, DuckDB, RocksDB, Chroma)', ()
     await data.kv.putJson('cache', userCachePrefix(userId) + 'profile', { n: 2 });
     const mem = await data.memories.remember({ userId, type: 'preference', content: 'Ana loves green tea', importance: 0.9 });
     await data.outbox!.drain();
-    await new Promise((r) => setTimeout(r, 20)); // in-process delivery is asynchronous
+    await busBarrier(data.bus!); // in-process delivery is asynchronous: wait until the drained events are delivered
 
     const created = events.find((e) => e.metadata.message_type === 'data/message/created/v1' && (e.payload as { id: string }).id === messageId);
     expect(created).toBeDefined();
@@ -118,7 +119,7 @@ describe('dispatcher over the real stores (libSQL, DuckDB, RocksDB, Chroma)', ()
     const { userId } = await seedUser(data);
     const m = await data.memories.remember({ userId, type: 'semantic', content: 'Ana collects stamps' });
     await data.outbox!.drain();
-    await new Promise((r) => setTimeout(r, 20));
+    await busBarrier(data.bus!);
     const ev = events.find((e) => (e.payload as { id: string }).id === m.id)!;
     expect((ev.payload as { entity: { content: string } }).entity.content).toBe('Ana collects stamps');
   });
@@ -137,7 +138,7 @@ describe('dispatcher over the real stores (libSQL, DuckDB, RocksDB, Chroma)', ()
     // Duplicate delivery: every row handed out again.
     const n = (await data.sql.execute(`UPDATE outbox SET dispatched_at = NULL`)).changes;
     await data.outbox!.drain();
-    await new Promise((r) => setTimeout(r, 20));
+    await busBarrier(data.bus!);
     expect((await data.vectors!.memories.get({})).map((r) => r.id).sort()).toEqual(ids);
     expect(seen.length).toBe(n);
     const rowIds = (await data.sql.query<{ id: string }>(`SELECT id FROM outbox`)).map((r) => r.id).sort();
@@ -153,7 +154,7 @@ describe('dispatcher over the real stores (libSQL, DuckDB, RocksDB, Chroma)', ()
     const pid = data.vectors!.status().pid!;
     expect(alive(pid)).toBe(true);
     process.kill(pid, 'SIGKILL');
-    while (alive(pid)) await new Promise((r) => setTimeout(r, 10));
+    await waitFor(() => !alive(pid), { timeoutMs: 15_000, what: 'the killed Chroma server exiting' });
 
     const mems = await data.memories.rememberMany([
       { userId, type: 'semantic', content: 'written while chroma is down' },
@@ -341,7 +342,7 @@ describe('forgetUser', () => {
     expect(after).toMatchObject({ clean: true, chroma: 0, rocksdb: 0, outboxPending: 0 });
     expect(Object.values(after.libsql).every((n) => n === 0)).toBe(true);
     expect(Object.values(after.duckdb!).every((n) => n === 0)).toBe(true);
-    await new Promise((r) => setTimeout(r, 20));
+    await busBarrier(data.bus!);
     expect(events).toEqual([ana.userId]);
     // No outbox row names the user any more.
     expect(Number((await data.sql.queryOne<{ n: number }>(`SELECT count(*) AS n FROM outbox WHERE payload LIKE ?`, [`%${ana.userId}%`]))!.n)).toBe(0);

@@ -4,11 +4,12 @@
  * it cannot notice); the next open must stop it (pid file + owner check) before starting its own.
  */
 import { spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { tempDir } from '../helpers/folders.js';
+import { waitFor } from '../helpers/wait.js';
 import { alive, closeAll, openAll, PASSWORD } from './helpers.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -20,6 +21,17 @@ afterAll(async () => {
   if (orphan && alive(orphan)) process.kill(orphan, 'SIGKILL');
   folder.cleanup();
 });
+
+/** True when `pid` is in the stopped state (`T` in /proc/<pid>/stat; without /proc, when it is alive). */
+function stopped(pid: number): boolean {
+  if (process.platform !== 'linux') return alive(pid);
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.charAt(stat.lastIndexOf(')') + 2) === 'T';
+  } catch {
+    return false;
+  }
+}
 
 describe('a Chroma server orphaned by a killed data layer', () => {
   it('is stopped by the next open, which then serves the same data', async () => {
@@ -36,11 +48,13 @@ describe('a Chroma server orphaned by a killed data layer', () => {
     orphan = Number(pid);
     expect(existsSync(join(dir, 'chroma.pid'))).toBe(true);
 
-    // Freeze the server so it cannot react to its owner's death, then kill the owner.
+    // Freeze the server so it cannot react to its owner's death (wait until it is stopped), then kill the owner.
     process.kill(orphan, 'SIGSTOP');
+    await waitFor(() => stopped(orphan), { timeoutMs: 15_000, what: `the Chroma server ${orphan} being stopped` });
     child.kill('SIGKILL');
     await new Promise((r) => child.once('exit', r));
-    await new Promise((r) => setTimeout(r, 200));
+    // A stopped process cannot end by itself: it outlives its owner until someone kills it.
+    expect(stopped(orphan)).toBe(true);
     expect(alive(orphan)).toBe(true);
 
     const { data } = await openAll({ dir, analytics: false, outbox: { pollMs: 0 } });

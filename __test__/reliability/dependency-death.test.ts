@@ -78,7 +78,9 @@ describe('dependency death', () => {
         await waitFor(() => !alive(pid), 15_000);
       }
       await waitFor(() => v.store.status().state === 'running', 60_000);
-      await sleep(500);
+      // Keep the load on until the restarted server has taken a write.
+      const beforeLast = committed.length;
+      expect(await waitFor(() => committed.length > beforeLast, 60_000)).toBe(true);
       stop = true;
       await writer;
       const after = v.store.status().pid;

@@ -64,12 +64,15 @@ describe('DataAccessLayer', () => {
     let outsideSaw: unknown[] = ['not read'];
     let release!: () => void;
     const gate = new Promise<void>((r) => (release = r));
+    let holding!: () => void;
+    const written = new Promise<void>((r) => (holding = r));
     const done = dal.transaction(async () => {
       await dal.execute('INSERT INTO notes (body) VALUES (?)', ['ambient']); // the root layer, not `tx`
       expect(await dal.fetchAll('SELECT body FROM notes')).toEqual([{ body: 'ambient' }]); // sees its own write
+      holding();
       await gate;
     });
-    await new Promise((r) => setTimeout(r, 20));
+    await Promise.race([written, done]); // the transaction holds its uncommitted write (or failed: `done` says why)
     outsideSaw = await dal.fetchAll('SELECT body FROM notes'); // another context: the committed state
     release();
     await done;

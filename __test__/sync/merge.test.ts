@@ -5,6 +5,7 @@ import { defaultRegistry } from '../../src/schema/index.js';
 import { SyncSchema } from '../../src/schema/core/sync.js';
 import { CONFLICT_TOPIC } from '../../src/sync/index.js';
 import { expectCode } from '../helpers/errors.js';
+import { clockPast } from '../helpers/wait.js';
 import { cleanupDevices, openDevice, pairDevices } from './helpers.js';
 
 afterEach(cleanupDevices);
@@ -32,8 +33,9 @@ describe('merge rules', () => {
     await a.sql.execute(`UPDATE user_preferences SET language = 'de' WHERE user_id = 'u1'`);
     await b.sql.execute(`UPDATE user_preferences SET privacy_level = 'strict' WHERE user_id = 'u1'`);
     await b.sql.execute(`UPDATE user_preferences SET personality_style = 'formal' WHERE user_id = 'u1'`);
-    // Stamps are wall milliseconds first: step past b's millisecond so a's write is the later one.
-    await new Promise((r) => setTimeout(r, 5));
+    // Stamps are wall milliseconds first: wait until the wall clock is past b's last stamp, so a's write is the later one.
+    const bWall = Number((await b.sql.queryOne<{ wall: number }>(`SELECT wall FROM sync_clock WHERE id = 1`))!.wall);
+    await clockPast(bWall + 1);
     await a.sql.execute(`UPDATE user_preferences SET personality_style = 'playful' WHERE user_id = 'u1'`); // later: wins
     await ab();
     await ba();

@@ -9,6 +9,7 @@ import { isAicoError } from '../../src/errors.js';
 import { FileTransport, InProcessSyncHub, ZmqTransport } from '../../src/sync/index.js';
 import { generateDeviceKeys, rawPrivate } from '../../src/sync/crypto.js';
 import { filesBelow, tempDir } from '../helpers/folders.js';
+import { waitFor } from '../helpers/wait.js';
 import { cleanupDevices, openDevice, pairDevices } from './helpers.js';
 
 const CANARY = 'CANARY-wire-5d1e0b';
@@ -158,7 +159,9 @@ describe('transports', () => {
       try {
         await te.addPeer(aId, ta.endpoint);
         await te.send(aId, Buffer.from('junk')).catch(() => undefined);
-        expect(await ta.waitFor(1, 1_500)).toBe(0);
+        // The positive event: a's ZAP handler refused the client; nothing passes a refused handshake.
+        await waitFor(() => ta.refused > 0, { timeoutMs: 15_000, what: "a's ZAP handler refusing the unknown key" });
+        expect(await ta.receive()).toEqual([]);
         expect(ta.refused).toBeGreaterThan(0);
       } finally {
         await te.close();
