@@ -187,7 +187,9 @@ export async function composeDataLayer(options: OpenDataLayerOptions): Promise<D
       // Through the outbox: the commit holds the change, one dispatch pass carries it to Chroma.
       ...(dispatcher ? { propagate: (ids: readonly string[]) => dispatcher.flush(ids) } : {}),
       embedder: () => vectorStore?.embedder,
-      hybrid: vectorStore ? (weights) => new LibsqlMemoryRepository(dal, createSemanticRecall(vectorStore, { keyword, ...(weights ? { weights } : {}) })) : undefined,
+      hybrid: vectorStore
+        ? (weights, withKeyword) => new LibsqlMemoryRepository(dal, createSemanticRecall(vectorStore, { ...(withKeyword ? { keyword } : {}), ...(weights ? { weights } : {}) }))
+        : undefined,
     });
     const derived: DerivedStores = { ...fed, dispatcher, ...(vectorStore ? { scrubVectors: () => vectorStore.scrub() } : {}) };
     // Replays what a crash left in the outbox, then keeps applying new rows.

@@ -60,7 +60,7 @@ export type {
 } from './stores/kv/types.js';
 export { AnalyticsStore, AnalyticsReports } from './stores/analytics/index.js';
 export type * from './stores/analytics/types.js';
-export { MemoryVectorIndex, SemanticMemory, type MemoryRecallOptions } from './memories/index.js';
+export { MemoryVectorIndex, SemanticMemory, type MemoryRecallOptions, type RecallMode } from './memories/index.js';
 export * from './stores/vectors/index.js';
 export * from './bus/index.js';
 export * from './services/index.js';

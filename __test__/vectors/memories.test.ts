@@ -104,4 +104,33 @@ describe('data.memories (libSQL + Chroma)', () => {
     await expect(data.memories.rememberMany('x' as never)).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
     await expect(data.memories.recall('tea', { userId, limit: 0 })).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
   });
+  it('one recall API: mode picks keyword, vector or hybrid, with one hit shape', async () => {
+    const { data, userId } = await open();
+    const [tea, spiders] = await data.memories.rememberMany([
+      { userId, type: 'preference', content: 'Ana loves green tea in the morning' },
+      { userId, type: 'semantic', content: 'Ana is afraid of spiders' },
+    ]);
+    const ids = (hits: { item: { id: string } }[]) => hits.map((h) => h.item.id);
+    // Words no memory holds: the keyword side finds nothing, the vector side still ranks neighbours.
+    const unrelated = 'qqqq zzzz';
+    expect(await data.memories.recall(unrelated, { userId, mode: 'keyword' })).toEqual([]);
+    const vector = await data.memories.recall(unrelated, { userId, mode: 'vector', limit: 10 });
+    expect(ids(vector)).toEqual(expect.arrayContaining([tea!.id, spiders!.id]));
+    // A shared word: every mode finds the memory, each hit is { item: Memory, score: number }.
+    for (const mode of ['keyword', 'vector', 'hybrid'] as const) {
+      const hits = await data.memories.recall('green tea', { userId, mode, limit: 1 });
+      expect(ids(hits), mode).toEqual([tea!.id]);
+      expect(hits[0]!.item.content).toBe(tea!.content);
+      expect(typeof hits[0]!.score).toBe('number');
+    }
+    expect(await data.memories.recall('green tea', { userId })).toEqual(await data.memories.recall('green tea', { userId, mode: 'hybrid' }));
+    await expect(data.memories.recall('tea', { userId, mode: 'semantic' as never })).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
+  });
+
+  it("mode: 'vector' without vectors is UNAVAILABLE; keyword and hybrid still answer", async () => {
+    const { data, userId } = await open({ vectors: false });
+    const tea = await data.memories.remember({ userId, type: 'preference', content: 'Ana loves green tea' });
+    await expect(data.memories.recall('tea', { userId, mode: 'vector' })).rejects.toMatchObject({ code: 'UNAVAILABLE' });
+    for (const mode of ['keyword', 'hybrid'] as const) expect((await data.memories.recall('tea', { userId, mode })).map((h) => h.item.id)).toEqual([tea.id]);
+  });
 });

@@ -1,2 +1,2 @@
 export { MemoryVectorIndex } from './memory-index.js';
-export { SemanticMemory, type MemoryRecallOptions, type SemanticMemoryParts } from './semantic-memory.js';
+export { SemanticMemory, type MemoryRecallOptions, type RecallMode, type SemanticMemoryParts } from './semantic-memory.js';

@@ -1,14 +1,24 @@
 import { createMemory, type ContextOptions, type Memory, type MemoryRepository, type NewMemory, type SearchHit, type UnitOfWork } from '../domain/index.js';
-import { invalidArgument } from '../errors.js';
+import { AicoDataError, invalidArgument } from '../errors.js';
 import type { MemoryVectorIndex } from './memory-index.js';
 import type { RecallWeights } from '../stores/vectors/recall.js';
 import type { Embedder } from '../stores/vectors/embedder.js';
 
 /** Options of {@link SemanticMemory.recall}. */
 export interface MemoryRecallOptions extends ContextOptions {
-  /** How much vector similarity, keyword rank, recency and importance count (defaults 1, 1, 0, 0). */
+  /**
+   * Which side answers: `hybrid` (default: vector similarity and FTS5 keyword rank fused; keyword
+   * only when the layer runs without vectors), `keyword` (FTS5/BM25 only) or `vector` (Chroma
+   * only; `UNAVAILABLE` without vectors). Every mode returns the same `{ item, score }` hits.
+   */
+  readonly mode?: RecallMode;
+  /** How much vector similarity, keyword rank, recency and importance count (defaults 1, 1, 0, 0; hybrid and vector). */
   readonly weights?: RecallWeights;
 }
+
+/** The sides of {@link SemanticMemory.recall}. */
+export type RecallMode = 'hybrid' | 'keyword' | 'vector';
+const MODES: readonly RecallMode[] = ['hybrid', 'keyword', 'vector'];
 
 /** What {@link SemanticMemory} is built from (the data layer wires it). */
 export interface SemanticMemoryParts {
@@ -18,8 +28,8 @@ export interface SemanticMemoryParts {
   readonly index: MemoryVectorIndex | undefined;
   /** The embedder of the index (its model id and dimension are recorded on each memory). */
   readonly embedder: () => Embedder | undefined;
-  /** A memory repository whose `getByContext` uses hybrid recall with these weights. */
-  readonly hybrid: ((weights: RecallWeights | undefined) => MemoryRepository) | undefined;
+  /** A memory repository whose `getByContext` uses the vector side (and the keyword side with `keyword`) with these weights. */
+  readonly hybrid: ((weights: RecallWeights | undefined, keyword: boolean) => MemoryRepository) | undefined;
   /**
    * Carries committed changes to Chroma through the transactional outbox (the data layer's
    * dispatcher). Without it, `remember` and `forget` write the index directly.
@@ -62,13 +72,20 @@ export class SemanticMemory {
   }
 
   /**
-   * The user's memories most relevant to `text`, best first: vector similarity and FTS5 keyword
-   * rank fused by reciprocal-rank fusion (keyword only without vectors). Only memories valid at
-   * `at` (default now) are returned.
+   * The user's memories most relevant to `text`, best first. By default vector similarity and
+   * FTS5 keyword rank fused by reciprocal-rank fusion (keyword only without vectors); `mode`
+   * picks one side. Only memories valid at `at` (default now) are returned. This is the one
+   * recall API; `data.repos.memories.getByContext` is the keyword repository underneath, and
+   * `data.vectors.memories.query` the raw collection (for custom collections and filters).
    */
-  recall(text: string, options: MemoryRecallOptions): Promise<SearchHit<Memory>[]> {
-    const { weights, ...context } = options ?? ({} as MemoryRecallOptions);
-    const repo = this.#parts.hybrid ? this.#parts.hybrid(weights) : this.#parts.repository;
+  async recall(text: string, options: MemoryRecallOptions): Promise<SearchHit<Memory>[]> {
+    const { weights, mode = 'hybrid', ...context } = options ?? ({} as MemoryRecallOptions);
+    if (!MODES.includes(mode)) throw invalidArgument(`mode must be one of ${MODES.join(', ')}, got ${JSON.stringify(mode)}`, { field: 'mode' });
+    const { hybrid, repository } = this.#parts;
+    if (mode === 'vector' && !hybrid) {
+      throw new AicoDataError('UNAVAILABLE', 'vector recall needs the vector store: this data layer was opened with vectors: false', { field: 'mode' }, { hint: "open the folder without `vectors: false`, or recall with mode: 'keyword'" });
+    }
+    const repo = mode === 'keyword' || !hybrid ? repository : hybrid(weights, mode === 'hybrid');
     return repo.getByContext(text, context);
   }
 
