@@ -17,6 +17,7 @@ import { createHash } from 'node:crypto';
 import { AicoDataError, isAicoError } from '../errors.js';
 import type { SqlExecutor, SqlValue } from '../stores/sql/index.js';
 import { syncImageSql } from '../schema/core/sync.js';
+import { firstRevocationChange, revokedAtOf, trustIntroducedDevices } from './devices-table.js';
 import { decodeValue, parseImage, sameValue, specOf, STICKY_COLUMNS, SYNC_TABLES, type Image, type SyncTableSpec } from './tables.js';
 import { checkChange } from './validate.js';
 import type { WireChange } from './wire.js';
@@ -246,8 +247,8 @@ export async function applyChanges(tx: SqlExecutor, self: string, raw: readonly 
     if (hadRejected) await tx.execute(`DELETE FROM sync_rejected_changes WHERE hlc = ?`, [hlc]);
     const key = `${tbl}\u0000${pk}`;
     if (tbl === 'devices' && !revokedBefore.has(pk)) {
-      const d = await tx.queryOne<{ r: string | null }>(`SELECT revoked_at AS r FROM devices WHERE id = ?`, [pk]);
-      revokedBefore.set(pk, d?.r !== null && d?.r !== undefined);
+      const d = await revokedAtOf(tx, pk);
+      revokedBefore.set(pk, d?.revoked_at !== null && d?.revoked_at !== undefined);
     }
     const ins = await tx.execute(
       `INSERT OR IGNORE INTO sync_changes (hlc, origin, tbl, pk, op, base, cols, data, schema_version, received_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
@@ -285,15 +286,11 @@ export async function applyChanges(tx: SqlExecutor, self: string, raw: readonly 
     }
   }
   // Devices introduced by a trusted peer are trusted; a revocation is noted for key rotation.
-  await tx.execute(`UPDATE devices SET trust_level = 'trusted' WHERE trust_level = 'pending' AND revoked_at IS NULL`);
+  await trustIntroducedDevices(tx);
   for (const [pk, wasRevoked] of revokedBefore) {
     if (wasRevoked) continue;
-    const r = await tx.queryOne<{ hlc: string | null }>(
-      `SELECT min(c.hlc) AS hlc FROM sync_changes c JOIN devices d ON d.id = c.pk
-       WHERE c.tbl = 'devices' AND c.pk = ? AND d.revoked_at IS NOT NULL AND c.op != 'D' AND json_extract(c.data, '$.revoked_at') IS NOT NULL`,
-      [pk],
-    );
-    if (r?.hlc) result.revoked.push({ deviceId: pk, hlc: r.hlc });
+    const hlc = await firstRevocationChange(tx, pk);
+    if (hlc) result.revoked.push({ deviceId: pk, hlc });
   }
   await tx.execute(`UPDATE sync_clock SET applying = 0 WHERE id = 1`);
   return result;

@@ -260,3 +260,8 @@ export async function mergeOps(tx: SqlExecutor, me: Identity, raw: unknown): Pro
 export function isRevocationStamp(v: unknown): v is string {
   return typeof v === 'string' && /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}/.test(v) && !Number.isNaN(Date.parse(v));
 }
+
+/** The registry's refusal: an unknown or revoked device, or a signature that does not verify. */
+export function untrusted(message: string, details?: Record<string, unknown>): AicoDataError {
+  return new AicoDataError('SYNC_UNTRUSTED', message, details);
+}
