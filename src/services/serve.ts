@@ -17,7 +17,7 @@ export interface ServeBusOptions extends DatabaseServiceOptions {
   readonly bus?: MessageBus;
 }
 
-/** The topics of the data layer's own events, forwarded by {@link serveOn}. */
+/** The topics of the data layer's own events, forwarded by `DataLayer.serveBus` to the bus it serves on. */
 export const FORWARDED_EVENTS = ['data/**', 'sync/**'] as const;
 
 /** Starts the services on `target` and forwards `source`'s events to it (when they differ). */

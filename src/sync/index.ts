@@ -16,3 +16,4 @@ export type { SyncTransport } from './transports/types.js';
 export { InProcessSyncHub } from './transports/in-process.js';
 export { FileTransport, type FileTransportOptions, type FileTransportRejection } from './transports/files.js';
 export { ZmqTransport, type ZmqTransportOptions } from './transports/zmq.js';
+export { MAX_CHANGESET_BYTES } from './envelope.js';
