@@ -3,13 +3,19 @@
 
 use std::fs;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
+use parking_lot::Mutex;
 use zeroize::Zeroizing;
 
 use crate::backup::Progress;
 use crate::error::{Error, Result};
 use crate::keys::{DataKey, KdfParams, KeyFile, Store, StoreKey, KEYFILE_NAME};
 use crate::rotation::{self, RotationInfo};
+
+pub mod stores;
+
+pub use stores::OpenStores;
 
 /// File name of the libSQL database inside the data folder.
 pub const SQL_FILE: &str = "aico.db";
@@ -25,6 +31,45 @@ pub struct Folder {
     kek: Zeroizing<[u8; 32]>,
     /// A key rotation that an earlier process left unfinished and this open completed.
     resumed: Option<RotationInfo>,
+    /// Keys derived by purpose ([`Folder::purpose_key`]), emptied when the data key changes
+    /// and when the folder is dropped.
+    purpose_keys: Arc<PurposeKeys>,
+    /// The stores opened from this folder, registered by whoever opens them.
+    open_stores: Arc<OpenStores>,
+}
+
+/// A cache of the keys the TypeScript layers seal, open and HMAC with, by purpose, so that
+/// those calls do not run HKDF each time. Shared ([`Folder::purpose_keys`]) so that a cached
+/// key can be read without locking the folder (which a rotation or a password change holds
+/// for long); the folder empties it whenever its data key changes and when it is dropped.
+#[derive(Default)]
+pub struct PurposeKeys {
+    keys: Mutex<Vec<(String, StoreKey)>>,
+}
+
+impl PurposeKeys {
+    /// The cached key for `purpose`, else the one `derive` returns (then cached). `derive`
+    /// runs without the cache locked.
+    pub fn get_or_derive<E>(
+        &self,
+        purpose: &str,
+        derive: impl FnOnce() -> std::result::Result<StoreKey, E>,
+    ) -> std::result::Result<StoreKey, E> {
+        if let Some((_, k)) = self.keys.lock().iter().find(|(p, _)| p == purpose) {
+            return Ok(k.clone());
+        }
+        let key = derive()?;
+        let mut keys = self.keys.lock();
+        if !keys.iter().any(|(p, _)| p == purpose) {
+            keys.push((purpose.to_string(), key.clone()));
+        }
+        Ok(key)
+    }
+
+    /// Forgets every key (zeroized on drop).
+    pub fn clear(&self) {
+        self.keys.lock().clear();
+    }
 }
 
 impl Folder {
@@ -55,7 +100,16 @@ impl Folder {
             // A key file and no store at all: a first open that died right after writing the
             // key file. The folder is still brand new, so its stores may be created now.
             let created = resumed.is_none() && holds_no_store(dir);
-            return Ok(Folder { dir: dir.to_path_buf(), key, kdf, created, kek, resumed });
+            return Ok(Folder {
+                dir: dir.to_path_buf(),
+                key,
+                kdf,
+                created,
+                kek,
+                resumed,
+                purpose_keys: Arc::default(),
+                open_stores: Arc::default(),
+            });
         }
         if dir.join(SQL_FILE).exists() {
             return Err(Error::Corrupt(format!(
@@ -69,7 +123,16 @@ impl Folder {
         let params = kdf.unwrap_or_default();
         let (kf, key) = KeyFile::create(&key_path, password, params)?;
         let kek = kf.derive_kek(password)?;
-        Ok(Folder { dir: dir.to_path_buf(), key, kdf: params, created: true, kek, resumed: None })
+        Ok(Folder {
+            dir: dir.to_path_buf(),
+            key,
+            kdf: params,
+            created: true,
+            kek,
+            resumed: None,
+            purpose_keys: Arc::default(),
+            open_stores: Arc::default(),
+        })
     }
 
     pub fn dir(&self) -> &Path {
@@ -101,14 +164,19 @@ impl Folder {
     }
 
     /// Re-encrypts every store of the folder under a new data key and replaces the key file.
-    /// Every store of this folder must be closed (in this process and any other). Crash-safe:
+    /// Every store of this folder must be closed (in this process and any other; those
+    /// registered in [`Folder::open_stores`] are checked: `INVALID_ARGUMENT`). Crash-safe:
     /// the next [`Folder::open`] finishes an interrupted rotation.
     pub fn rotate_keys(&mut self, progress: &Progress) -> Result<RotationInfo> {
+        self.open_stores.check_rotatable()?;
         let kf = KeyFile::read(&self.dir.join(KEYFILE_NAME))?;
         if kf.key_id() != self.key.key_id() {
             return Err(Error::Corrupt("the key file on disk is not the one this folder was opened with".into()));
         }
-        let (next, info) = rotation::start(&self.dir, &kf, &self.kek, &self.key, progress)?;
+        let res = rotation::start(&self.dir, &kf, &self.kek, &self.key, progress);
+        // Keys derived from the old data key must not seal anything from now on.
+        self.purpose_keys.clear();
+        let (next, info) = res?;
         self.key = next;
         Ok(info)
     }
@@ -125,6 +193,38 @@ impl Folder {
         self.key.subkey(purpose)
     }
 
+    /// The key the TypeScript layers seal, open and HMAC with for `purpose`, cached. The
+    /// policy ([`Folder::derive_purpose_key`]): `chroma` and `sync` are those stores' keys;
+    /// `libsql`, `rocksdb` and `duckdb` are reserved for their engines (`INVALID_ARGUMENT`);
+    /// any other purpose (e.g. `chroma/hmac`) is its own [`Folder::subkey`].
+    pub fn purpose_key(&self, purpose: &str) -> Result<StoreKey> {
+        self.purpose_keys.get_or_derive(purpose, || self.derive_purpose_key(purpose))
+    }
+
+    /// [`Folder::purpose_key`] without the cache.
+    pub fn derive_purpose_key(&self, purpose: &str) -> Result<StoreKey> {
+        match Store::parse(purpose) {
+            Some(Store::Libsql | Store::Rocksdb | Store::Duckdb) => {
+                Err(Error::invalid(format!("the {purpose} key is reserved for its store")))
+            }
+            Some(store) => Ok(self.store_key(store)),
+            None => self.subkey(purpose),
+        }
+    }
+
+    /// The cache behind [`Folder::purpose_key`], for a caller that reads cached keys without
+    /// locking the folder (`purpose_keys().get_or_derive(p, || <lock>.derive_purpose_key(p))`).
+    pub fn purpose_keys(&self) -> Arc<PurposeKeys> {
+        self.purpose_keys.clone()
+    }
+
+    /// The registry of stores opened from this folder: register each store opened with this
+    /// folder's keys; backups take their sources from it, key rotation refuses while any is
+    /// open ([`OpenStores`]).
+    pub fn open_stores(&self) -> Arc<OpenStores> {
+        self.open_stores.clone()
+    }
+
     pub fn sql_path(&self) -> PathBuf {
         self.dir.join(SQL_FILE)
     }
@@ -138,6 +238,13 @@ impl Folder {
         self.kek = kf.derive_kek(new)?;
         self.kdf = kf.params;
         Ok(())
+    }
+}
+
+impl Drop for Folder {
+    fn drop(&mut self) {
+        // A caller may still hold the shared cache: the keys must not outlive the data key.
+        self.purpose_keys.clear();
     }
 }
 
@@ -164,4 +271,53 @@ fn holds_no_store(dir: &Path) -> bool {
     [SQL_FILE, crate::kv::KV_DIR, crate::analytics::snapshot::SNAPSHOT_FILE, crate::rotation::CHROMA_DIR]
         .iter()
         .all(|name| !dir.join(name).exists())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn cached(keys: &PurposeKeys, purpose: &str) -> Option<[u8; 32]> {
+        keys.get_or_derive(purpose, || Err(())).ok().map(|k| *k.bytes())
+    }
+
+    #[test]
+    fn purpose_keys_policy_and_cache() {
+        let t = tempfile::tempdir().unwrap();
+        let mut f = Folder::open(&t.path().join("d"), b"pw", true, None).unwrap();
+        let cache = f.purpose_keys();
+        // The policy.
+        assert_eq!(f.purpose_key("chroma").unwrap().bytes(), f.store_key(Store::Chroma).bytes());
+        assert_eq!(f.purpose_key("sync").unwrap().bytes(), f.store_key(Store::Sync).bytes());
+        assert_eq!(f.purpose_key("chroma/hmac").unwrap().bytes(), f.subkey("chroma/hmac").unwrap().bytes());
+        assert_ne!(f.purpose_key("chroma/hmac").unwrap().bytes(), f.purpose_key("chroma").unwrap().bytes());
+        for reserved in ["libsql", "rocksdb", "duckdb"] {
+            let e = f.purpose_key(reserved).unwrap_err();
+            assert_eq!(e.code(), "INVALID_ARGUMENT");
+            assert_eq!(e.to_string(), format!("invalid argument: the {reserved} key is reserved for its store"));
+            assert_eq!(cached(&cache, reserved), None, "a refused purpose is not cached");
+        }
+        // The cache: filled once, read without deriving.
+        let chroma = *f.store_key(Store::Chroma).bytes();
+        assert_eq!(cached(&cache, "chroma"), Some(chroma));
+        assert_eq!(cached(&cache, "other"), None);
+        let k = cache.get_or_derive("other", || f.derive_purpose_key("other")).unwrap();
+        assert_eq!(cached(&cache, "other"), Some(*k.bytes()));
+        // A rotation empties it: the next key comes from the new data key.
+        f.rotate_keys(&Progress::new()).unwrap();
+        let kv =
+            Arc::new(crate::kv::KvStore::open(&f.dir().join(crate::kv::KV_DIR), f.store_key(Store::Rocksdb), Default::default()).unwrap());
+        f.open_stores().add_kv(&kv);
+        let e = f.rotate_keys(&Progress::new()).unwrap_err();
+        assert_eq!(e.to_string(), "invalid argument: close every store of this folder before rotating its keys");
+        kv.close().unwrap();
+        assert_eq!(cached(&cache, "chroma"), None);
+        assert_eq!(cached(&cache, "other"), None);
+        let next = *f.purpose_key("chroma").unwrap().bytes();
+        assert_ne!(next, chroma);
+        assert_eq!(cached(&cache, "chroma"), Some(next));
+        // Dropping the folder empties it too, though the cache outlives it.
+        drop(f);
+        assert_eq!(cached(&cache, "chroma"), None);
+    }
 }

@@ -2,11 +2,11 @@
 //! `aico_data_core::backup` and `aico_data_core::rotation`, run off the JS thread. Progress
 //! is polled from JS ([`NativeProgress`]), so no callback crosses threads.
 
-use std::sync::{Arc, Weak};
+use std::sync::Arc;
 
 use aico_data_core::backup::{self, BackupInfo, BackupPlan, BackupSources, Progress, RestoreInfo};
 use aico_data_core::folder::Folder;
-use aico_data_core::kv::{Access, KvStore};
+use aico_data_core::kv::KvStore;
 use aico_data_core::rotation::RotationInfo;
 use aico_data_core::sql::SqlStore;
 use napi::bindgen_prelude::*;
@@ -16,33 +16,6 @@ use zeroize::Zeroize;
 
 use crate::error::{invalid, to_napi, OrThrow};
 use crate::folder::NativeFolder;
-
-/// Stores opened from one folder, held weakly (closing or dropping them is unaffected).
-#[derive(Default)]
-pub(crate) struct OpenStores {
-    sql: Vec<Weak<SqlStore>>,
-    kv: Vec<Weak<KvStore>>,
-}
-
-impl OpenStores {
-    pub(crate) fn add_sql(&mut self, s: &Arc<SqlStore>) {
-        self.sql.retain(|w| w.strong_count() > 0);
-        self.sql.push(Arc::downgrade(s));
-    }
-
-    pub(crate) fn add_kv(&mut self, s: &Arc<KvStore>) {
-        self.kv.retain(|w| w.strong_count() > 0);
-        self.kv.push(Arc::downgrade(s));
-    }
-
-    fn open_sql(&self) -> Option<Arc<SqlStore>> {
-        self.sql.iter().rev().filter_map(Weak::upgrade).find(|s| !s.is_closed())
-    }
-
-    fn open_kv(&self) -> Option<Arc<KvStore>> {
-        self.kv.iter().rev().filter_map(Weak::upgrade).find(|s| !s.is_closed())
-    }
-}
 
 /// Progress of a running backup, restore or rotation; poll `snapshot()`.
 #[napi]
@@ -120,18 +93,7 @@ impl Task for BackupTask {
 #[napi(ts_return_type = "Promise<BackupResult>")]
 pub fn backup_folder(folder: &NativeFolder, file: String, manifest: String, progress: &NativeProgress) -> Result<AsyncTask<BackupTask>> {
     let plan = folder.with(|f| BackupPlan::new(f).or_throw())?;
-    let (sql, kv) = {
-        let stores = folder.stores.lock();
-        (stores.open_sql(), stores.open_kv())
-    };
-    let sql = sql.ok_or_else(|| to_napi(aico_data_core::Error::Closed("the SQL store")))?;
-    if let Some(k) = &kv {
-        if k.access() == Access::ReadOnly {
-            return Err(to_napi(aico_data_core::Error::Locked(
-                "this process has the KV store open read-only: back up from the process that holds it".into(),
-            )));
-        }
-    }
+    let (sql, kv) = folder.stores.backup_sources().or_throw()?;
     Ok(AsyncTask::new(BackupTask { out: file, plan: Some(plan), sql, kv, manifest, progress: progress.inner.clone() }))
 }
 
@@ -203,7 +165,6 @@ fn rotation_result(i: &RotationInfo) -> RotationResult {
 
 pub struct RotateTask {
     folder: Arc<Mutex<Option<Folder>>>,
-    keys: Arc<Mutex<Vec<(String, aico_data_core::keys::StoreKey)>>>,
     progress: Arc<Progress>,
 }
 
@@ -214,10 +175,7 @@ impl Task for RotateTask {
     fn compute(&mut self) -> Result<RotationInfo> {
         let mut g = self.folder.lock();
         let folder = g.as_mut().ok_or_else(|| to_napi(aico_data_core::Error::Closed("the data folder")))?;
-        let res = folder.rotate_keys(&self.progress);
-        // Keys derived from the old data key must not seal anything from now on.
-        self.keys.lock().clear();
-        res.or_throw()
+        folder.rotate_keys(&self.progress).or_throw()
     }
 
     fn resolve(&mut self, _env: Env, i: RotationInfo) -> Result<RotationResult> {
@@ -229,14 +187,9 @@ impl Task for RotateTask {
 /// must be closed first (`INVALID_ARGUMENT` otherwise).
 #[napi(ts_return_type = "Promise<RotationResult>")]
 pub fn rotate_folder_keys(folder: &NativeFolder, progress: &NativeProgress) -> Result<AsyncTask<RotateTask>> {
-    {
-        let stores = folder.stores.lock();
-        if stores.open_sql().is_some() || stores.open_kv().is_some() {
-            return Err(invalid("close every store of this folder before rotating its keys"));
-        }
-    }
+    folder.stores.check_rotatable().or_throw()?;
     folder.with(|_| Ok(()))?;
-    Ok(AsyncTask::new(RotateTask { folder: folder.inner(), keys: folder.keys.clone(), progress: progress.inner.clone() }))
+    Ok(AsyncTask::new(RotateTask { folder: folder.inner(), progress: progress.inner.clone() }))
 }
 
 /// The key rotation that opening this folder finished (an earlier run was interrupted).

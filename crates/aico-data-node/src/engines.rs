@@ -17,8 +17,7 @@ pub struct BuildInfo {
 
 #[napi]
 pub fn build_info() -> Result<BuildInfo> {
-    let e = AnalyticsEngine::open_in_memory(64, 1).or_throw()?;
-    let duck: String = e.connection().query_row("SELECT version()", [], |r| r.get(0)).map_err(crate::error::invalid)?;
+    let duck = AnalyticsEngine::open_in_memory(64, 1).and_then(|e| e.version()).or_throw()?;
     Ok(BuildInfo {
         core_version: env!("CARGO_PKG_VERSION").to_string(),
         libsql_cipher: "aes256cbc (SQLite3MultipleCiphers, libsql)".to_string(),
@@ -31,8 +30,7 @@ pub fn build_info() -> Result<BuildInfo> {
 /// Opens an in-memory DuckDB (offline, no spill) and aggregates a generated range.
 #[napi]
 pub fn duckdb_smoke(rows: u32) -> Result<i64> {
-    let e = AnalyticsEngine::open_in_memory(128, 1).or_throw()?;
-    e.query_i64(&format!("SELECT sum(i)::BIGINT FROM range({rows}) t(i)")).or_throw()
+    AnalyticsEngine::smoke(rows).or_throw()
 }
 
 /// Opens RocksDB at `path`, writes and reads back one value, closes it.

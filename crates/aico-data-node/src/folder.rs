@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use aico_data_core::folder::Folder;
+use aico_data_core::folder::{Folder, OpenStores, PurposeKeys};
 use aico_data_core::keys::{self, KdfParams, Store, StoreKey};
 use aico_data_core::sql::{SqlOptions, SqlStore, Synchronous};
 use napi::bindgen_prelude::*;
@@ -10,7 +10,6 @@ use napi_derive::napi;
 use parking_lot::Mutex;
 use zeroize::Zeroize;
 
-use crate::backup::OpenStores;
 use crate::error::{invalid, to_napi, OrThrow};
 use crate::sql::NativeSql;
 
@@ -48,11 +47,7 @@ impl Task for OpenFolderTask {
     }
 
     fn resolve(&mut self, _env: Env, folder: Folder) -> Result<NativeFolder> {
-        Ok(NativeFolder {
-            inner: Arc::new(Mutex::new(Some(folder))),
-            keys: Arc::new(Mutex::new(Vec::new())),
-            stores: Arc::new(Mutex::new(OpenStores::default())),
-        })
+        Ok(NativeFolder { keys: folder.purpose_keys(), stores: folder.open_stores(), inner: Arc::new(Mutex::new(Some(folder))) })
     }
 }
 
@@ -77,10 +72,10 @@ pub struct SqlOpenOptions {
 #[napi]
 pub struct NativeFolder {
     inner: Arc<Mutex<Option<Folder>>>,
-    /// Derived AEAD keys by purpose, so seal/open do not run HKDF per call.
-    pub(crate) keys: Arc<Mutex<Vec<(String, StoreKey)>>>,
-    /// The stores opened from this folder (weakly), for backups and key rotation.
-    pub(crate) stores: Arc<Mutex<OpenStores>>,
+    /// The folder's cache of keys by purpose, read without locking the folder.
+    keys: Arc<PurposeKeys>,
+    /// The folder's registry of the stores opened from it, for backups and key rotation.
+    pub(crate) stores: Arc<OpenStores>,
 }
 
 impl NativeFolder {
@@ -97,16 +92,7 @@ impl NativeFolder {
     }
 
     fn key_for(&self, purpose: &str) -> Result<StoreKey> {
-        if let Some((_, k)) = self.keys.lock().iter().find(|(p, _)| p == purpose) {
-            return Ok(k.clone());
-        }
-        let key = self.with(|f| match Store::parse(purpose) {
-            Some(store) if store != Store::Libsql && store != Store::Rocksdb && store != Store::Duckdb => Ok(f.store_key(store)),
-            Some(_) => Err(invalid(format!("the {purpose} key is reserved for its store"))),
-            None => f.subkey(purpose).or_throw(),
-        })?;
-        self.keys.lock().push((purpose.to_string(), key.clone()));
-        Ok(key)
+        self.keys.get_or_derive(purpose, || self.with(|f| f.derive_purpose_key(purpose).or_throw()))
     }
 
     /// The key of `store`, for the store bindings of this crate (never exposed to JS).
@@ -189,14 +175,13 @@ impl NativeFolder {
         }
         let store = self.with(|f| SqlStore::open(&f.sql_path(), f.store_key(Store::Libsql), opts, f.created()).or_throw())?;
         let native = NativeSql::new(store);
-        self.stores.lock().add_sql(&native.store());
+        self.stores.add_sql(&native.store());
         Ok(native)
     }
 
     /// Forgets the data key (zeroized). Stores opened from this folder stay open until closed.
     #[napi]
     pub fn close(&self) {
-        self.keys.lock().clear();
         self.inner.lock().take();
     }
 }

@@ -11,9 +11,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use aico_data_core::keys::{Store, StoreKey};
-use aico_data_core::kv::{
-    Compression, EnqueueOptions, KvOptions, KvStore, MessageId, NamespaceOptions, OnLocked, QueueDepth, Settle, Wait, KV_DIR,
-};
+use aico_data_core::kv::{EnqueueOptions, KvOptions, KvStore, MessageId, NamespaceOptions, OnLocked, QueueDepth, Settle, Wait, KV_DIR};
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
 
@@ -86,15 +84,7 @@ pub struct NativeKvDeadLetter {
 }
 
 fn namespace_options(ttl_ms: Option<f64>, compression: Option<String>) -> Result<NamespaceOptions> {
-    let ttl_ms = match ttl_ms {
-        None => None,
-        Some(x) => Some(ms(x, "ttlMs")?).filter(|&t| t > 0),
-    };
-    let compression = match compression {
-        None => Compression::Lz4,
-        Some(c) => Compression::parse(&c).or_throw()?,
-    };
-    Ok(NamespaceOptions { ttl_ms, compression })
+    NamespaceOptions::parse(ttl_ms, compression.as_deref()).or_throw()
 }
 
 fn kv_options(o: Option<NativeKvOpenOptions>) -> Result<KvOptions> {
@@ -116,11 +106,7 @@ fn kv_options(o: Option<NativeKvOpenOptions>) -> Result<KvOptions> {
         opts.read_only = v;
     }
     if let Some(s) = o.on_locked {
-        opts.on_locked = match s.as_str() {
-            "error" => OnLocked::Error,
-            "readOnly" => OnLocked::ReadOnly,
-            other => return Err(invalid(format!("onLocked must be 'error' or 'readOnly', not {other:?}"))),
-        };
+        opts.on_locked = OnLocked::parse(&s).or_throw()?;
     }
     for d in o.namespaces.unwrap_or_default() {
         opts.namespaces.push((d.name, namespace_options(d.ttl_ms, d.compression)?));
@@ -138,12 +124,12 @@ fn folder_kv(folder: &NativeFolder) -> Result<(PathBuf, StoreKey)> {
 pub fn open_kv(folder: &NativeFolder, options: Option<NativeKvOpenOptions>) -> Result<NativeKv> {
     let (path, key) = folder_kv(folder)?;
     let store = Arc::new(KvStore::open(&path, key, kv_options(options)?).or_throw()?);
-    folder.stores.lock().add_kv(&store);
+    folder.stores.add_kv(&store);
     Ok(NativeKv { store })
 }
 
 pub struct OpenKvTask {
-    stores: Arc<parking_lot::Mutex<crate::backup::OpenStores>>,
+    stores: Arc<aico_data_core::folder::OpenStores>,
     path: PathBuf,
     key: Option<StoreKey>,
     opts: Option<KvOptions>,
@@ -160,7 +146,7 @@ impl Task for OpenKvTask {
 
     fn resolve(&mut self, _env: Env, store: KvStore) -> Result<NativeKv> {
         let store = Arc::new(store);
-        self.stores.lock().add_kv(&store);
+        self.stores.add_kv(&store);
         Ok(NativeKv { store })
     }
 }
@@ -554,16 +540,7 @@ impl NativeKv {
 }
 
 fn settle(how: &str, ms_arg: Option<f64>) -> Result<Settle> {
-    let m = ms_arg.map(|x| ms(x, "ms")).transpose()?;
-    match how {
-        "ack" => Ok(Settle::Ack),
-        "nack" => Ok(Settle::Nack { delay_ms: m.unwrap_or(0) }),
-        "extend" => match m {
-            Some(v) if v > 0 => Ok(Settle::Extend { visibility_ms: v }),
-            _ => Err(invalid("extend needs a visibility timeout of at least 1 ms")),
-        },
-        other => Err(invalid(format!("settle takes 'ack', 'nack' or 'extend', not {other:?}"))),
-    }
+    Settle::parse(how, ms_arg).or_throw()
 }
 
 impl NativeKv {
@@ -640,13 +617,7 @@ impl NativeKv {
         for (i, p) in items.into_iter().enumerate() {
             list.push(unsafe { js::value(e, p, &format!("payload {}", i + 1))? }.to_vec());
         }
-        let opts = EnqueueOptions {
-            delay_ms: match o.as_ref().and_then(|o| o.delay_ms) {
-                Some(d) => ms(d, "delayMs")?,
-                None => 0,
-            },
-            max_attempts: o.and_then(|o| o.max_attempts),
-        };
+        let opts = EnqueueOptions::parse(o.as_ref().and_then(|o| o.delay_ms), o.and_then(|o| o.max_attempts)).or_throw()?;
         Ok(KvOp::Enqueue(topic, list, opts))
     }
 }

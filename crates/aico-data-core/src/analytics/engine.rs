@@ -59,6 +59,17 @@ impl AnalyticsEngine {
         self.conn.execute_batch(sql).map_err(map)
     }
 
+    /// DuckDB's version string (`SELECT version()`, e.g. `v1.1.3`).
+    pub fn version(&self) -> Result<String> {
+        self.conn.query_row("SELECT version()", [], |r| r.get::<_, String>(0)).map_err(map)
+    }
+
+    /// Build check (used by `doctor` and the foundation tests): a small in-memory engine
+    /// (offline, no spill) sums `range(rows)`.
+    pub fn smoke(rows: u32) -> Result<i64> {
+        Self::open_in_memory(128, 1)?.query_i64(&format!("SELECT sum(i)::BIGINT FROM range({rows}) t(i)"))
+    }
+
     /// Reads one setting's current value as text.
     pub fn setting(&self, name: &str) -> Result<String> {
         self.conn.query_row("SELECT current_setting(?)::VARCHAR", [name], |r| r.get::<_, String>(0)).map_err(map)
@@ -102,5 +113,12 @@ mod tests {
             assert!(e.execute_batch(stmt).is_err(), "{stmt} was accepted");
         }
         assert_eq!(e.setting("temp_directory").unwrap(), "");
+    }
+
+    #[test]
+    fn version_and_smoke() {
+        let v = AnalyticsEngine::open_in_memory(64, 1).unwrap().version().unwrap();
+        assert!(v.starts_with('v') && v.contains('.'), "{v}");
+        assert_eq!(AnalyticsEngine::smoke(1000).unwrap(), 499_500);
     }
 }

@@ -48,7 +48,7 @@ pub use queue::{DeadLetter, EnqueueOptions, Leased, MessageId, QueueDepth, Settl
 pub use repair::{repair, NamespaceRepair, RepairReport};
 pub use seal::Unsealed;
 pub use store::{Access, KvStore, NamespaceInfo, ReadInto, Wait, INLINE_MAX_BYTES, KV_DIR};
-pub use ttl::{now_ms, Ttl};
+pub use ttl::{namespace_ttl, now_ms, whole_ms, Ttl};
 
 /// Opens a store at `path` under a throwaway key, writes and reads back one value, closes
 /// it (build checks: proves the engine links and runs). `path` must not hold a store.

@@ -73,6 +73,14 @@ impl Default for NamespaceOptions {
 }
 
 impl NamespaceOptions {
+    /// From the API's options: `ttlMs` by [`namespace_ttl`](super::ttl::namespace_ttl) (absent
+    /// or 0: no default expiry), `compression` by [`Compression::parse`] (absent: lz4).
+    pub fn parse(ttl_ms: Option<f64>, compression: Option<&str>) -> Result<NamespaceOptions> {
+        let ttl_ms = super::ttl::namespace_ttl(ttl_ms)?;
+        let compression = compression.map(Compression::parse).transpose()?.unwrap_or(Compression::Lz4);
+        Ok(NamespaceOptions { ttl_ms, compression })
+    }
+
     /// Text form stored (sealed) in the meta column family: `ttl=<ms|none>;compression=<name>`.
     pub(crate) fn encode(&self) -> String {
         let ttl = self.ttl_ms.map_or_else(|| "none".to_string(), |t| t.to_string());
@@ -140,6 +148,17 @@ pub enum OnLocked {
     Error,
     /// Open a read-only secondary instance that follows the primary (see `KvStore::refresh`).
     ReadOnly,
+}
+
+impl OnLocked {
+    /// `'error'` or `'readOnly'`, as the API names them.
+    pub fn parse(s: &str) -> Result<OnLocked> {
+        match s {
+            "error" => Ok(OnLocked::Error),
+            "readOnly" => Ok(OnLocked::ReadOnly),
+            other => Err(Error::invalid(format!("onLocked must be 'error' or 'readOnly', not {other:?}"))),
+        }
+    }
 }
 
 /// Options of the durable queue (the `queue` namespace).
@@ -217,6 +236,30 @@ mod tests {
         assert_eq!(NamespaceOptions::decode("ttl=5;future=1").unwrap().ttl_ms, Some(5));
         assert_eq!(Compression::parse("ZSTD").unwrap(), Compression::Zstd);
         assert_eq!(Compression::parse("snappy").unwrap_err().code(), "INVALID_ARGUMENT");
+    }
+
+    #[test]
+    fn options_from_the_api() {
+        assert_eq!(NamespaceOptions::parse(None, None).unwrap(), NamespaceOptions::default());
+        assert_eq!(
+            NamespaceOptions::parse(Some(0.0), Some("none")).unwrap(),
+            NamespaceOptions { ttl_ms: None, compression: Compression::None }
+        );
+        assert_eq!(
+            NamespaceOptions::parse(Some(1.5), Some("zstd")).unwrap(),
+            NamespaceOptions { ttl_ms: Some(2), compression: Compression::Zstd }
+        );
+        assert_eq!(
+            NamespaceOptions::parse(Some(-1.0), None).unwrap_err().to_string(),
+            "invalid argument: ttlMs must be a non-negative finite number"
+        );
+        assert_eq!(NamespaceOptions::parse(None, Some("gzip")).unwrap_err().code(), "INVALID_ARGUMENT");
+        assert_eq!(OnLocked::parse("error").unwrap(), OnLocked::Error);
+        assert_eq!(OnLocked::parse("readOnly").unwrap(), OnLocked::ReadOnly);
+        assert_eq!(
+            OnLocked::parse("readonly").unwrap_err().to_string(),
+            "invalid argument: onLocked must be 'error' or 'readOnly', not \"readonly\""
+        );
     }
 
     #[test]

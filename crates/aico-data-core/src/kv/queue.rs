@@ -23,7 +23,7 @@ use super::iter::prefix_end;
 use super::namespaces::{meta_get, meta_put, QUEUE_NAMESPACE};
 use super::seal::{header, FORMAT_QUEUE};
 use super::store::KvStore;
-use super::ttl::now_ms;
+use super::ttl::{now_ms, whole_ms};
 use crate::error::{Error, Result};
 
 const MESSAGE: u8 = b'm';
@@ -73,6 +73,13 @@ pub struct EnqueueOptions {
     pub delay_ms: u64,
     /// Overrides the store's `QueueOptions::max_attempts`.
     pub max_attempts: Option<u32>,
+}
+
+impl EnqueueOptions {
+    /// From the API's numbers: `delayMs` absent -> at once, else [`whole_ms`].
+    pub fn parse(delay_ms: Option<f64>, max_attempts: Option<u32>) -> Result<EnqueueOptions> {
+        Ok(EnqueueOptions { delay_ms: delay_ms.map(|d| whole_ms(d, "delayMs")).transpose()?.unwrap_or(0), max_attempts })
+    }
 }
 
 /// A message handed out by `lease`.
@@ -452,6 +459,24 @@ pub enum Settle {
     Extend { visibility_ms: u64 },
 }
 
+impl Settle {
+    /// `how` ('ack', 'nack' or 'extend') and its optional `ms` as the API takes them: a nack
+    /// is visible again after `ms` (default at once), an extend hides the message `ms` longer
+    /// and needs at least 1 ms. `ms` is checked by [`whole_ms`] whatever `how` is.
+    pub fn parse(how: &str, ms: Option<f64>) -> Result<Settle> {
+        let m = ms.map(|x| whole_ms(x, "ms")).transpose()?;
+        match how {
+            "ack" => Ok(Settle::Ack),
+            "nack" => Ok(Settle::Nack { delay_ms: m.unwrap_or(0) }),
+            "extend" => match m {
+                Some(v) if v > 0 => Ok(Settle::Extend { visibility_ms: v }),
+                _ => Err(Error::invalid("extend needs a visibility timeout of at least 1 ms")),
+            },
+            other => Err(Error::invalid(format!("settle takes 'ack', 'nack' or 'extend', not {other:?}"))),
+        }
+    }
+}
+
 /// `<topic>#<seq>` of a raw message key (repair reports lost messages by it); `None` for other
 /// queue records (leases, dead-letter marks) or a malformed key.
 pub(crate) fn message_ref(key: &[u8]) -> Option<String> {
@@ -507,5 +532,32 @@ mod tests {
         let s = MsgState { attempts: 2, max_attempts: 5, enqueued_at: 99, leased: true };
         let d = MsgState::decode(&s.encode()).unwrap();
         assert_eq!((d.attempts, d.max_attempts, d.enqueued_at, d.leased), (2, 5, 99, true));
+    }
+
+    #[test]
+    fn settle_parsing() {
+        assert_eq!(Settle::parse("ack", None).unwrap(), Settle::Ack);
+        assert_eq!(Settle::parse("ack", Some(5.0)).unwrap(), Settle::Ack);
+        assert_eq!(Settle::parse("nack", None).unwrap(), Settle::Nack { delay_ms: 0 });
+        assert_eq!(Settle::parse("nack", Some(10.5)).unwrap(), Settle::Nack { delay_ms: 11 });
+        assert_eq!(Settle::parse("extend", Some(0.1)).unwrap(), Settle::Extend { visibility_ms: 1 });
+        let msg = |how: &str, ms: Option<f64>| {
+            let e = Settle::parse(how, ms).unwrap_err();
+            assert_eq!(e.code(), "INVALID_ARGUMENT");
+            e.to_string()
+        };
+        assert_eq!(msg("extend", None), "invalid argument: extend needs a visibility timeout of at least 1 ms");
+        assert_eq!(msg("extend", Some(0.0)), "invalid argument: extend needs a visibility timeout of at least 1 ms");
+        assert_eq!(msg("drop", None), "invalid argument: settle takes 'ack', 'nack' or 'extend', not \"drop\"");
+        assert_eq!(msg("ack", Some(-1.0)), "invalid argument: ms must be a non-negative finite number");
+        assert_eq!(msg("nack", Some(f64::NAN)), "invalid argument: ms must be a non-negative finite number");
+    }
+
+    #[test]
+    fn enqueue_options_parsing() {
+        assert_eq!(EnqueueOptions::parse(None, None).unwrap(), EnqueueOptions { delay_ms: 0, max_attempts: None });
+        assert_eq!(EnqueueOptions::parse(Some(1.5), Some(3)).unwrap(), EnqueueOptions { delay_ms: 2, max_attempts: Some(3) });
+        let e = EnqueueOptions::parse(Some(-1.0), None).unwrap_err();
+        assert_eq!(e.to_string(), "invalid argument: delayMs must be a non-negative finite number");
     }
 }

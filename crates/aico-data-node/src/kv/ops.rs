@@ -4,29 +4,21 @@
 use std::ops::Bound;
 use std::sync::Arc;
 
-use aico_data_core::kv::{EnqueueOptions, KvStore, Leased, MessageId, ScanPage, ScanRange, Settle, Ttl, Unsealed, WriteOp};
+use aico_data_core::kv::{whole_ms, EnqueueOptions, KvStore, Leased, MessageId, ScanPage, ScanRange, Settle, Ttl, Unsealed, WriteOp};
 use napi::bindgen_prelude::*;
 use napi::sys::{napi_env, napi_value};
 
 use super::js;
 use crate::error::{invalid, OrThrow};
 
-/// `ttlMs` from JS: `undefined` -> the namespace default, `0` or `Infinity` -> never.
+/// `ttlMs` from JS (the rule: [`Ttl::from_ms`]).
 pub fn ttl(ms: Option<f64>) -> Result<Ttl> {
-    match ms {
-        None => Ok(Ttl::Default),
-        Some(x) if x.is_nan() || x < 0.0 => Err(invalid("ttlMs must be a non-negative number of milliseconds")),
-        Some(x) if x == 0.0 || x.is_infinite() => Ok(Ttl::Never),
-        Some(x) => Ok(Ttl::Ms(x.ceil() as u64)),
-    }
+    Ttl::from_ms(ms).or_throw()
 }
 
-/// A non-negative whole number of milliseconds (or a count) from JS.
+/// A non-negative number of milliseconds (or a count) from JS (the rule: [`whole_ms`]).
 pub fn ms(x: f64, what: &str) -> Result<u64> {
-    if !x.is_finite() || x < 0.0 {
-        return Err(invalid(format!("{what} must be a non-negative finite number")));
-    }
-    Ok(x.ceil() as u64)
+    whole_ms(x, what).or_throw()
 }
 
 pub enum KvOp {
