@@ -21,7 +21,9 @@ export function printRepair(r: KvRepairReport): void {
       : 'kv: salvaged with RocksDB repair',
   );
   out(`damaged files kept (still sealed) in ${r.damagedCopy}`);
-  out(formatTable(r.namespaces.map((n) => ({ namespace: n.name, before: n.before ?? 'unknown', after: n.after, unreadable: n.unreadable, lost: n.lost }))));
+  // Without a count from before (the damaged store could not be read at all) the loss is unknown:
+  // saying 0 would be a false all-clear.
+  out(formatTable(r.namespaces.map((n) => ({ namespace: n.name, before: n.before ?? 'unknown', after: n.after, unreadable: n.unreadable, lost: n.before == null ? `unknown (at least ${n.unreadable})` : n.lost }))));
   if (r.lostMessages.length > 0) out(`queue messages lost: ${r.lostMessages.join(', ')}`);
   else out(r.lostMessagesComplete ? 'queue messages lost: none' : 'queue messages lost: none found unreadable (the damaged queue could not be listed: messages RocksDB dropped whole are not known by id)');
   out(`WAL recovery mode: ${r.walRecovery}`);

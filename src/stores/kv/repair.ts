@@ -14,7 +14,10 @@ export interface KvNamespaceRepair {
   after: number;
   /** Records RocksDB's repair kept that no longer opened (deleted). */
   unreadable: number;
-  /** `before - after` when `before` is known, else `unreadable`. */
+  /**
+   * `before - after` when `before` is known; else only `unreadable`, a lower bound: records in
+   * blocks RocksDB could not read at all are not counted (check `before` before reading this).
+   */
   lost: number;
 }
 
