@@ -156,13 +156,14 @@ export async function composeDataLayer(options: OpenDataLayerOptions): Promise<D
     // RocksDB is closed explicitly, never torn down late at process exit; its close error (still in
     // a disk-full error state) is the one close() reports, after the rest is closed.
     const kvStore = stores.use(kv === false ? new MemoryKvStore() : await openKvStoreOrDegrade(folder, { onLocked: 'readOnly', ...kv }, join(folder.dir, 'kv')), (k) => k.close());
-    // A damaged Chroma index is dropped by the store, which then signals it; the outbox rebuilds it from libSQL.
-    const resets: (() => Promise<void>)[] = [];
+    // A damaged Chroma index is dropped by the store, which then signals it; the outbox (built
+    // below, as it feeds Chroma) rebuilds it from libSQL. Without an outbox the signal is a no-op.
+    let rebuildIndex: (() => Promise<void>) | undefined;
     const vectorStore =
       vectors === false
         ? undefined
         : stores.use(
-            await openVectorStore({ onDataReset: async () => void (await Promise.all(resets.map((r) => r()))), ...vectors, dir: folder.dir, crypto: cryptoOf(folder) }),
+            await openVectorStore({ onDataReset: () => rebuildIndex?.(), ...vectors, dir: folder.dir, crypto: cryptoOf(folder) }),
             // The Chroma server is a child process: stopped before the stores it was fed from.
             (v) => v.close().catch(() => undefined),
           );
@@ -174,10 +175,10 @@ export async function composeDataLayer(options: OpenDataLayerOptions): Promise<D
     // The dispatcher closes first: its pass in progress uses the stores below. Pending rows stay for the next open.
     const dispatcher = outbox === false ? undefined : stores.use(createOutboxDispatcher(fed, messageBus, outbox, existing), (d) => d.close().catch(() => undefined));
     if (dispatcher) {
-      resets.push(async () => {
+      rebuildIndex = async () => {
         await store.execute(`INSERT OR IGNORE INTO outbox_skipped (target, seq) VALUES ('chroma', 0)`);
         dispatcher.kick();
-      });
+      };
     }
     const keyword = new LibsqlKeywordRecall(dal);
     const memories = new SemanticMemory({

@@ -47,10 +47,10 @@ export async function within<T>(p: Promise<T>, ms: number, what: string): Promis
 export const BARRIER_TOPIC = 'test/barrier/reached/v1';
 
 /**
- * A positive barrier on a bus: publishes a sentinel and waits until it comes back. The bus
- * delivers in publish order (the in-process hub is one queue, a ZeroMQ publisher one ordered
- * stream), so when this resolves every message published before the call has been handed to
- * its subscribers: what has not arrived by then was not sent.
+ * A positive barrier on the in-process bus: publishes a sentinel and waits until it comes back.
+ * The hub delivers in publish order (one queue), so when this resolves every message published
+ * before the call has been handed to its subscribers: what has not arrived by then was not sent.
+ * (On ZeroMQ a fresh subscription may miss the sentinel until it has joined: not for that bus.)
  */
 export async function busBarrier(bus: MessageBus, timeoutMs = 10_000): Promise<void> {
   const token = randomUUID();

@@ -8,11 +8,6 @@ export class DisposalStack {
   #disposers: (() => unknown)[] = [];
   #disposed = false;
 
-  /** True once {@link disposeAsync} ran. */
-  get disposed(): boolean {
-    return this.#disposed;
-  }
-
   /** Registers `dispose` to run before everything registered earlier. */
   defer(dispose: () => unknown): void {
     if (this.#disposed) throw new Error('DisposalStack: already disposed');

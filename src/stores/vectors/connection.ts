@@ -164,8 +164,7 @@ export class ChromaConnection {
     await this.#alone(async () => {
       await this.#settleInterruptedScrub();
       const names = (await this.#call((c) => c.listCollections({ limit: 100_000 }))).map((c) => c.name);
-      const batch: number = this.#maxBatch ?? (await this.#call((c) => c.getMaxBatchSize()).then((n: number) => (n > 0 ? n : 1000)));
-      this.#maxBatch = batch;
+      const batch = await this.maxBatchSize();
       this.#scrubSettled = false; // until this scrub ends, a crash or a failure may leave it half done
       for (const name of names) await this.#copyInPlace(name, name + COMPACT_SUFFIX, batch);
       // Collection ids changed: cached handles are void.
@@ -212,7 +211,8 @@ export class ChromaConnection {
   /** The server's largest accepted batch (Chroma reports it; SQLite's variable limit sets it). */
   async maxBatchSize(): Promise<number> {
     if (this.#maxBatch === undefined) {
-      const n = await this.call((c) => c.getMaxBatchSize());
+      // Not behind the scrub gate: the scrub itself asks, and the answer resolves no collection.
+      const n = await this.#call((c) => c.getMaxBatchSize());
       this.#maxBatch = n > 0 ? n : 1000;
     }
     return this.#maxBatch;
