@@ -109,6 +109,8 @@ export declare class NativeKv {
   refresh(): void
   get readOnly(): boolean
   get closed(): boolean
+  /** Writes this open's WAL replay dropped from the damage on; null when none. */
+  get walDroppedWrites(): number | null
   get path(): string
   /** Flushes and closes now (waits for running calls). Idempotent. */
   close(): void

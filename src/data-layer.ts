@@ -7,7 +7,7 @@ import type { DisposalStack } from './util/disposal-stack.js';
 import type { Repositories, Services, UnitOfWork } from './domain/index.js';
 import type { SchemaManager } from './schema/index.js';
 import type { AnalyticsStore } from './stores/analytics/index.js';
-import { kvDegradation, repairKvStore, walRecoveryMode, type KvDegradation, type KvRepairReport, type KvStoreLike } from './stores/kv/index.js';
+import { KvStore, kvDegradation, repairKvStore, walRecoveryMode, type KvDegradation, type KvRepairReport, type KvStoreLike } from './stores/kv/index.js';
 import type { SqlStore } from './stores/sql/index.js';
 import type { SemanticMemory } from './memories/index.js';
 import type { VectorStore } from './stores/vectors/index.js';
@@ -243,6 +243,14 @@ export class DataLayer {
   /** The RocksDB WAL recovery mode the KV store opens with (`pointInTime`, see the KV README). */
   get kvWalRecovery(): string {
     return walRecoveryMode();
+  }
+
+  /**
+   * Writes the KV store's WAL replay dropped at this open because the log was damaged after a
+   * crash (the damaged ones included), or null when nothing was dropped (or the store is not RocksDB).
+   */
+  get kvWalDroppedWrites(): number | null {
+    return this.kv instanceof KvStore ? this.kv.walDroppedWrites : null;
   }
 
   /**

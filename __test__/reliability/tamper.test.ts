@@ -9,9 +9,10 @@
  *
  * Known gaps, measured here and reported to the lead (both live in Rust, crates/):
  * - a flipped byte in a write-ahead log (libSQL's `aico.db-wal`, RocksDB's `*.log`) makes the
- *   engine stop replaying there, so the commits after it are silently dropped (SQLite: frame
- *   checksum mismatch = end of log; RocksDB: default point-in-time WAL recovery). Counted as
- *   `lost`; such cases must still never return garbage.
+ *   engine stop replaying there, so the commits after it are dropped (SQLite: frame checksum
+ *   mismatch = end of log, silently; RocksDB: pointInTime recovery, and the open reports how many
+ *   writes it dropped (`kvWalDroppedWrites`) when records after the damage still read: counted
+ *   `detected`). Otherwise counted as `lost`; such cases must still never return garbage.
  * - libSQL pages are AES-256-CBC without a MAC (README, "libSQL at rest"): a flip inside a
  *   record garbles it and plain reads return the garbled value. Counted as `flagged` when
  *   `PRAGMA integrity_check` reports the damage, `garbage` when it does not. Both are counted
@@ -133,6 +134,11 @@ async function openAndClassify(dir: string, withChroma: boolean, file: string): 
       return integrity.length > 0 ? { outcome: 'flagged', how: `${how} (integrity_check: ${integrity[0]})` } : { outcome: 'garbage', how };
     }
     if (integrity.length > 0) return { outcome: 'detected', how: 'integrity_check' };
+    // A damaged RocksDB WAL drops the writes after the damage (pointInTime): reported, not silent.
+    const walDropped = data.kvWalDroppedWrites;
+    if (diffs.lost.length > 0 && walDropped !== null && diffs.lost.every((l) => l.startsWith('kv '))) {
+      return { outcome: 'detected', how: `kv WAL replay reported ${walDropped} dropped writes` };
+    }
     if (diffs.lost.length > 0) return { outcome: 'lost', how: `${file}: ${diffs.lost.slice(0, 2).join('; ')}` };
     if (events.includes('snapshot_rejected')) return { outcome: 'detected', how: 'snapshot rejected, rebuilt' };
     return { outcome: 'harmless', how: 'identical read-back' };
@@ -224,7 +230,7 @@ describe('tampering: flipped bytes are detected or harmless, never garbage', () 
       count: results.length,
       failures: results.filter((r) => r.outcome === 'garbage' || r.outcome === 'crash').length,
       figures,
-      notes: `failures = unflagged garbage or a non-AicoDataError; known gaps (reported): ${lost} WAL cases silently lost the log tail, ${flagged} libSQL cases returned garbled rows that integrity_check flags (CBC, no page MAC)`,
+      notes: `failures = unflagged garbage or a non-AicoDataError; known gaps (reported): ${lost} WAL cases lost the log tail without a report, ${flagged} libSQL cases returned garbled rows that integrity_check flags (CBC, no page MAC)`,
     });
   });
 });

@@ -452,6 +452,12 @@ impl NativeKv {
         self.store.is_closed()
     }
 
+    /// Writes this open's WAL replay dropped from the damage on; null when none.
+    #[napi(getter)]
+    pub fn wal_dropped_writes(&self) -> Option<f64> {
+        self.store.wal_replay().map(|r| r.dropped_writes as f64)
+    }
+
     #[napi(getter)]
     pub fn path(&self) -> String {
         self.store.path().display().to_string()

@@ -126,8 +126,12 @@ async function runChecks(opts: Flags): Promise<DoctorCheck[]> {
         try {
           const kv = await openKvStore(folder, { onLocked: 'readOnly' });
           const ro = kv.readOnly;
+          const dropped = kv.walDroppedWrites;
           kv.close();
           add('kv store', 'ok', `RocksDB opens${ro ? ' (read-only: another process holds it)' : ''}; WAL recovery ${walRecoveryMode()}`);
+          if (dropped !== null) {
+            add('kv WAL', 'warn', `the WAL was damaged: replayed up to the damage, ${dropped.toLocaleString('en-US')} later unflushed writes dropped`);
+          }
         } catch (e) {
           const err = toAicoError(e);
           const damaged = isKvDamage(err);

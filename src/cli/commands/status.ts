@@ -25,7 +25,7 @@ export interface StatusReport {
   schemas: Array<{ name: string; type: string; version: number; latest: number | null; state: string; pending: number; drift: readonly number[] }>;
   outbox: { pending: number; retrying: number; dispatched: number; dead: number; oldestPending: string | null; lastError: string | null };
   analytics: { tables: Array<{ name: string; rows: number }>; snapshot: boolean } | null;
-  kv: { persistent: boolean; readOnly: boolean; namespaces: string[]; walRecovery: string; degraded: { mode: string; path: string; code: string; message: string; repair: string } | null };
+  kv: { persistent: boolean; readOnly: boolean; namespaces: string[]; walRecovery: string; walDroppedWrites: number | null; degraded: { mode: string; path: string; code: string; message: string; repair: string } | null };
   /** Stores running degraded (empty when healthy): see `DataLayer.degradations()`. */
   degradations: ReturnType<DataLayer['degradations']>;
   vectors: { state: string; source: string | null; persistDir: string | null; embedder: string | null } | null;
@@ -79,6 +79,7 @@ export async function collectStatus(data: DataLayer): Promise<StatusReport> {
       // A degraded store lists nothing (its calls throw CORRUPT): the report says why instead.
       namespaces: kvDegraded?.mode === 'unavailable' ? [] : data.kv.namespaces().map((n) => n.name),
       walRecovery: data.kvWalRecovery,
+      walDroppedWrites: data.kvWalDroppedWrites,
       degraded: kvDegraded ? { mode: kvDegraded.mode, path: kvDegraded.path, code: kvDegraded.code, message: kvDegraded.message, repair: kvDegraded.repair } : null,
     },
     degradations,
@@ -106,6 +107,9 @@ export function printStatus(r: StatusReport): void {
       ? `kv: DEGRADED: the RocksDB store at ${r.kv.degraded.path} is damaged (${r.kv.degraded.code}: ${r.kv.degraded.message}); ${r.kv.degraded.mode === 'unavailable' ? 'KV calls fail' : 'damaged records fail'}, everything else works; run \`aico-data repair\``
       : `kv: ${r.kv.persistent ? 'RocksDB' : 'in memory'}${r.kv.readOnly ? ' (read-only: another process holds it)' : ''}; namespaces ${r.kv.namespaces.join(', ')}; WAL recovery ${r.kv.walRecovery}`,
   );
+  if (r.kv.walDroppedWrites !== null) {
+    out(`kv: the WAL was damaged: this open replayed it up to the damage and dropped ${r.kv.walDroppedWrites.toLocaleString('en-US')} later unflushed writes`);
+  }
   for (const d of r.degradations.filter((x) => x.store !== 'kv')) out(`${d.store}: degraded (${d.mode}): ${d.message}`);
   out(
     r.vectors

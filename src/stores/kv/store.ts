@@ -114,6 +114,15 @@ export class KvStore extends KvBase {
     return this.#n.closed;
   }
 
+  /**
+   * Writes this open's WAL replay dropped (the damaged ones included), or null. pointInTime recovery stops at
+   * a damaged WAL record; the writes after it that were not yet flushed are gone, and this says
+   * how many instead of losing them silently (see the KV README, "WAL damage").
+   */
+  get walDroppedWrites(): number | null {
+    return this.#n.walDroppedWrites ?? null;
+  }
+
   /** The store's directory (`<data folder>/kv`). */
   get path(): string {
     return this.#n.path;

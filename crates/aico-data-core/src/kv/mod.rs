@@ -36,6 +36,7 @@ pub mod repair;
 pub mod seal;
 mod store;
 pub mod ttl;
+pub mod wal_replay;
 
 pub use batch::WriteOp;
 pub use iter::{ScanPage, ScanRange};
@@ -49,6 +50,7 @@ pub use repair::{repair, NamespaceRepair, RepairReport};
 pub use seal::Unsealed;
 pub use store::{Access, KvStore, NamespaceInfo, ReadInto, Wait, INLINE_MAX_BYTES, KV_DIR};
 pub use ttl::{namespace_ttl, now_ms, whole_ms, Ttl};
+pub use wal_replay::WalReplay;
 
 /// Opens a store at `path` under a throwaway key, writes and reads back one value, closes
 /// it (build checks: proves the engine links and runs). `path` must not hold a store.

@@ -117,7 +117,8 @@ impl NamespaceOptions {
 /// salvages it. Rejected: `AbsoluteConsistency` (any torn tail, the normal result of a power loss,
 /// would refuse to open), `SkipAnyCorruptedRecords` (keeps writes after a hole, so a later write
 /// can survive while the earlier one it depends on is gone), `TolerateCorruptedTailRecords`
-/// (refuses damage anywhere but the very tail).
+/// (refuses damage anywhere but the very tail). What an open dropped is measured and reported
+/// ([`super::wal_replay`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum WalRecovery {
     PointInTime,

@@ -12,6 +12,7 @@ use super::options::{KvOptions, NamespaceOptions, OnLocked, QueueOptions, MAX_KE
 use super::queue::QueueState;
 use super::seal::{header, Sealer, Unsealed, FORMAT_VALUE};
 use super::ttl::{is_expired, now_ms, Ttl};
+use super::wal_replay::{compare, skipping_replay_sequence, wal_bytes, WalReplay, CLEAN_CLOSE_MARKER};
 use crate::error::{Error, Result};
 use crate::keys::StoreKey;
 
@@ -133,6 +134,8 @@ pub struct KvStore {
     needs_reopen: std::sync::atomic::AtomicBool,
     /// What a failed reopen keeps for the next attempt.
     reopen_pending: Mutex<Option<(HashMap<String, NamespaceOptions>, Tuning)>>,
+    /// What this open's WAL replay dropped (`None`: nothing, or not measured: read-only opens).
+    wal_replay: Option<WalReplay>,
 }
 
 impl KvStore {
@@ -159,6 +162,11 @@ impl KvStore {
                 names.push(n.to_string());
             }
         }
+        // Measured before the real open (which flushes what it replayed), after a crash only: a
+        // clean close leaves its marker, and the logs a clean close keeps live replay whole.
+        let marker = path.join(CLEAN_CLOSE_MARKER);
+        let probe = exists && !opts.read_only && !marker.exists() && wal_bytes(path) > 0;
+        let skipping = if probe { skipping_replay_sequence(path) } else { None };
         let (db, access, secondary_dir) = if opts.read_only {
             if !exists {
                 return Err(Error::Io(format!("no KV store at {} to open read-only", path.display())));
@@ -190,6 +198,11 @@ impl KvStore {
             }
         };
         let writable = access == Access::Primary;
+        let wal_replay = if writable { compare(skipping, db.latest_sequence_number()) } else { None };
+        if writable {
+            // From here on the store is live: a crash leaves no marker.
+            let _ = std::fs::remove_file(&marker);
+        }
         let mut write_opts = WriteOptions::default();
         write_opts.set_sync(opts.sync);
         let mut inline_write_opts = WriteOptions::default();
@@ -207,6 +220,7 @@ impl KvStore {
             secondary_dir,
             needs_reopen: std::sync::atomic::AtomicBool::new(false),
             reopen_pending: Mutex::new(None),
+            wal_replay,
         };
         let open = store.reconcile_namespaces(db, tuning, &names, writable)?;
         *store.state.write() = Some(open);
@@ -255,6 +269,11 @@ impl KvStore {
 
     pub fn path(&self) -> &Path {
         &self.path
+    }
+
+    /// What the WAL replay of this open dropped (a damaged or torn log after a crash), if anything.
+    pub fn wal_replay(&self) -> Option<WalReplay> {
+        self.wal_replay
     }
 
     pub fn access(&self) -> Access {
@@ -602,6 +621,10 @@ impl KvStore {
         let res = if self.access == Access::Primary { flush_all(&open) } else { Ok(()) };
         open.db.cancel_all_background_work(true);
         drop(open);
+        if self.access == Access::Primary && res.is_ok() {
+            // Best effort: without the marker the next open only probes the WAL once more.
+            let _ = std::fs::write(self.path.join(CLEAN_CLOSE_MARKER), b"");
+        }
         if let Some(dir) = &self.secondary_dir {
             let _ = std::fs::remove_dir_all(dir);
             // The parent goes too when no other reader uses it (fails harmlessly otherwise).
@@ -624,6 +647,11 @@ fn holds_engine_files(path: &Path) -> bool {
     })
 }
 
+/// Flushes the namespaces' column families. Not the namespace table (`default`): its records keep
+/// the WAL that holds them live, and with it every later WAL (up to RocksDB's total WAL size), so a
+/// truncated MANIFEST (an older version of the store) is replayed back to the present from those
+/// logs. Flushing it too was tried: a truncated MANIFEST then silently lost every write since the
+/// version it fell back to (the tamper matrix caught it).
 fn flush_all(o: &Open) -> Result<()> {
     let cfs: Vec<&ColumnFamily> = o.namespaces.keys().filter_map(|n| o.db.cf_handle(n)).collect();
     let mut fo = FlushOptions::default();
