@@ -17,7 +17,7 @@ import { createHash } from 'node:crypto';
 import { AicoDataError, isAicoError } from '../errors.js';
 import type { SqlExecutor, SqlValue } from '../stores/sql/index.js';
 import { syncImageSql } from '../schema/core/sync.js';
-import { firstRevocationChange, revokedAtOf, trustIntroducedDevices } from './devices-table.js';
+import { trustIntroducedDevices } from './devices-table.js';
 import { decodeValue, parseImage, sameValue, specOf, STICKY_COLUMNS, SYNC_TABLES, type Image, type SyncTableSpec } from './tables.js';
 import { checkChange } from './validate.js';
 import type { WireChange } from './wire.js';
@@ -50,8 +50,6 @@ export interface ApplyResult {
   /** Rows waiting for a missing parent. */
   pending: number;
   conflicts: DetectedConflict[];
-  /** Devices whose revocation this application revealed, with the revocation stamp. */
-  revoked: { deviceId: string; hlc: string }[];
   maxHlc: string;
   /** Changes now held (new or duplicates): only these may advance the version vector. */
   held: { hlc: string; origin: string }[];
@@ -203,7 +201,7 @@ export function sameImage(spec: SyncTableSpec, a: string, b: string): boolean {
  * or far-future one is refused and recorded, the others apply.
  */
 export async function applyChanges(tx: SqlExecutor, self: string, raw: readonly unknown[], sender = ''): Promise<ApplyResult> {
-  const result: ApplyResult = { applied: 0, duplicates: 0, rowsWritten: 0, pending: 0, conflicts: [], revoked: [], maxHlc: '', held: [], rejected: [] };
+  const result: ApplyResult = { applied: 0, duplicates: 0, rowsWritten: 0, pending: 0, conflicts: [], maxHlc: '', held: [], rejected: [] };
   const now = Date.now();
   const changes: WireChange[] = [];
   for (const c of raw) {
@@ -236,7 +234,6 @@ export async function applyChanges(tx: SqlExecutor, self: string, raw: readonly 
   await tx.execute(`UPDATE sync_clock SET applying = 1 WHERE id = 1`);
   const touched = new Map<string, Set<string>>();
   const arrivals = new Map<string, string[]>();
-  const revokedBefore = new Map<string, boolean>();
   for (const c of [...changes].sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0))) {
     const [hlc, origin, tbl, pk, op, base, cols, data, sv] = c;
     const spec = specOf(tbl);
@@ -246,10 +243,6 @@ export async function applyChanges(tx: SqlExecutor, self: string, raw: readonly 
     // Refused once (e.g. while its stamp was too far ahead), accepted now.
     if (hadRejected) await tx.execute(`DELETE FROM sync_rejected_changes WHERE hlc = ?`, [hlc]);
     const key = `${tbl}\u0000${pk}`;
-    if (tbl === 'devices' && !revokedBefore.has(pk)) {
-      const d = await revokedAtOf(tx, pk);
-      revokedBefore.set(pk, d?.revoked_at !== null && d?.revoked_at !== undefined);
-    }
     const ins = await tx.execute(
       `INSERT OR IGNORE INTO sync_changes (hlc, origin, tbl, pk, op, base, cols, data, schema_version, received_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       [hlc, origin, tbl, pk, op, base, cols, data, sv, new Date().toISOString()],
@@ -285,13 +278,8 @@ export async function applyChanges(tx: SqlExecutor, self: string, raw: readonly 
       if (r === 'pending') result.pending++;
     }
   }
-  // Devices introduced by a trusted peer are trusted; a revocation is noted for key rotation.
+  // Devices introduced by a trusted peer are trusted.
   await trustIntroducedDevices(tx);
-  for (const [pk, wasRevoked] of revokedBefore) {
-    if (wasRevoked) continue;
-    const hlc = await firstRevocationChange(tx, pk);
-    if (hlc) result.revoked.push({ deviceId: pk, hlc });
-  }
   await tx.execute(`UPDATE sync_clock SET applying = 0 WHERE id = 1`);
   return result;
 }

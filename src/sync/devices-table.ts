@@ -110,16 +110,6 @@ export async function trustIntroducedDevices(tx: SqlExecutor): Promise<void> {
   await tx.execute(`UPDATE devices SET trust_level = 'trusted' WHERE trust_level = 'pending' AND revoked_at IS NULL`);
 }
 
-/** The stamp of the first logged change that set the (now non-null) `revoked_at` of a device, if any. */
-export async function firstRevocationChange(tx: SqlExecutor, id: string): Promise<string | null> {
-  const r = await tx.queryOne<{ hlc: string | null }>(
-    `SELECT min(c.hlc) AS hlc FROM sync_changes c JOIN devices d ON d.id = c.pk
-     WHERE c.tbl = 'devices' AND c.pk = ? AND d.revoked_at IS NOT NULL AND c.op != 'D' AND json_extract(c.data, '$.revoked_at') IS NOT NULL`,
-    [id],
-  );
-  return r?.hlc ?? null;
-}
-
 /** A revocation made here: the display column follows, as a normal (synced) change. */
 export async function markRevoked(tx: SqlExecutor, id: string, at: string): Promise<void> {
   await tx.execute(`UPDATE devices SET revoked_at = ?, updated_at = ? WHERE id = ?`, [at, at, id]);

@@ -43,6 +43,12 @@ export class ZmqTransport implements SyncTransport {
   readonly #zapLoop: Promise<void>;
   /** Clients the ZAP handler refused (for status and tests). */
   refused = 0;
+  /**
+   * CURVE handshakes that failed on this transport's sockets, either end: a client whose hello
+   * this listener cannot open, or a listener that is not the device a peer expects (for status
+   * and tests, which wait for it instead of waiting for a time).
+   */
+  handshakeFailures = 0;
 
   private constructor(context: Context, zap: Router, pull: Pull, endpoint: string, opts: ZmqTransportOptions) {
     this.#context = context;
@@ -52,6 +58,36 @@ export class ZmqTransport implements SyncTransport {
     this.#opts = opts;
     this.#loop = this.#receiveLoop();
     this.#zapLoop = this.#authenticate();
+    this.#countHandshakeFailures(pull);
+  }
+
+  #countHandshakeFailures(socket: Pull | Push): void {
+    for (const type of ['handshake:error:protocol', 'handshake:error:auth', 'handshake:error:other'] as const) {
+      socket.events.on(type, () => {
+        this.handshakeFailures++;
+        this.#wake();
+      });
+    }
+  }
+
+  #wake(): void {
+    const w = this.#waiters;
+    this.#waiters = [];
+    for (const f of w) f();
+  }
+
+  /** Waits until `done()` holds, the transport closes, or `timeoutMs` passes. */
+  async #waitUntil(done: () => boolean, timeoutMs: number): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    while (!done() && Date.now() < deadline && !this.#closed) {
+      await new Promise<void>((resolve) => {
+        const t = setTimeout(resolve, Math.max(1, deadline - Date.now()));
+        this.#waiters.push(() => {
+          clearTimeout(t);
+          resolve();
+        });
+      });
+    }
   }
 
   /** Binds this device's CURVE server socket. */
@@ -95,9 +131,7 @@ export class ZmqTransport implements SyncTransport {
     try {
       for await (const [frame] of this.#pull) {
         if (frame) this.#inbox.push(Buffer.from(frame));
-        const w = this.#waiters;
-        this.#waiters = [];
-        for (const f of w) f();
+        this.#wake();
       }
     } catch {
       // The socket was closed.
@@ -119,6 +153,7 @@ export class ZmqTransport implements SyncTransport {
       sendTimeout: this.#opts.sendTimeoutMs ?? 10_000,
       linger: 2_000,
     });
+    this.#countHandshakeFailures(push);
     push.connect(endpoint);
     this.#peers.set(deviceId, { push, chain: Promise.resolve() });
   }
@@ -145,17 +180,14 @@ export class ZmqTransport implements SyncTransport {
 
   /** Waits until at least `count` changesets are waiting (or `timeoutMs` passes). */
   async waitFor(count = 1, timeoutMs = 10_000): Promise<number> {
-    const deadline = Date.now() + timeoutMs;
-    while (this.#inbox.length < count && Date.now() < deadline && !this.#closed) {
-      await new Promise<void>((resolve) => {
-        const t = setTimeout(resolve, Math.max(1, deadline - Date.now()));
-        this.#waiters.push(() => {
-          clearTimeout(t);
-          resolve();
-        });
-      });
-    }
+    await this.#waitUntil(() => this.#inbox.length >= count, timeoutMs);
     return this.#inbox.length;
+  }
+
+  /** Waits until at least `count` CURVE handshakes failed (or `timeoutMs` passes); returns how many did. */
+  async waitForHandshakeFailures(count = 1, timeoutMs = 10_000): Promise<number> {
+    await this.#waitUntil(() => this.handshakeFailures >= count, timeoutMs);
+    return this.handshakeFailures;
   }
 
   async close(): Promise<void> {
