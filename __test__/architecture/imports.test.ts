@@ -35,7 +35,9 @@ const ALLOWED: Record<string, readonly string[]> = {
   compose: ['errors', 'util', 'native', 'crypto', 'domain', 'stores/sql', 'stores/kv', 'stores/analytics', 'stores/vectors', 'dal', 'schema', 'repositories', 'bus', 'sync', 'memories', 'outbox'],
   // The facade over what compose built: no store is opened or wired here.
   'data-layer': ['errors', 'util', 'native', 'crypto', 'domain', 'stores/sql', 'stores/kv', 'stores/analytics', 'stores/vectors', 'schema', 'bus', 'sync', 'backup', 'memories', 'services', 'outbox', 'compose'],
-  index: ['errors', 'crypto', 'domain', 'stores/sql', 'stores/kv', 'stores/analytics', 'stores/vectors', 'schema', 'bus', 'sync', 'backup', 'memories', 'services', 'outbox', 'data-layer'],
+  // The subpath entry points (`aico-data/kv`, ...): curated exports of one part each, no composition root.
+  entries: ['errors', 'stores/kv', 'stores/analytics', 'stores/vectors', 'bus', 'sync', 'backup', 'memories', 'services', 'outbox'],
+  index: ['errors', 'crypto', 'domain', 'stores/sql', 'schema', 'entries', 'data-layer'],
   cli: ['errors', 'util', 'native', 'domain', 'stores/sql', 'stores/kv', 'stores/analytics', 'stores/vectors', 'schema', 'bus', 'sync', 'backup', 'data-layer'],
 };
 
