@@ -10,7 +10,7 @@ use napi_derive::napi;
 use parking_lot::Mutex;
 use zeroize::Zeroize;
 
-use crate::error::{invalid, to_napi, OrThrow};
+use crate::error::{to_napi, OrThrow};
 use crate::sql::NativeSql;
 
 /// Argon2id cost for a new key file (defaults: 64 MiB, 3 passes, 1 lane).
@@ -166,11 +166,7 @@ impl NativeFolder {
                 opts.cache_kib = v
             }
             if let Some(s) = o.synchronous {
-                opts.synchronous = match s.to_ascii_lowercase().as_str() {
-                    "normal" => Synchronous::Normal,
-                    "full" => Synchronous::Full,
-                    other => return Err(invalid(format!("synchronous must be 'normal' or 'full', not {other:?}"))),
-                };
+                opts.synchronous = Synchronous::parse(&s).or_throw()?;
             }
         }
         let store = self.with(|f| SqlStore::open(&f.sql_path(), f.store_key(Store::Libsql), opts, f.created()).or_throw())?;

@@ -9,6 +9,17 @@ pub enum Synchronous {
     Full,
 }
 
+impl Synchronous {
+    /// `'normal'` or `'full'` (any case), as the API names them.
+    pub fn parse(s: &str) -> crate::Result<Synchronous> {
+        match s.to_ascii_lowercase().as_str() {
+            "normal" => Ok(Synchronous::Normal),
+            "full" => Ok(Synchronous::Full),
+            other => Err(crate::Error::invalid(format!("synchronous must be 'normal' or 'full', not {other:?}"))),
+        }
+    }
+}
+
 #[derive(Debug, Clone)]
 pub struct SqlOptions {
     /// Reader connections in the pool (the writer is extra).
@@ -33,6 +44,20 @@ impl Default for SqlOptions {
             synchronous: Synchronous::Normal,
             statement_cache: 256,
             cache_kib: 8192,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn synchronous_parses_the_two_modes_in_any_case_and_refuses_the_rest() {
+        assert_eq!(Synchronous::parse("normal").unwrap(), Synchronous::Normal);
+        assert_eq!(Synchronous::parse("FULL").unwrap(), Synchronous::Full);
+        for bad in ["off", "extra", "", "full "] {
+            assert_eq!(Synchronous::parse(bad).unwrap_err().code(), "INVALID_ARGUMENT", "{bad:?}");
         }
     }
 }
