@@ -38,6 +38,19 @@ fn params_of(p: Option<Unknown<'_>>) -> Result<Params> {
     }
 }
 
+/// Runs `query` into a row builder (objects, or arrays with `arrays`; `one` stops after a row)
+/// and returns the rows as JS values.
+fn rows_js<'e>(
+    env: &'e Env,
+    arrays: Option<bool>,
+    one: Option<bool>,
+    query: impl FnOnce(&mut JsRowBuilder) -> aico_data_core::Result<()>,
+) -> Result<Unknown<'e>> {
+    let mut b = unsafe { JsRowBuilder::new(env.raw(), arrays.unwrap_or(false), one.unwrap_or(false))? };
+    query(&mut b).or_throw()?;
+    Ok(unknown(env, unsafe { b.result()? }))
+}
+
 fn tx_id(id: i64) -> Result<TxId> {
     u64::try_from(id).map_err(|_| invalid("transaction id must be a positive integer"))
 }
@@ -122,10 +135,7 @@ impl NativeSql {
         one: Option<bool>,
     ) -> Result<Unknown<'e>> {
         let p = params_of(params)?;
-        let one = one.unwrap_or(false);
-        let mut b = unsafe { JsRowBuilder::new(env.raw(), arrays.unwrap_or(false), one)? };
-        self.store.query(&sql, &p, &mut b, Wait::FailIfTxOpen).or_throw()?;
-        Ok(unknown(env, unsafe { b.result()? }))
+        rows_js(env, arrays, one, |b| self.store.query(&sql, &p, b, Wait::FailIfTxOpen))
     }
 
     #[napi]
@@ -164,10 +174,8 @@ impl NativeSql {
         one: Option<bool>,
     ) -> Result<Unknown<'e>> {
         let p = params_of(params)?;
-        let one = one.unwrap_or(false);
-        let mut b = unsafe { JsRowBuilder::new(env.raw(), arrays.unwrap_or(false), one)? };
-        self.store.tx_query(tx_id(tx)?, &sql, &p, &mut b).or_throw()?;
-        Ok(unknown(env, unsafe { b.result()? }))
+        let tx = tx_id(tx)?;
+        rows_js(env, arrays, one, |b| self.store.tx_query(tx, &sql, &p, b))
     }
 
     #[napi]
