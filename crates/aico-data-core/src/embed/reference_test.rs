@@ -75,7 +75,11 @@ fn embed_matches_the_reference_token_ids_and_vectors() {
     }
     let min = cosines.iter().copied().fold(f64::INFINITY, f64::min);
     let mean = cosines.iter().sum::<f64>() / cosines.len() as f64;
-    eprintln!("minilm reference: {} sentences, cosine min {min:.9} (1 - min = {:.1e}) mean {mean:.9}; load {load_ms:.0} ms", refs.len(), 1.0 - min);
+    eprintln!(
+        "minilm reference: {} sentences, cosine min {min:.9} (1 - min = {:.1e}) mean {mean:.9}; load {load_ms:.0} ms",
+        refs.len(),
+        1.0 - min
+    );
 
     // Throughput figure for the README (printed, not asserted: the machine is shared).
     let batch: Vec<&str> = refs.iter().filter(|r| r.ids.len() <= 40).map(|r| r.text.as_str()).cycle().take(32).collect();
