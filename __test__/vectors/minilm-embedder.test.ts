@@ -12,7 +12,8 @@ interface Reference {
   vector: number[];
 }
 const FIXTURE = join(import.meta.dirname, '..', 'fixtures', 'minilm-reference.json');
-const refs = (JSON.parse(readFileSync(FIXTURE, 'utf8')) as { sentences: Reference[] }).sentences;
+const fixture = JSON.parse(readFileSync(FIXTURE, 'utf8')) as { sentences: Reference[]; tokenizerOnly: Array<Omit<Reference, 'vector'>> };
+const refs = fixture.sentences;
 
 const dir = defaultMiniLmDir();
 const present = existsSync(join(dir, 'model.safetensors'));
@@ -69,6 +70,12 @@ describe.skipIf(!present)(`MiniLmEmbedder against the reference${why}`, () => {
   it('is semantic: a paraphrase without shared words is closer than an unrelated text', async () => {
     const [memory, query, unrelated] = await (await model)!.embed(['Ada loves green tea.', 'What should I offer her to drink?', 'The quarterly tax report is due on Friday.']);
     expect(cosine(memory!, query!)).toBeGreaterThan(cosine(unrelated!, query!) + 0.1);
+  });
+
+  it(`gives the reference token ids for ${fixture.tokenizerOnly.length} random strings over many scripts`, async () => {
+    const m = (await model)!;
+    expect(fixture.tokenizerOnly.length).toBeGreaterThanOrEqual(100);
+    for (const r of fixture.tokenizerOnly) expect(Array.from(m.tokenize(r.text)), JSON.stringify(r.text)).toEqual(r.ids);
   });
 
   it('embeds off the JS thread: the event loop turns while a batch runs', async () => {

@@ -13,6 +13,7 @@ mask; 2_Normalize: L2), at max_seq_length 256 (sentence_bert_config.json).
 Run through scripts/model/reference-vectors.mjs, which makes the virtualenv and fetches the model.
 """
 import json
+import random
 import sys
 from pathlib import Path
 
@@ -119,6 +120,20 @@ for text in SENTENCES:
     vec = pooled[0] / max(np.linalg.norm(pooled[0]), 1e-12)
     records.append({'text': text, 'ids': enc['input_ids'][0].tolist(), 'vector': [float(f'{v:.7g}') for v in vec]})
 
+# Token ids only, for seeded random strings over many scripts, combining marks, control and
+# private-use characters, CJK extensions, full-width forms and emoji: the tokenizer's tables.
+POOLS = [(0x20, 0x7f), (0xa0, 0x250), (0x300, 0x370), (0x370, 0x500), (0x590, 0x700), (0x900, 0x980),
+         (0xe00, 0xe80), (0x1100, 0x1200), (0x2000, 0x2070), (0x3000, 0x3100), (0x4e00, 0x4f00),
+         (0xac00, 0xad00), (0xf900, 0xfb00), (0xff00, 0xfff0), (0x1f300, 0x1f700), (0x2b800, 0x2b9ff),
+         (0x0, 0x20), (0xfe00, 0xfe10), (0xe000, 0xe010)]
+PIECES = [' ', 'e', 'the ', 'ing', '##', '\u0301', 'Ü']
+rng = random.Random(19)
+fuzz = []
+for _ in range(400):
+    text = ''.join(chr(rng.randrange(*rng.choice(POOLS))) if rng.random() < 0.6 else rng.choice(PIECES)
+                   for _ in range(rng.randint(0, 60)))
+    fuzz.append({'text': text, 'ids': tok(text, truncation=True, max_length=max_len)['input_ids']})
+
 out = {
     'model': 'all-MiniLM-L6-v2',
     'maxTokens': max_len,
@@ -127,8 +142,9 @@ out = {
                  f'FlaxBertModel on jax {jax.__version__} (CPU, float32, highest matmul precision); '
                  'mean pooling over the attention mask, L2 normalisation',
     'sentences': records,
+    'tokenizerOnly': fuzz,
 }
 out_path.parent.mkdir(parents=True, exist_ok=True)
 out_path.write_text(json.dumps(out, ensure_ascii=False, separators=(',', ':')) + '\n')
 lengths = [len(r['ids']) for r in records]
-print(f'wrote {out_path}: {len(records)} sentences, {min(lengths)}..{max(lengths)} tokens')
+print(f'wrote {out_path}: {len(records)} sentences, {min(lengths)}..{max(lengths)} tokens; {len(fuzz)} tokenizer-only strings')

@@ -30,20 +30,24 @@ struct Reference {
     vector: Vec<f32>,
 }
 
-fn fixture() -> Vec<Reference> {
+/// The fixture's `sentences` (ids and vectors) and `tokenizerOnly` strings (ids alone).
+fn fixture() -> (Vec<Reference>, Vec<Reference>) {
     let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../__test__/fixtures/minilm-reference.json");
     let doc = json::parse(&std::fs::read_to_string(path).expect("reference fixture")).expect("fixture JSON");
     let nums = |v: &Json| v.as_array().expect("array").iter().map(|n| n.as_f64().expect("number")).collect::<Vec<f64>>();
-    doc.get("sentences")
-        .and_then(Json::as_array)
-        .expect("sentences")
-        .iter()
-        .map(|s| Reference {
-            text: s.get("text").and_then(Json::as_str).expect("text").to_string(),
-            ids: nums(s.get("ids").expect("ids")).into_iter().map(|n| n as u32).collect(),
-            vector: nums(s.get("vector").expect("vector")).into_iter().map(|n| n as f32).collect(),
-        })
-        .collect()
+    let list = |key: &str| -> Vec<Reference> {
+        doc.get(key)
+            .and_then(Json::as_array)
+            .expect(key)
+            .iter()
+            .map(|s| Reference {
+                text: s.get("text").and_then(Json::as_str).expect("text").to_string(),
+                ids: nums(s.get("ids").expect("ids")).into_iter().map(|n| n as u32).collect(),
+                vector: s.get("vector").map(|v| nums(v).into_iter().map(|n| n as f32).collect()).unwrap_or_default(),
+            })
+            .collect()
+    };
+    (list("sentences"), list("tokenizerOnly"))
 }
 
 fn cosine(a: &[f32], b: &[f32]) -> f64 {
@@ -55,13 +59,13 @@ fn cosine(a: &[f32], b: &[f32]) -> f64 {
 
 #[test]
 fn embed_matches_the_reference_token_ids_and_vectors() {
-    let refs = fixture();
-    assert!(refs.len() >= 50, "the fixture has {} sentences", refs.len());
+    let (refs, tokenizer_only) = fixture();
+    assert!(refs.len() >= 50 && tokenizer_only.len() >= 100, "the fixture has {} sentences, {} strings", refs.len(), tokenizer_only.len());
     let Some(dir) = model_dir() else { return };
     let t0 = Instant::now();
     let model = MiniLm::load(&dir).expect("load the model");
     let load_ms = t0.elapsed().as_secs_f64() * 1e3;
-    for r in &refs {
+    for r in refs.iter().chain(&tokenizer_only) {
         assert_eq!(model.tokenize(&r.text), r.ids, "token ids of {:?}", r.text);
     }
     let texts: Vec<&str> = refs.iter().map(|r| r.text.as_str()).collect();
