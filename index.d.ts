@@ -129,6 +129,17 @@ export declare class NativeKv {
   depth(topic: string): NativeKvQueueDepth
 }
 
+export declare class NativeMiniLm {
+  /** Length of every vector (384). */
+  get dimension(): number
+  /** Word pieces per text, `[CLS]` and `[SEP]` included; the rest of a text is not read. */
+  get maxTokens(): number
+  /** The token ids the model sees for `text` (fast: no forward pass). */
+  tokenize(text: string): Uint32Array
+  /** One L2-normalised vector per text, computed off the JS thread. */
+  embed(texts: Array<string>): Promise<Float32Array[]>
+}
+
 /** Progress of a running backup, restore or rotation; poll `snapshot()`. */
 export declare class NativeProgress {
   constructor()
@@ -259,6 +270,13 @@ export interface KdfOptions {
 
 /** The WAL recovery mode KV stores open with (`pointInTime`). */
 export declare function kvWalRecovery(): string
+
+/**
+ * Loads the model folder `dir` (config.json, vocab.txt, model.safetensors), each file checked
+ * against the committed SHA-256 manifest first. `IO` when a file is missing, `CORRUPT` when
+ * one differs. Resolves with a `NativeMiniLm`.
+ */
+export declare function loadMiniLm(dir: string): Promise<NativeMiniLm>
 
 export interface NativeKvDeadLetter {
   topic: string

@@ -773,10 +773,11 @@ if (
   }
 }
 
-const { NativeAnalytics, NativeFolder, NativeKv, NativeProgress, NativeSql, backupFolder, buildInfo, duckdbSmoke, folderResumedRotation, kvWalRecovery, openAnalytics, openFolder, openKv, openKvAsync, repairKvAsync, restoreBackup, rocksdbSmoke, rotateFolderKeys } = nativeBinding
+const { NativeAnalytics, NativeFolder, NativeKv, NativeMiniLm, NativeProgress, NativeSql, backupFolder, buildInfo, duckdbSmoke, folderResumedRotation, kvWalRecovery, loadMiniLm, openAnalytics, openFolder, openKv, openKvAsync, repairKvAsync, restoreBackup, rocksdbSmoke, rotateFolderKeys } = nativeBinding
 export { NativeAnalytics }
 export { NativeFolder }
 export { NativeKv }
+export { NativeMiniLm }
 export { NativeProgress }
 export { NativeSql }
 export { backupFolder }
@@ -784,6 +785,7 @@ export { buildInfo }
 export { duckdbSmoke }
 export { folderResumedRotation }
 export { kvWalRecovery }
+export { loadMiniLm }
 export { openAnalytics }
 export { openFolder }
 export { openKv }

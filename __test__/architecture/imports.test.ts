@@ -21,7 +21,7 @@ const ALLOWED: Record<string, readonly string[]> = {
   'stores/sql': ['errors', 'native'],
   'stores/kv': ['errors', 'native'],
   'stores/analytics': ['errors', 'native', 'stores/sql'],
-  'stores/vectors': ['errors', 'crypto', 'util'],
+  'stores/vectors': ['errors', 'native', 'crypto', 'util'],
   dal: ['errors', 'stores/sql'],
   schema: ['errors', 'stores/sql', 'util'],
   repositories: ['errors', 'domain', 'dal', 'stores/sql'],

@@ -6,11 +6,13 @@
 //! - [`analytics`]: DuckDB. [`kv`]: RocksDB.
 //! - [`backup`]: encrypted, authenticated backups of an open folder, and restore.
 //! - [`rotation`]: re-encrypting every store under a new data key, resumable after a crash.
+//! - [`embed`]: sentence embeddings (all-MiniLM-L6-v2) computed locally in pure Rust.
 //!
 //! No N-API here: the `aico-data-node` crate converts types and errors, nothing else.
 
 pub mod analytics;
 pub mod backup;
+pub mod embed;
 pub mod error;
 pub mod folder;
 mod fsutil;

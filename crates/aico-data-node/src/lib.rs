@@ -7,6 +7,7 @@
 mod analytics;
 mod backup;
 mod convert;
+mod embed;
 mod engines;
 mod error;
 mod folder;
@@ -15,6 +16,7 @@ mod kv_repair;
 mod sql;
 
 pub use backup::{restore_backup, NativeProgress};
+pub use embed::{load_mini_lm, NativeMiniLm};
 pub use folder::{open_folder, NativeFolder};
 pub use kv::{open_kv, open_kv_async, NativeKv};
 pub use sql::NativeSql;

@@ -1,6 +1,6 @@
 /**
  * `aico-data doctor`: can aico-data run here? Node, the native binding and its engines, a
- * Chroma server source, free disk, and (with `--dir`) the data folder and its key file.
+ * Chroma server source, the embedder, free disk, and (with `--dir`) the data folder and its key file.
  *
  * This module imports nothing that loads the native addon at import time: when the addon is
  * missing or built for another platform, `doctor` is exactly the command that must still run.
@@ -34,6 +34,28 @@ function freeBytes(path: string): { at: string; free: number } {
   while (!existsSync(p) && dirname(p) !== p) p = dirname(p);
   const st = statfsSync(p);
   return { at: p, free: st.bavail * st.bsize };
+}
+
+/**
+ * Which embedder vectors use, and why: the data layer's default is still the lexical hashing
+ * embedder; the local model is reported as available (verified by loading it) or missing.
+ */
+async function checkEmbedder(add: (name: string, status: DoctorCheck['status'], detail: string) => void): Promise<void> {
+  const { MiniLmEmbedder, defaultMiniLmDir } = await import('../../stores/vectors/minilm-embedder.js');
+  const dir = defaultMiniLmDir();
+  const hashing = 'vectors use the hashing embedder by default (lexical, not semantic)';
+  if (!existsSync(join(dir, 'model.safetensors'))) {
+    add('embedder', 'warn', `${hashing}; all-MiniLM-L6-v2 is not installed at ${dir} (node scripts/model/fetch-minilm.mjs, or set AICO_DATA_MINILM_DIR)`);
+    return;
+  }
+  const t0 = performance.now();
+  try {
+    await MiniLmEmbedder.load(dir);
+    add('embedder', 'ok', `${hashing}; all-MiniLM-L6-v2 at ${dir} is verified and loads in ${Math.round(performance.now() - t0)} ms: pass it as vectors.embedder (MiniLmEmbedder.load())`);
+  } catch (e) {
+    const err = toAicoError(e);
+    add('embedder', 'warn', `${hashing}; all-MiniLM-L6-v2 at ${dir} does not load: ${err.code}: ${err.message} (fetch it again: node scripts/model/fetch-minilm.mjs)`);
+  }
 }
 
 async function runChecks(opts: Flags): Promise<DoctorCheck[]> {
@@ -72,6 +94,8 @@ async function runChecks(opts: Flags): Promise<DoctorCheck[]> {
   } catch (e) {
     add('chroma server', 'fail', `discovery failed: ${(e as Error).message.split('\n')[0]}`);
   }
+
+  if (nativeOk) await checkEmbedder(add);
 
   const dirOpt = opts.dir ?? process.env[DIR_ENV];
   const disk = freeBytes(dirOpt ?? process.cwd());

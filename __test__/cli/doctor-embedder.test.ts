@@ -1,0 +1,32 @@
+/**
+ * `doctor` says which embedder vectors use and why: the hashing default, with the local model
+ * reported as verified when installed, and a warning naming the fetch script when it is not.
+ */
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { defaultMiniLmDir } from '../../src/stores/vectors/minilm-embedder.js';
+import { ensureBuilt, json, runCli } from './helpers.js';
+
+type Report = { checks: Array<{ name: string; status: string; detail: string }> };
+const embedderCheck = (r: Report) => r.checks.find((c) => c.name === 'embedder')!;
+const modelDir = defaultMiniLmDir();
+const present = existsSync(join(modelDir, 'model.safetensors'));
+
+describe('doctor and the embedder', () => {
+  it('warns, naming the fetch script, when the model is not installed', async () => {
+    await ensureBuilt();
+    const c = embedderCheck(json<Report>(await runCli(['doctor', '--json'], { env: { AICO_DATA_MINILM_DIR: join(modelDir, 'absent') } })));
+    expect(c.status).toBe('warn');
+    expect(c.detail).toContain('hashing embedder');
+    expect(c.detail).toContain('fetch-minilm.mjs');
+  }, 180_000);
+
+  it.skipIf(!present)(`reports the installed model as verified${present ? '' : ` (skipped: no model at ${modelDir})`}`, async () => {
+    await ensureBuilt();
+    const c = embedderCheck(json<Report>(await runCli(['doctor', '--json'], { env: { AICO_DATA_MINILM_DIR: modelDir } })));
+    expect(c.status).toBe('ok');
+    expect(c.detail).toContain('all-MiniLM-L6-v2');
+    expect(c.detail).toContain('verified');
+  }, 180_000);
+});

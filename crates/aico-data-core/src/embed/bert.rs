@@ -1,0 +1,327 @@
+//! The BERT encoder's forward pass, and its configuration and weights.
+//!
+//! Each sentence is run at its own length (no padding, so no attention mask is needed and mean
+//! pooling is over exactly its tokens); the dense layers of all sentences of a batch run as
+//! one product, the attention per sentence and head. Then the sentence-transformers head of
+//! all-MiniLM-L6-v2: mean over the tokens, L2 normalisation.
+
+use super::json::Json;
+use super::matmul::linear;
+use super::safetensors::SafeTensors;
+use crate::{Error, Result};
+
+/// Tokens per forward chunk: bounds the activations (the FFN's is tokens × 1,536 floats, 24 MiB).
+const CHUNK_TOKENS: usize = 4096;
+
+/// The fields of a BERT `config.json` the forward pass uses, validated.
+#[derive(Debug, Clone, PartialEq)]
+pub struct BertConfig {
+    pub vocab_size: usize,
+    pub hidden_size: usize,
+    pub num_hidden_layers: usize,
+    pub num_attention_heads: usize,
+    pub intermediate_size: usize,
+    pub max_position_embeddings: usize,
+    pub type_vocab_size: usize,
+    pub layer_norm_eps: f32,
+}
+
+impl BertConfig {
+    pub(crate) fn from_json(v: &Json) -> Result<BertConfig> {
+        let bad = |m: String| Error::Corrupt(format!("config.json: {m}"));
+        let int = |k: &str, max: u64| -> Result<usize> {
+            match v.get(k).and_then(Json::as_u64) {
+                Some(n) if n >= 1 && n <= max => Ok(n as usize),
+                _ => Err(bad(format!("{k} must be an integer in 1..={max}"))),
+            }
+        };
+        for (k, want) in [("model_type", "bert"), ("hidden_act", "gelu"), ("position_embedding_type", "absolute")] {
+            match v.get(k).and_then(Json::as_str) {
+                Some(s) if s == want => {}
+                None if k == "position_embedding_type" => {}
+                other => return Err(bad(format!("{k} is {other:?}, only {want:?} is supported"))),
+            }
+        }
+        let c = BertConfig {
+            vocab_size: int("vocab_size", 1_000_000)?,
+            hidden_size: int("hidden_size", 8192)?,
+            num_hidden_layers: int("num_hidden_layers", 64)?,
+            num_attention_heads: int("num_attention_heads", 128)?,
+            intermediate_size: int("intermediate_size", 32_768)?,
+            max_position_embeddings: int("max_position_embeddings", 8192)?,
+            type_vocab_size: int("type_vocab_size", 16)?,
+            layer_norm_eps: match v.get("layer_norm_eps").and_then(Json::as_f64) {
+                Some(e) if e > 0.0 && e < 1.0 => e as f32,
+                _ => return Err(bad("layer_norm_eps must be a number in (0, 1)".into())),
+            },
+        };
+        if !c.hidden_size.is_multiple_of(c.num_attention_heads) {
+            return Err(bad(format!("hidden_size {} is not a multiple of num_attention_heads {}", c.hidden_size, c.num_attention_heads)));
+        }
+        Ok(c)
+    }
+}
+
+struct Layer {
+    /// Query, key and value projections stacked: (3·hidden) × hidden, one product for all three.
+    qkv_w: Vec<f32>,
+    qkv_b: Vec<f32>,
+    attn_out_w: Vec<f32>,
+    attn_out_b: Vec<f32>,
+    ln1_g: Vec<f32>,
+    ln1_b: Vec<f32>,
+    ffn_in_w: Vec<f32>,
+    ffn_in_b: Vec<f32>,
+    ffn_out_w: Vec<f32>,
+    ffn_out_b: Vec<f32>,
+    ln2_g: Vec<f32>,
+    ln2_b: Vec<f32>,
+}
+
+pub struct Bert {
+    cfg: BertConfig,
+    word: Vec<f32>,
+    position: Vec<f32>,
+    /// Row 0 of the token type embeddings (single-sentence input).
+    token_type0: Vec<f32>,
+    emb_ln_g: Vec<f32>,
+    emb_ln_b: Vec<f32>,
+    layers: Vec<Layer>,
+}
+
+impl Bert {
+    /// Copies the weights out of `st`, checking every tensor's presence and shape.
+    pub(crate) fn from_safetensors(cfg: BertConfig, st: &SafeTensors) -> Result<Bert> {
+        let (h, f) = (cfg.hidden_size, cfg.intermediate_size);
+        let e = |n: &str, s: &[usize]| st.f32(&format!("embeddings.{n}"), s);
+        let mut token_type0 = e("token_type_embeddings.weight", &[cfg.type_vocab_size, h])?;
+        token_type0.truncate(h);
+        let mut layers = Vec::with_capacity(cfg.num_hidden_layers);
+        for l in 0..cfg.num_hidden_layers {
+            let t = |n: &str, s: &[usize]| st.f32(&format!("encoder.layer.{l}.{n}"), s);
+            let mut qkv_w = t("attention.self.query.weight", &[h, h])?;
+            qkv_w.extend(t("attention.self.key.weight", &[h, h])?);
+            qkv_w.extend(t("attention.self.value.weight", &[h, h])?);
+            let mut qkv_b = t("attention.self.query.bias", &[h])?;
+            qkv_b.extend(t("attention.self.key.bias", &[h])?);
+            qkv_b.extend(t("attention.self.value.bias", &[h])?);
+            layers.push(Layer {
+                qkv_w,
+                qkv_b,
+                attn_out_w: t("attention.output.dense.weight", &[h, h])?,
+                attn_out_b: t("attention.output.dense.bias", &[h])?,
+                ln1_g: t("attention.output.LayerNorm.weight", &[h])?,
+                ln1_b: t("attention.output.LayerNorm.bias", &[h])?,
+                ffn_in_w: t("intermediate.dense.weight", &[f, h])?,
+                ffn_in_b: t("intermediate.dense.bias", &[f])?,
+                ffn_out_w: t("output.dense.weight", &[h, f])?,
+                ffn_out_b: t("output.dense.bias", &[h])?,
+                ln2_g: t("output.LayerNorm.weight", &[h])?,
+                ln2_b: t("output.LayerNorm.bias", &[h])?,
+            });
+        }
+        Ok(Bert {
+            word: e("word_embeddings.weight", &[cfg.vocab_size, h])?,
+            position: e("position_embeddings.weight", &[cfg.max_position_embeddings, h])?,
+            token_type0,
+            emb_ln_g: e("LayerNorm.weight", &[h])?,
+            emb_ln_b: e("LayerNorm.bias", &[h])?,
+            layers,
+            cfg,
+        })
+    }
+
+    pub fn config(&self) -> &BertConfig {
+        &self.cfg
+    }
+
+    /// Mean-pooled, L2-normalised sentence vectors, one per id sequence. Every sequence must be
+    /// non-empty, at most `max_position_embeddings` long, with ids below `vocab_size`.
+    pub fn embed(&self, batch: &[Vec<u32>]) -> Result<Vec<Vec<f32>>> {
+        for ids in batch {
+            if ids.is_empty() || ids.len() > self.cfg.max_position_embeddings {
+                return Err(Error::invalid(format!(
+                    "a sequence has {} tokens (1..={} accepted)",
+                    ids.len(),
+                    self.cfg.max_position_embeddings
+                )));
+            }
+            if let Some(&id) = ids.iter().find(|&&id| id as usize >= self.cfg.vocab_size) {
+                return Err(Error::invalid(format!("token id {id} is outside the vocabulary")));
+            }
+        }
+        let mut out = Vec::with_capacity(batch.len());
+        let mut start = 0;
+        while start < batch.len() {
+            let mut end = start;
+            let mut tokens = 0;
+            while end < batch.len() && (end == start || tokens + batch[end].len() <= CHUNK_TOKENS) {
+                tokens += batch[end].len();
+                end += 1;
+            }
+            out.extend(self.forward(&batch[start..end]));
+            start = end;
+        }
+        Ok(out)
+    }
+
+    fn forward(&self, batch: &[Vec<u32>]) -> Vec<Vec<f32>> {
+        let h = self.cfg.hidden_size;
+        let f = self.cfg.intermediate_size;
+        let eps = self.cfg.layer_norm_eps;
+        let t: usize = batch.iter().map(Vec::len).sum();
+        let mut x = vec![0f32; t * h];
+        let mut row = 0;
+        for ids in batch {
+            for (p, &id) in ids.iter().enumerate() {
+                let (w, pe) = (&self.word[id as usize * h..][..h], &self.position[p * h..][..h]);
+                let xr = &mut x[row * h..][..h];
+                for i in 0..h {
+                    xr[i] = w[i] + pe[i] + self.token_type0[i];
+                }
+                layer_norm(xr, &self.emb_ln_g, &self.emb_ln_b, eps);
+                row += 1;
+            }
+        }
+        let mut qkv = vec![0f32; t * 3 * h];
+        let mut ctx = vec![0f32; t * h];
+        let mut tmp = vec![0f32; t * h];
+        let mut inter = vec![0f32; t * f];
+        for layer in &self.layers {
+            linear(&x, t, h, &layer.qkv_w, 3 * h, Some(&layer.qkv_b), &mut qkv);
+            let mut offset = 0;
+            for ids in batch {
+                self.attention(&qkv, offset, ids.len(), &mut ctx);
+                offset += ids.len();
+            }
+            linear(&ctx, t, h, &layer.attn_out_w, h, Some(&layer.attn_out_b), &mut tmp);
+            residual_norm(&mut x, &tmp, h, &layer.ln1_g, &layer.ln1_b, eps);
+            linear(&x, t, h, &layer.ffn_in_w, f, Some(&layer.ffn_in_b), &mut inter);
+            inter.iter_mut().for_each(|v| *v = gelu(*v));
+            linear(&inter, t, f, &layer.ffn_out_w, h, Some(&layer.ffn_out_b), &mut tmp);
+            residual_norm(&mut x, &tmp, h, &layer.ln2_g, &layer.ln2_b, eps);
+        }
+        let mut out = Vec::with_capacity(batch.len());
+        let mut offset = 0;
+        for ids in batch {
+            let mut v = vec![0f64; h];
+            for r in offset..offset + ids.len() {
+                v.iter_mut().zip(&x[r * h..][..h]).for_each(|(a, b)| *a += *b as f64);
+            }
+            offset += ids.len();
+            let n = ids.len() as f64;
+            let norm = v.iter().map(|a| (a / n) * (a / n)).sum::<f64>().sqrt().max(1e-12);
+            out.push(v.iter().map(|a| (a / n / norm) as f32).collect());
+        }
+        out
+    }
+
+    /// Self-attention of one sentence (rows `offset..offset+len` of `qkv`) into `ctx`.
+    fn attention(&self, qkv: &[f32], offset: usize, len: usize, ctx: &mut [f32]) {
+        let h = self.cfg.hidden_size;
+        let heads = self.cfg.num_attention_heads;
+        let d = h / heads;
+        let scale = 1.0 / (d as f32).sqrt();
+        let mut q = vec![0f32; len * d];
+        let mut k = vec![0f32; len * d];
+        let mut vt = vec![0f32; d * len];
+        let mut scores = vec![0f32; len * len];
+        let mut out = vec![0f32; len * d];
+        for head in 0..heads {
+            for i in 0..len {
+                let r = &qkv[(offset + i) * 3 * h..][..3 * h];
+                for j in 0..d {
+                    q[i * d + j] = r[head * d + j] * scale;
+                    k[i * d + j] = r[h + head * d + j];
+                    vt[j * len + i] = r[2 * h + head * d + j];
+                }
+            }
+            linear(&q, len, d, &k, len, None, &mut scores);
+            for s in scores.chunks_exact_mut(len) {
+                softmax(s);
+            }
+            linear(&scores, len, len, &vt, d, None, &mut out);
+            for i in 0..len {
+                ctx[(offset + i) * h + head * d..][..d].copy_from_slice(&out[i * d..][..d]);
+            }
+        }
+    }
+}
+
+fn softmax(s: &mut [f32]) {
+    let max = s.iter().copied().fold(f32::NEG_INFINITY, f32::max);
+    let mut sum = 0f32;
+    for v in s.iter_mut() {
+        *v = (*v - max).exp();
+        sum += *v;
+    }
+    s.iter_mut().for_each(|v| *v /= sum);
+}
+
+fn layer_norm(x: &mut [f32], g: &[f32], b: &[f32], eps: f32) {
+    let n = x.len() as f32;
+    let mean = x.iter().sum::<f32>() / n;
+    let var = x.iter().map(|v| (v - mean) * (v - mean)).sum::<f32>() / n;
+    let inv = 1.0 / (var + eps).sqrt();
+    for i in 0..x.len() {
+        x[i] = (x[i] - mean) * inv * g[i] + b[i];
+    }
+}
+
+/// `x = LayerNorm(x + y)`, row by row.
+fn residual_norm(x: &mut [f32], y: &[f32], h: usize, g: &[f32], b: &[f32], eps: f32) {
+    for (xr, yr) in x.chunks_exact_mut(h).zip(y.chunks_exact(h)) {
+        xr.iter_mut().zip(yr).for_each(|(a, b)| *a += b);
+        layer_norm(xr, g, b, eps);
+    }
+}
+
+/// BERT's exact GELU, `x · Φ(x)`, with erf by Abramowitz & Stegun 7.1.26 (error < 1.5e-7).
+fn gelu(x: f32) -> f32 {
+    0.5 * x * (1.0 + erf(x * std::f32::consts::FRAC_1_SQRT_2))
+}
+
+fn erf(x: f32) -> f32 {
+    let a = x.abs();
+    let t = 1.0 / (1.0 + 0.327_591_1 * a);
+    let poly = t * (0.254_829_6 + t * (-0.284_496_74 + t * (1.421_413_8 + t * (-1.453_152 + t * 1.061_405_4))));
+    let y = 1.0 - poly * (-a * a).exp();
+    y.copysign(x)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn erf_and_gelu_match_known_values() {
+        for (x, want) in [(0.0f32, 0.0f32), (0.5, 0.520_499_9), (1.0, 0.842_700_8), (-2.0, -0.995_322_3), (4.0, 0.999_999_98)] {
+            assert!((erf(x) - want).abs() < 3e-7, "erf({x}) = {}", erf(x));
+        }
+        assert!((gelu(1.0) - 0.841_344_7).abs() < 1e-6);
+        assert!((gelu(-3.0) + 0.004_049_7).abs() < 1e-6);
+    }
+
+    #[test]
+    fn layer_norm_centres_and_scales() {
+        let mut x = [1.0f32, 2.0, 3.0, 4.0];
+        layer_norm(&mut x, &[1.0; 4], &[0.5; 4], 1e-12);
+        assert!((x.iter().sum::<f32>() - 2.0).abs() < 1e-5);
+        assert!((x[3] - 0.5 - 1.341_640_8).abs() < 1e-5);
+    }
+
+    #[test]
+    fn refuses_configs_it_cannot_run() {
+        let base = r#"{"model_type":"bert","hidden_act":"gelu","vocab_size":10,"hidden_size":8,"num_hidden_layers":1,"num_attention_heads":2,"intermediate_size":16,"max_position_embeddings":16,"type_vocab_size":2,"layer_norm_eps":1e-12}"#;
+        assert!(BertConfig::from_json(&super::super::json::parse(base).unwrap()).is_ok());
+        for (from, to) in [
+            ("\"gelu\"", "\"relu\""),
+            ("\"num_attention_heads\":2", "\"num_attention_heads\":3"),
+            ("\"hidden_size\":8", "\"hidden_size\":0"),
+            ("1e-12", "-1"),
+        ] {
+            let cfg = super::super::json::parse(&base.replace(from, to)).unwrap();
+            assert_eq!(BertConfig::from_json(&cfg).err().map(|e| e.code()), Some("CORRUPT"), "{to}");
+        }
+    }
+}
