@@ -21,12 +21,15 @@ const PY_PINS = ['protobuf==6.33.1', 'grpcio-tools==1.76.0']
 const run = (cmd, args, opts = {}) => spawnSync(cmd, args, { stdio: 'inherit', ...opts })
 const has = (cmd) => spawnSync(cmd, ['--version'], { stdio: 'ignore' }).status === 0
 
+// Go's official tarball installs to /usr/local/go, often not on a non-login shell's PATH.
+const GO = spawnSync('go', ['version'], { stdio: 'ignore' }).status === 0 ? 'go' : existsSync('/usr/local/go/bin/go') ? '/usr/local/go/bin/go' : undefined
+
 function natsServer() {
   const v = existsSync(NATS_SERVER) ? spawnSync(NATS_SERVER, ['--version'], { encoding: 'utf8' }).stdout : ''
   if (v.includes(NATS_VERSION)) return console.log(`[bus-tools] nats-server ${NATS_VERSION}: present`)
-  if (spawnSync('go', ['version'], { stdio: 'ignore' }).status !== 0) return console.log('[bus-tools] go is missing: nats-server not built, the NATS tests will skip')
+  if (!GO) return console.log('[bus-tools] go is missing: nats-server not built, the NATS tests will skip')
   console.log(`[bus-tools] go install github.com/nats-io/nats-server/v2@${NATS_VERSION}`)
-  const r = run('go', ['install', `github.com/nats-io/nats-server/v2@${NATS_VERSION}`], { env: { ...process.env, GOBIN: join(TOOLS, 'bin') } })
+  const r = run(GO, ['install', `github.com/nats-io/nats-server/v2@${NATS_VERSION}`], { env: { ...process.env, GOBIN: join(TOOLS, 'bin') } })
   if (r.status !== 0) process.exitCode = 1
 }
 
