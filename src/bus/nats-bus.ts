@@ -15,6 +15,7 @@ import type { Consumer, ConsumerMessages, JetStreamClient, JetStreamManager, JsM
 import type { Msg, NatsConnection, Subscription as NatsSubscription } from '@nats-io/transport-node';
 import { AicoDataError, invalidArgument, toAicoError } from '../errors.js';
 import { natsCore, natsJetstream } from '../util/nats.js';
+import { ensureLimitsStream } from '../util/nats-stream.js';
 import { BaseBus, type BusOptions } from './base-bus.js';
 import type { MessageBus, MessageHandler, Subscription } from './message-bus.js';
 import { requireTenant, subjectFilterOf, subjectOf, topicOf } from './nats-subjects.js';
@@ -103,30 +104,15 @@ export class NatsBus extends BaseBus implements MessageBus {
   /** @internal Creates the event stream when it is missing. */
   async ensureStream(options: NatsBusOptions): Promise<void> {
     if (this.eventStream === undefined) return;
-    const jsm = await this.#jsm();
     try {
-      await jsm.streams.info(this.eventStream);
-      return;
-    } catch (e) {
-      if (!/not found/i.test((e as Error).message)) throw natsError(e, `reading stream ${this.eventStream}`);
-    }
-    const { RetentionPolicy, StorageType, DiscardPolicy } = natsJetstream();
-    const { nanos } = natsCore();
-    try {
-      await jsm.streams.add({
+      await ensureLimitsStream(await this.#jsm(), {
         name: this.eventStream,
         subjects: [...this.#durable].map((d) => `aico.${this.tenantId}.${d}.>`),
-        retention: RetentionPolicy.Limits,
-        storage: StorageType.File,
-        discard: DiscardPolicy.Old,
-        max_age: nanos(options.eventMaxAgeMs ?? 7 * 24 * 3600_000),
-        max_bytes: options.eventMaxBytes ?? 1024 ** 3,
-        // Re-publishing with the same message id within this window is stored once.
-        duplicate_window: nanos(120_000),
+        maxAgeMs: options.eventMaxAgeMs ?? 7 * 24 * 3600_000,
+        maxBytes: options.eventMaxBytes ?? 1024 ** 3,
       });
     } catch (e) {
-      // Another client created it in between.
-      if (!/already in use|exists/i.test((e as Error).message)) throw natsError(e, `creating stream ${this.eventStream}`);
+      throw natsError(e, `creating stream ${this.eventStream}`);
     }
   }
 
