@@ -30,6 +30,8 @@ export interface NatsServerOptions {
   readonly users?: readonly NatsCredentials[];
   /** Enable JetStream (default true). */
   readonly jetstream?: boolean;
+  /** Largest message the server takes (default the server's 1 MB). */
+  readonly maxPayload?: number;
 }
 
 const q = (s: string) => JSON.stringify(s); // NATS config strings accept JSON escapes
@@ -40,6 +42,7 @@ export async function startNatsServer(options: NatsServerOptions = {}): Promise<
   const { dir, cleanup } = tempDir('aico-nats-');
   const storeDir = join(dir, 'jetstream');
   const lines = ['listen: "127.0.0.1:-1"', 'http: "127.0.0.1:-1"'];
+  if (options.maxPayload !== undefined) lines.push(`max_payload: ${options.maxPayload}`);
   if (options.jetstream !== false) lines.push(`jetstream { store_dir: ${q(storeDir)} }`);
   if (options.users) {
     const users = options.users.map((u) => `{ user: ${q(u.user)}, password: ${q(u.password)} }`).join(', ');
