@@ -90,6 +90,13 @@ describe.skipIf(!PROTO_REF_PYTHON)(`protobuf envelope vs the Python reference en
     await waitFor(() => got.length === 1 && bus.stats().rejected === 2);
     expect(got[0]!.payload).toEqual({ q: 1 });
     expect(got[0]!.metadata.source).toBe('py');
+    // A fork shares the hub and so the codec: what it publishes the protobuf bus reads.
+    const fork = bus.fork('forked');
+    expect(fork.codec).toBe('protobuf');
+    await fork.publish('memory/store/request/v1', { from: 'fork' });
+    await waitFor(() => got.length === 2);
+    expect(got[1]!.payload).toEqual({ from: 'fork' });
+    await fork.close();
     await bus.close();
   });
 });
