@@ -14,7 +14,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { connectNatsBus, createEnvelope, encodeProtobufEnvelope, generateNatsCredentials, type BusEnvelope, type NatsBus } from '../../src/bus/index.js';
 import { AicoDataError } from '../../src/errors.js';
 import { NATS_SERVER, NATS_SKIP } from '../helpers/bus-tools.js';
-import { startNatsServer, type NatsServer } from '../helpers/nats-server.js';
+import { natsClient, startNatsServer, type NatsServer } from '../helpers/nats-server.js';
 import { waitFor } from './helpers.js';
 
 const ATTACKER = fileURLToPath(new URL('./fixtures/raw-nats-attacker.mjs', import.meta.url));
@@ -123,5 +123,34 @@ describe.skipIf(!NATS_SERVER)(`NATS bus: a local process without credentials${NA
     const ok = await connectNatsBus({ servers: server.url, ...owner });
     buses.push(ok);
     expect(ok.tenantId).toBe('default');
+  });
+
+  it("an admitted client cannot read another client's responses: each user subscribes only to its own inbox", async () => {
+    const [owner, service, snoop] = [generateNatsCredentials('owner'), generateNatsCredentials('service'), generateNatsCredentials('snoop')];
+    server = await startNatsServer({ users: [owner, service, snoop] });
+    const served = await connectNatsBus({ servers: server.url, ...service, source: 'service', codec: 'protobuf' });
+    const asking = await connectNatsBus({ servers: server.url, ...owner, source: 'owner', codec: 'protobuf' });
+    buses.push(served, asking);
+    await served.handle('memory/retrieve/request/v1', () => ({ memories: ['private answer'] }));
+    const nc = await natsClient(server, snoop);
+    try {
+      const seen: string[] = [];
+      const watch = (subject: string) => {
+        const sub = nc.subscribe(subject, { callback: (e, m) => void (e || seen.push(m.subject)) });
+        return sub.closed;
+      };
+      const everyInbox = watch('_INBOX.>');
+      const ownersInbox = watch('_INBOX.aico-owner.>');
+      watch('aico.>'); // allowed: admitted clients are peers and see requests
+      await nc.flush();
+      expect(String(await everyInbox)).toMatch(/Permissions Violation/i);
+      expect(String(await ownersInbox)).toMatch(/Permissions Violation/i);
+      expect(await asking.request('memory/retrieve/request/v1', { q: 'x' })).toEqual({ memories: ['private answer'] });
+      await nc.flush();
+      expect(seen).toContain('aico.default.memory.retrieve.request.v1');
+      expect(seen.filter((s) => s.startsWith('_INBOX') || s.includes('response'))).toEqual([]);
+    } finally {
+      await nc.close();
+    }
   });
 });

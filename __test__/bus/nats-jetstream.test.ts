@@ -7,12 +7,11 @@
  * for good. On a real nats-server.
  */
 import { jetstreamManager } from '@nats-io/jetstream';
-import { connect } from '@nats-io/transport-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connectNatsBus, generateNatsCredentials, type BusEnvelope, type NatsBus } from '../../src/bus/index.js';
 import { AicoDataError } from '../../src/errors.js';
 import { NATS_SERVER, NATS_SKIP } from '../helpers/bus-tools.js';
-import { startNatsServer, type NatsServer } from '../helpers/nats-server.js';
+import { natsClient, startNatsServer, type NatsServer } from '../helpers/nats-server.js';
 import { waitFor as until } from '../helpers/wait.js';
 import { rawFrame, recordingLogger, waitFor } from './helpers.js';
 
@@ -28,7 +27,7 @@ describe.skipIf(!NATS_SERVER)(`NATS bus: change events on JetStream${NATS_SKIP}`
   };
   /** Pending and unacknowledged counts of a durable consumer, from the server. */
   const consumerState = async (durable: string) => {
-    const nc = await connect({ servers: server.url, user: owner.user, pass: owner.password });
+    const nc = await natsClient(server, owner);
     try {
       const info = await (await jetstreamManager(nc)).consumers.info(pub.eventStream!, durable);
       return { pending: info.num_pending, unacked: info.num_ack_pending, redelivered: info.num_redelivered };
@@ -120,7 +119,7 @@ describe.skipIf(!NATS_SERVER)(`NATS bus: change events on JetStream${NATS_SKIP}`
     const consumer = await bus('strict', logger);
     const got: unknown[] = [];
     await consumer.consume('data/bad/', 'bad', (e) => void got.push(e.payload));
-    const nc = await connect({ servers: server.url, user: owner.user, pass: owner.password });
+    const nc = await natsClient(server, owner);
     const js = (await import('@nats-io/jetstream')).jetstream(nc);
     await js.publish('aico.default.data.bad.created.v1', rawFrame('protobuf', { metadata: { message_id: 'x', message_type: 'data/bad/created/v1' }, payload: 1 }));
     await nc.close();

@@ -4,10 +4,12 @@
  * monitor's `/healthz` says so (a bounded poll), stopped by SIGTERM and awaited exit.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import type { NatsCredentials } from '../../src/bus/index.js';
+import { natsServerAuthorization, type NatsCredentials } from '../../src/bus/index.js';
+import { natsInboxPrefix } from '../../src/util/nats.js';
 import { NATS_SERVER } from './bus-tools.js';
 import { tempDir } from './folders.js';
 import { waitFor } from './wait.js';
@@ -44,10 +46,7 @@ export async function startNatsServer(options: NatsServerOptions = {}): Promise<
   const lines = ['listen: "127.0.0.1:-1"', 'http: "127.0.0.1:-1"'];
   if (options.maxPayload !== undefined) lines.push(`max_payload: ${options.maxPayload}`);
   if (options.jetstream !== false) lines.push(`jetstream { store_dir: ${q(storeDir)} }`);
-  if (options.users) {
-    const users = options.users.map((u) => `{ user: ${q(u.user)}, password: ${q(u.password)} }`).join(', ');
-    lines.push(`authorization { users = [ ${users} ] }`);
-  }
+  if (options.users) lines.push(natsServerAuthorization(options.users));
   const conf = join(dir, 'nats.conf');
   writeFileSync(conf, lines.join('\n') + '\n', { mode: 0o600 });
   const child = spawn(NATS_SERVER, ['-c', conf], { stdio: ['ignore', 'ignore', 'pipe'] });
@@ -93,4 +92,9 @@ export async function startNatsServer(options: NatsServerOptions = {}): Promise<
       cleanup();
     },
   };
+}
+
+/** A plain NATS client of `user` (with its inbox prefix, which the server's permissions require). */
+export function natsClient(server: NatsServer, user: NatsCredentials): Promise<NatsConnection> {
+  return connect({ servers: server.url, user: user.user, pass: user.password, inboxPrefix: natsInboxPrefix(user.user) });
 }

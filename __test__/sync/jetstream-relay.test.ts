@@ -7,14 +7,13 @@
  * table names. A revoked device's consumer is deleted and its later changesets are dropped.
  */
 import { jetstreamManager } from '@nats-io/jetstream';
-import { connect } from '@nats-io/transport-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateNatsCredentials } from '../../src/bus/index.js';
 import type { DataLayer } from '../../src/data-layer.js';
 import { relayMailbox, type JetStreamTransport } from '../../src/sync/index.js';
 import { NATS_SERVER, NATS_SKIP } from '../helpers/bus-tools.js';
 import { filesContaining } from '../helpers/folders.js';
-import { startNatsServer, type NatsServer } from '../helpers/nats-server.js';
+import { natsClient, startNatsServer, type NatsServer } from '../helpers/nats-server.js';
 import { cleanupDevices, openDevice, pairDevices, snapshot } from './helpers.js';
 
 const CANARY = 'CANARY-relay-8c41f2';
@@ -78,7 +77,7 @@ describe.skipIf(!NATS_SERVER)(`sync through a JetStream relay${NATS_SKIP}`, () =
   });
 
   it('stores no plaintext and names nothing: subjects and consumers carry keyed-hash mailbox ids only', async () => {
-    const nc = await connect({ servers: server.url, user: relayUser.user, pass: relayUser.password });
+    const nc = await natsClient(server, relayUser);
     try {
       const jsm = await jetstreamManager(nc);
       const info = await jsm.streams.info('AICO_DATA_SYNC', { subjects_filter: '>' });
@@ -114,7 +113,7 @@ describe.skipIf(!NATS_SERVER)(`sync through a JetStream relay${NATS_SKIP}`, () =
     const cBox = relayMailbox((await c.sync.devices()).find((x) => x.self)!.kexPublicKey!);
     await a.sync.revoke(ids.c);
     await a.sync.syncWith({ deviceId: ids.b, transport: ta }); // any call applies the revocation at the relay
-    const nc = await connect({ servers: server.url, user: relayUser.user, pass: relayUser.password });
+    const nc = await natsClient(server, relayUser);
     try {
       const jsm = await jetstreamManager(nc);
       await expect(jsm.consumers.info('AICO_DATA_SYNC', `d${cBox}`)).rejects.toThrow(/not found/i);

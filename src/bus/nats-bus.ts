@@ -14,7 +14,7 @@ import { randomUUID } from 'node:crypto';
 import type { Consumer, ConsumerMessages, JetStreamClient, JetStreamManager, JsMsg } from '@nats-io/jetstream';
 import type { Msg, NatsConnection, Subscription as NatsSubscription } from '@nats-io/transport-node';
 import { AicoDataError, invalidArgument, toAicoError } from '../errors.js';
-import { natsCore, natsJetstream } from '../util/nats.js';
+import { natsCore, natsInboxPrefix, natsJetstream } from '../util/nats.js';
 import { ensureLimitsStream } from '../util/nats-stream.js';
 import { BaseBus, type BusOptions } from './base-bus.js';
 import type { MessageBus, MessageHandler, Subscription } from './message-bus.js';
@@ -58,7 +58,8 @@ export interface NatsConsumeOptions {
 // JetStream names: one subject token, no wildcards (the server's rule, kept narrow here).
 const NAME = /^[A-Za-z0-9_-]{1,64}$/;
 const DOMAIN = /^[a-z0-9][a-z0-9_-]*$/;
-const INBOX = '_INBOX.';
+// Replies go only to inboxes (`_INBOX.<nuid>`, the NATS default, or `_INBOX.<user>.<id>`).
+const INBOX = /^_INBOX\./;
 
 function natsError(e: unknown, what: string): AicoDataError {
   if (e instanceof AicoDataError) return e;
@@ -80,7 +81,7 @@ export class NatsBus extends BaseBus implements MessageBus {
   readonly #nc: NatsConnection;
   readonly #js: JetStreamClient;
   readonly #durable: ReadonlySet<string>;
-  readonly #inbox = `${INBOX}${randomUUID().replaceAll('-', '')}`;
+  readonly #inbox: string;
   readonly #subs = new Map<string, NatsSubscription>();
   readonly #consumers = new Set<ConsumerMessages>();
 
@@ -88,6 +89,7 @@ export class NatsBus extends BaseBus implements MessageBus {
   constructor(nc: NatsConnection, options: NatsBusOptions, tenant: string, durable: readonly string[], stream: string | undefined) {
     super(options);
     this.#nc = nc;
+    this.#inbox = `${natsInboxPrefix(options.insecureNoAuth === true ? undefined : options.user)}.${randomUUID().replaceAll('-', '')}`;
     this.tenantId = tenant;
     this.#durable = new Set(durable);
     this.eventStream = stream;
@@ -178,7 +180,7 @@ export class NatsBus extends BaseBus implements MessageBus {
       }
     }
     // Replies go only to inboxes: a reply subject elsewhere (e.g. into the event stream) is not honoured.
-    const route = msg.reply !== undefined && msg.reply.startsWith(INBOX) ? msg.reply : undefined;
+    const route = msg.reply !== undefined && INBOX.test(msg.reply) ? msg.reply : undefined;
     this.receive(topic ?? msg.subject, msg.data, route);
   }
 
@@ -271,8 +273,11 @@ export class NatsBus extends BaseBus implements MessageBus {
         if (!active) return;
         active = false;
         this.#consumers.delete(messages);
-        // close() resolves only when the loop is done, which a handler still running delays.
+        // close() resolves only when the loop is done, which a handler still running delays; it
+        // drops the pull's inbox at once, and the flush makes sure the server saw that, so an
+        // event published from now on is not handed to this stale pull (and held for ackWait).
         void messages.close().catch(() => undefined);
+        await this.#nc.flush().catch(() => undefined);
       },
     };
   }
@@ -354,7 +359,7 @@ export async function connectNatsBus(options: NatsBusOptions): Promise<NatsBus> 
       servers: [...servers],
       timeout,
       name: options.source ?? 'aico-data',
-      ...(noAuth ? {} : { user: options.user!, pass: options.password! }),
+      ...(noAuth ? {} : { user: options.user!, pass: options.password!, inboxPrefix: natsInboxPrefix(options.user) }),
       // Keep reconnecting (a restarted or failed-over server); requests still time out on their own.
       maxReconnectAttempts: -1,
     });

@@ -18,3 +18,12 @@ export function natsCore(): typeof Nats {
 export function natsJetstream(): typeof Jetstream {
   return (js ??= createRequire(import.meta.url)('@nats-io/jetstream') as typeof Jetstream);
 }
+
+/**
+ * The inbox prefix of NATS user `user` (`_INBOX.<user>`): replies to its requests, JetStream
+ * acks and pulled messages arrive under `<prefix>.>`, which the server lets only that user
+ * subscribe to (`natsServerAuthorization`), so no other admitted user reads them.
+ */
+export function natsInboxPrefix(user: string | undefined): string {
+  return user === undefined ? '_INBOX' : `_INBOX.${user}`;
+}

@@ -17,7 +17,7 @@ import { createHash } from 'node:crypto';
 import type { Consumer, JetStreamClient, JetStreamManager } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { AicoDataError, invalidArgument, toAicoError } from '../../errors.js';
-import { natsCore, natsJetstream } from '../../util/nats.js';
+import { natsCore, natsInboxPrefix, natsJetstream } from '../../util/nats.js';
 import { ensureLimitsStream } from '../../util/nats-stream.js';
 import type { SyncTransport } from './types.js';
 
@@ -110,7 +110,7 @@ export class JetStreamTransport implements SyncTransport {
         servers: [...servers],
         timeout: timeoutMs,
         name: 'aico-data-sync',
-        ...(options.insecureNoAuth === true ? {} : { user: options.user!, pass: options.password! }),
+        ...(options.insecureNoAuth === true ? {} : { user: options.user!, pass: options.password!, inboxPrefix: natsInboxPrefix(options.user) }),
         maxReconnectAttempts: -1,
       });
     } catch (e) {
