@@ -11,7 +11,7 @@ import { randomUUID } from 'node:crypto';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
-import { connectNatsBus, createEnvelope, encodeProtobufEnvelope, generateNatsCredentials, type BusEnvelope, type NatsBus } from '../../src/bus/index.js';
+import { connectNatsBus, createEnvelope, deriveNatsCredentials, encodeProtobufEnvelope, generateNatsCredentials, natsServerAuthorization, type BusEnvelope, type NatsBus } from '../../src/bus/index.js';
 import { AicoDataError } from '../../src/errors.js';
 import { NATS_SERVER, NATS_SKIP } from '../helpers/bus-tools.js';
 import { natsClient, startNatsServer, type NatsServer } from '../helpers/nats-server.js';
@@ -152,5 +152,24 @@ describe.skipIf(!NATS_SERVER)(`NATS bus: a local process without credentials${NA
     } finally {
       await nc.close();
     }
+  });
+});
+
+describe('NATS credentials and server authorization: bad input', () => {
+  it('refuses user names that are no subject token and empty passwords; derived credentials differ per name', () => {
+    const codeOf = (f: () => unknown) => {
+      try {
+        f();
+        return 'no error';
+      } catch (e) {
+        return e instanceof AicoDataError ? e.code : 'untyped';
+      }
+    };
+    expect(codeOf(() => natsServerAuthorization([{ user: 'a.b', password: 'x' }]))).toBe('INVALID_ARGUMENT'); // "." would split the inbox token
+    expect(codeOf(() => natsServerAuthorization([{ user: 'ok', password: '' }]))).toBe('INVALID_ARGUMENT');
+    expect(codeOf(() => generateNatsCredentials('Bad Name'))).toBe('INVALID_ARGUMENT');
+    const hmac = (_p: string, d: Uint8Array) => Buffer.from(d).subarray(0, 32); // a stand-in keyed hash: only the label varies
+    expect(deriveNatsCredentials({ hmac }, 'a').password).not.toBe(deriveNatsCredentials({ hmac }, 'b').password);
+    expect(natsServerAuthorization([{ user: 'aico-owner', password: 'p"w' }])).toContain('"p\\"w"'); // quoted, not injected
   });
 });
