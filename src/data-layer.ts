@@ -11,7 +11,7 @@ import { KvStore, kvDegradation, repairKvStore, walRecoveryMode, type KvDegradat
 import type { SqlStore } from './stores/sql/index.js';
 import type { SemanticMemory } from './memories/index.js';
 import type { VectorStore } from './stores/vectors/index.js';
-import { deriveBusKeys, type BusKeys, type MessageBus } from './bus/index.js';
+import { deriveBusKeys, deriveNatsCredentials, type BusKeys, type MessageBus, type NatsCredentials } from './bus/index.js';
 import type { DatabaseServices } from './services/index.js';
 import { serveOn, type ServeBusOptions } from './services/serve.js';
 import { forgetStatus, forgetUser, repairConsistency, verifyConsistency, type ConsistencyReport, type DerivedStores, type ForgetStatus, type OutboxDispatcher, type RepairReport } from './outbox/index.js';
@@ -186,6 +186,16 @@ export class DataLayer {
   busKeys(client?: string): BusKeys {
     if (this.#closed) throw new AicoDataError('CLOSED', 'the data layer was closed');
     return deriveBusKeys(this.crypto, client);
+  }
+
+  /**
+   * User and password of client `client` (default `owner`) on a NATS bus, derived from this
+   * folder's data key like {@link DataLayer.busKeys}: configure the server with them and pass
+   * them to `connectNatsBus`. `rotateKeys` changes them.
+   */
+  natsCredentials(client?: string): NatsCredentials {
+    if (this.#closed) throw new AicoDataError('CLOSED', 'the data layer was closed');
+    return deriveNatsCredentials(this.crypto, client);
   }
 
   /**

@@ -2,7 +2,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { BusEnvelope, MessageBus } from '../../src/bus/index.js';
 import { AicoDataError } from '../../src/errors.js';
 import { waitFor as until } from '../helpers/wait.js';
-import { inProcessKit, recordingLogger, waitFor, zmqKit, type BusKit } from './helpers.js';
+import { NATS_SKIP, NATS_SERVER } from '../helpers/bus-tools.js';
+import { inProcessKit, natsKit, rawFrame, recordingLogger, waitFor, zmqKit, type BusKit } from './helpers.js';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
@@ -16,12 +17,19 @@ async function rejectsWith(p: Promise<unknown>, code: string): Promise<AicoDataE
   return e as AicoDataError;
 }
 
-const kits: [string, () => Promise<BusKit>][] = [
-  ['in-process', async () => inProcessKit()],
-  ['zeromq (real broker on 127.0.0.1)', zmqKit],
+const kits: [string, () => Promise<BusKit>, boolean][] = [
+  ['in-process', async () => inProcessKit(), true],
+  ['zeromq (real broker on 127.0.0.1)', () => zmqKit('json'), true],
+  ['zeromq, protobuf envelopes', () => zmqKit('protobuf'), true],
+  [`nats (real nats-server with JetStream on 127.0.0.1), protobuf envelopes${NATS_SKIP}`, () => natsKit('protobuf'), NATS_SERVER !== undefined],
+  [`nats, JSON envelopes${NATS_SKIP}`, () => natsKit('json'), NATS_SERVER !== undefined],
 ];
 
-describe.each(kits)('MessageBus contract: %s', (_name, makeKit) => {
+describe.each(kits)('MessageBus contract: %s', (_name, makeKit, available) => {
+  if (!available) {
+    it.skip('needs nats-server', () => undefined);
+    return;
+  }
   let kit: BusKit;
   let a: MessageBus;
   let b: MessageBus;
@@ -143,7 +151,7 @@ describe.each(kits)('MessageBus contract: %s', (_name, makeKit) => {
     const victim = await kit.bus('victim', logger);
     const got: unknown[] = [];
     await victim.subscribe('bad/frames/test/v1', (e) => void got.push(e.payload));
-    const good = Buffer.from(JSON.stringify({ metadata: { message_id: '1', timestamp: 'x', source: 's', message_type: 'bad/frames/test/v1', version: '1.0', attributes: {} }, payload: 1 }));
+    const good = rawFrame(kit.codec, { metadata: { message_id: '1', timestamp: 'x', source: 's', message_type: 'bad/frames/test/v1', version: '1.0', attributes: {} }, payload: 1 });
     // Send until the foreign publisher has learnt the subscription (ZeroMQ slow joiner): a bounded poll.
     await until(
       async () => {
@@ -153,7 +161,7 @@ describe.each(kits)('MessageBus contract: %s', (_name, makeKit) => {
       { intervalMs: 10, timeoutMs: 15_000, what: 'the first malformed frame reaching the victim' },
     );
     await kit.injectRaw(['bad/frames/test/v1', good]); // bad message_id and timestamp
-    await kit.injectRaw(['bad/frames/test/v1', Buffer.from(JSON.stringify({ metadata: { message_type: 'other/topic/x/v1' }, payload: 1 }))]);
+    await kit.injectRaw(['bad/frames/test/v1', rawFrame(kit.codec, { metadata: { message_type: 'other/topic/x/v1' }, payload: 1 })]);
     await waitFor(() => victim.stats().rejected >= 3);
     expect(logger.lines.length).toBeGreaterThanOrEqual(3);
     expect(logger.lines.every((l) => l.details?.code === 'MALFORMED_MESSAGE')).toBe(true);

@@ -5,7 +5,8 @@
  */
 import { randomUUID } from 'node:crypto';
 import { AicoDataError, ERROR_CODES, invalidArgument, toAicoError, type AicoErrorCode } from '../errors.js';
-import { createEnvelope, decodeEnvelope, encodeEnvelope, type BusEnvelope } from './envelope.js';
+import { envelopeCodec, type EnvelopeCodec, type EnvelopeCodecName } from './codec.js';
+import { createEnvelope, type BusEnvelope } from './envelope.js';
 import type { BusLogger, BusStats, MessageBus, MessageHandler, PublishOptions, RequestHandler, RequestOptions, Subscription } from './message-bus.js';
 import { compilePattern, isTopic, requireTopic, responseTopicOf, type TopicPattern } from './topics.js';
 
@@ -17,6 +18,11 @@ export interface BusOptions {
   readonly requestTimeoutMs?: number;
   /** Receives warnings about dropped frames and failing handlers (default: `console.warn`). */
   readonly logger?: BusLogger;
+  /**
+   * How envelopes are serialized (default `json`): `protobuf` writes upstream AICO's
+   * `AicoMessage`. Every client of one bus must use the same codec.
+   */
+  readonly codec?: EnvelopeCodecName;
 }
 
 interface Sub {
@@ -42,6 +48,7 @@ export abstract class BaseBus implements MessageBus {
   readonly source: string;
   protected readonly logger: BusLogger;
   readonly #timeoutMs: number;
+  readonly #codec: EnvelopeCodec;
   readonly #subs = new Set<Sub>();
   readonly #prefixes = new Map<string, number>();
   readonly #pending = new Map<string, Pending>();
@@ -59,10 +66,16 @@ export abstract class BaseBus implements MessageBus {
     this.source = source;
     this.#timeoutMs = t;
     this.logger = options.logger ?? consoleLogger;
+    this.#codec = envelopeCodec(options.codec);
   }
 
-  /** Sends one encoded message. */
-  protected abstract send(topic: string, data: Buffer): Promise<void>;
+  /** The envelope serialization of this bus. */
+  get codec(): EnvelopeCodecName {
+    return this.#codec.name;
+  }
+
+  /** Sends one encoded message (`messageId`: its envelope's, for transports that drop duplicates). */
+  protected abstract send(topic: string, data: Buffer, messageId?: string): Promise<void>;
   /** Starts receiving topics with this byte prefix. */
   protected abstract addPrefix(prefix: string): void;
   /** Stops receiving topics with this byte prefix. */
@@ -92,10 +105,10 @@ export abstract class BaseBus implements MessageBus {
   }
 
   publish<T>(topic: string, payload: T, options: PublishOptions = {}): Promise<BusEnvelope<T>> {
-    return this.#publish(topic, payload, options, (t, data) => this.send(t, data));
+    return this.#publish(topic, payload, options, (t, data, id) => this.send(t, data, id));
   }
 
-  async #publish<T>(topic: string, payload: T, options: PublishOptions, deliver: (topic: string, data: Buffer) => Promise<void>): Promise<BusEnvelope<T>> {
+  async #publish<T>(topic: string, payload: T, options: PublishOptions, deliver: (topic: string, data: Buffer, messageId: string) => Promise<void>): Promise<BusEnvelope<T>> {
     this.#check();
     requireTopic(topic);
     if (options === null || typeof options !== 'object') throw invalidArgument('publish options must be an object', { field: 'options' });
@@ -118,8 +131,8 @@ export abstract class BaseBus implements MessageBus {
       ...(attributes !== undefined ? { attributes } : {}),
       ...(messageId !== undefined ? { messageId } : {}),
     });
-    const data = encodeEnvelope(envelope);
-    await deliver(topic, data);
+    const data = this.#codec.encode(envelope);
+    await deliver(topic, data, envelope.metadata.message_id);
     this.#stats.published++;
     return envelope;
   }
@@ -235,12 +248,13 @@ export abstract class BaseBus implements MessageBus {
     });
   }
 
-  /** Called by the transport for each received message (`route`: where a request came from). Never throws. */
-  protected receive(topicFrame: string, data: Uint8Array, route?: string): void {
-    if (this.#closed) return;
-    let envelope: BusEnvelope;
+  /**
+   * Decodes a received message for a transport that delivers it itself (a durable consumer);
+   * a malformed one is counted, logged and answered with undefined.
+   */
+  protected decodeOrReject(topicFrame: string, data: Uint8Array): BusEnvelope | undefined {
     try {
-      envelope = decodeEnvelope(topicFrame, data);
+      return this.#codec.decode(topicFrame, data);
     } catch (e) {
       this.#stats.rejected++;
       this.logger.warn(`dropped a malformed message on ${JSON.stringify(topicFrame.slice(0, 120))}: ${(e as Error).message}`, {
@@ -248,8 +262,22 @@ export abstract class BaseBus implements MessageBus {
         code: 'MALFORMED_MESSAGE',
         bytes: data.length,
       });
-      return;
+      return undefined;
     }
+  }
+
+  /** Counts and logs a handler of a transport's own delivery path that threw. */
+  protected countHandlerError(topic: string, e: unknown): void {
+    this.#stats.handlerErrors++;
+    const err = toAicoError(e);
+    this.logger.warn(`a handler threw on ${topic}: ${err.code} ${err.message}`, { topic, code: err.code });
+  }
+
+  /** Called by the transport for each received message (`route`: where a request came from). Never throws. */
+  protected receive(topicFrame: string, data: Uint8Array, route?: string): void {
+    if (this.#closed) return;
+    const envelope = this.decodeOrReject(topicFrame, data);
+    if (envelope === undefined) return;
     if (route !== undefined) this.#routes.set(envelope, route);
     for (const sub of this.#subs) {
       if (!sub.active || !sub.pattern.matches(topicFrame)) continue;

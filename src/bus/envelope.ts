@@ -1,8 +1,8 @@
 /**
  * The AICO message envelope. Field names follow upstream's protobuf `AicoMessage`
  * (`metadata.message_id`, `timestamp`, `source`, `message_type`, `version`, `attributes`,
- * `payload`); serialization here is JSON (UTF-8) instead of protobuf, and `payload` is any
- * JSON value instead of a `google.protobuf.Any`.
+ * `payload`). This file holds the JSON serialization (UTF-8, `payload` any JSON value) and the
+ * checks every codec applies to what it received; the protobuf one is `./protobuf-envelope.ts`.
  */
 import { randomUUID } from 'node:crypto';
 import { AicoDataError } from '../errors.js';
@@ -88,7 +88,8 @@ export function encodeEnvelope(e: BusEnvelope): Buffer {
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
-function malformed(why: string): AicoDataError {
+/** @internal `MALFORMED_MESSAGE` with the reason. */
+export function malformed(why: string): AicoDataError {
   return new AicoDataError('MALFORMED_MESSAGE', `malformed bus envelope: ${why}`);
 }
 
@@ -104,6 +105,14 @@ export function decodeEnvelope(topicFrame: string, data: Uint8Array): BusEnvelop
   } catch {
     throw malformed('not JSON');
   }
+  return checkEnvelope(topicFrame, v);
+}
+
+/**
+ * @internal The checks of a decoded envelope, whatever the codec: `MALFORMED_MESSAGE` unless `v`
+ * is a well-formed envelope of `topicFrame`.
+ */
+export function checkEnvelope(topicFrame: string, v: unknown): BusEnvelope {
   if (v === null || typeof v !== 'object' || Array.isArray(v)) throw malformed('not an object');
   const { metadata: m } = v as { metadata?: unknown };
   if (!('payload' in v)) throw malformed('no payload');

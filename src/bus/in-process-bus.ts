@@ -60,9 +60,12 @@ export class InProcessBus extends BaseBus implements MessageBus {
     this.hub.join(this);
   }
 
-  /** Another bus on the same hub with its own `source`, like a second client of one broker. */
+  /**
+   * Another bus on the same hub with its own `source`, like a second client of one broker. It
+   * uses this bus's codec unless `options.codec` says otherwise (one hub, one wire format).
+   */
   fork(source: string, options: Omit<InProcessBusOptions, 'hub' | 'source'> = {}): InProcessBus {
-    return new InProcessBus({ ...options, source, hub: this.hub });
+    return new InProcessBus({ codec: this.codec, ...options, source, hub: this.hub });
   }
 
   /**

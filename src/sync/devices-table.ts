@@ -152,3 +152,13 @@ export async function deviceCounts(sql: SqlExecutor): Promise<{ trusted: number;
   const n = async (where: string) => Number((await sql.queryOne<{ n: number }>(`SELECT count(*) AS n FROM devices WHERE ${where}`))?.n ?? 0);
   return { trusted: await n('revoked_at IS NULL'), revoked: await n('revoked_at IS NOT NULL') };
 }
+
+/** The X25519 keys the rows of these devices hold (display data: used only to find a revoked device's relay mailbox). */
+export async function kexKeysOf(sql: SqlExecutor, ids: readonly string[]): Promise<Map<string, Buffer>> {
+  const out = new Map<string, Buffer>();
+  for (const id of ids) {
+    const r = await sql.queryOne<{ kex_public_key: Uint8Array | null }>(`SELECT kex_public_key FROM devices WHERE id = ?`, [id]);
+    if (r?.kex_public_key) out.set(id, Buffer.from(r.kex_public_key));
+  }
+  return out;
+}

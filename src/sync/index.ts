@@ -16,4 +16,6 @@ export type { SyncTransport } from './transports/types.js';
 export { InProcessSyncHub } from './transports/in-process.js';
 export { FileTransport, type FileTransportOptions, type FileTransportRejection } from './transports/files.js';
 export { ZmqTransport, type ZmqTransportOptions } from './transports/zmq.js';
+export { JetStreamTransport, type JetStreamTransportOptions, type RelayDirectory } from './transports/jetstream.js';
+export { relayMailbox } from './jetstream-transports.js';
 export { MAX_CHANGESET_BYTES } from './envelope.js';

@@ -20,12 +20,15 @@ import { syncStatus, type SyncStatus } from './status.js';
 import { syncRound, type SyncPeer, type SyncRound } from './sync-round.js';
 import type { DeviceSyncPolicy, SyncMode } from './tables.js';
 import type { ZmqTransport } from './transports/zmq.js';
+import { JetStreamTransports } from './jetstream-transports.js';
+import type { JetStreamTransport, JetStreamTransportOptions } from './transports/jetstream.js';
 import { ZmqTransports } from './zmq-transports.js';
 
 /** The sync facade of one data folder (`data.sync`). */
 export class SyncService {
   readonly #s: SyncSession;
   readonly #transports = new ZmqTransports();
+  readonly #relays = new JetStreamTransports();
 
   /** @internal Use `data.sync`. */
   constructor(sql: SqlStore, sealer: Sealer, options: SyncOptions = {}) {
@@ -59,6 +62,7 @@ export class SyncService {
   async close(): Promise<void> {
     if (!this.#s.close()) return;
     await this.#transports.close();
+    await this.#relays.close();
   }
 
   // ---- devices and pairing ----
@@ -158,6 +162,17 @@ export class SyncService {
    */
   async zmqTransport(options: { bind?: string; sendTimeoutMs?: number } = {}): Promise<ZmqTransport> {
     return this.#transports.listen(this.#s, await this.#s.me(), options);
+  }
+
+  /**
+   * A transport through a NATS JetStream relay (`JetStreamTransport`): changesets for a device
+   * wait in the relay's stream until that device fetches them through its durable consumer, so
+   * devices need not be online at once or on one network. Subjects carry only keyed-hash mailbox
+   * ids; peers and revocations come from the signed registry at every call (a revoked device's
+   * consumer is deleted, its later changesets dropped). Closed with the data layer.
+   */
+  async jetstreamTransport(options: JetStreamTransportOptions): Promise<JetStreamTransport> {
+    return this.#relays.connect(this.#s, await this.#s.me(), options);
   }
 
   // ---- policies ----
