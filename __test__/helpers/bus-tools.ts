@@ -9,10 +9,18 @@ import { join } from 'node:path';
 
 const TOOLS = join(homedir(), '.cache', 'aico-data', 'tools');
 
+/** `.ci/run` sets it after installing the tools: a missing tool then fails the tests instead of skipping them. */
+function required(what: string, found: string | undefined): string | undefined {
+  if (!found && process.env.AICO_DATA_REQUIRE_BUS_TOOLS === '1') {
+    throw new Error(`${what} is missing but AICO_DATA_REQUIRE_BUS_TOOLS=1: run \`node scripts/ensure-bus-tools.mjs\``);
+  }
+  return found;
+}
+
 /** nats-server (built with `go install`), or undefined. `AICO_NATS_SERVER` overrides the path. */
 export const NATS_SERVER: string | undefined = (() => {
   const p = process.env.AICO_NATS_SERVER ?? join(TOOLS, 'bin', 'nats-server');
-  return existsSync(p) ? p : undefined;
+  return required('nats-server', existsSync(p) ? p : undefined);
 })();
 
 /** Why the NATS tests skip (empty when nats-server is there). */
@@ -23,8 +31,8 @@ export const NATS_SKIP = NATS_SERVER
 /** Python of the virtualenv with `protobuf` and `grpcio-tools`, or undefined when it cannot import them. */
 export const PROTO_REF_PYTHON: string | undefined = (() => {
   const p = join(TOOLS, 'proto-ref', 'bin', 'python');
-  if (!existsSync(p)) return undefined;
-  return spawnSync(p, ['-c', 'import google.protobuf, grpc_tools'], { stdio: 'ignore' }).status === 0 ? p : undefined;
+  const ok = existsSync(p) && spawnSync(p, ['-c', 'import google.protobuf, grpc_tools'], { stdio: 'ignore' }).status === 0;
+  return required('the Python protobuf reference', ok ? p : undefined);
 })();
 
 /** Why the protobuf reference tests skip (empty when the virtualenv is there). */
