@@ -18,7 +18,12 @@ import { ROOT, hostPlatformSuffix } from './lib.mjs'
 
 const ARTIFACTS = join(ROOT, 'artifacts')
 const rootPkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8'))
-const platforms = readdirSync(join(ROOT, 'npm')).filter((d) => existsSync(join(ROOT, 'npm', d, 'package.json')))
+// A platform package names its cpu; npm/model-minilm/ (the model weights, built by
+// scripts/model/pack-minilm.mjs) is not one and never an optional dependency of the root.
+const platforms = readdirSync(join(ROOT, 'npm')).filter((d) => {
+  const f = join(ROOT, 'npm', d, 'package.json')
+  return existsSync(f) && Array.isArray(JSON.parse(readFileSync(f, 'utf8')).cpu)
+})
 
 function npmPack(dir) {
   const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm'

