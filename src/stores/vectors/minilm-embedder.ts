@@ -1,3 +1,4 @@
+import { createRequire } from 'node:module';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { invalidArgument, nativeAsync, native } from '../../errors.js';
@@ -7,12 +8,54 @@ import type { Embedder } from './embedder.js';
 /** Texts per native call: bounds the work of one libuv task (the core accepts at most 4096). */
 const CHUNK = 256;
 
+/** The npm package that ships the model files (built by `scripts/model/pack-minilm.mjs`). */
+export const MINILM_PACKAGE = 'aico-data-model-minilm';
+
+/** Where {@link findMiniLmDir} found the model folder, and why that one. */
+export interface MiniLmLocation {
+  /** The model folder (it may still be missing or damaged: {@link MiniLmEmbedder.load} checks it). */
+  dir: string;
+  /**
+   * `env`: `AICO_DATA_MINILM_DIR` is set; `package`: the installed `aico-data-model-minilm`
+   * package; `cache`: `~/.cache/aico-data/models/all-MiniLM-L6-v2` (`scripts/model/fetch-minilm.mjs`).
+   */
+  source: 'env' | 'package' | 'cache';
+  /** One line for people: where the folder came from. */
+  why: string;
+}
+
+/** The folder the installed model package exports, resolved from `from`; undefined when absent. */
+function packageDir(from: string): { dir: string; pkg: string } | undefined {
+  try {
+    const req = createRequire(from);
+    const pkg = req.resolve(`${MINILM_PACKAGE}/package.json`);
+    const dir = (req(MINILM_PACKAGE) as { dir?: unknown }).dir;
+    return typeof dir === 'string' && dir.length > 0 ? { dir, pkg } : undefined;
+  } catch {
+    return undefined; // not installed (or not loadable): fall through, quietly
+  }
+}
+
 /**
- * The folder {@link MiniLmEmbedder.load} reads by default: `AICO_DATA_MINILM_DIR` when set, else
- * `~/.cache/aico-data/models/all-MiniLM-L6-v2` (where `scripts/model/fetch-minilm.mjs` puts it).
+ * Where the all-MiniLM-L6-v2 files are, in this order: `AICO_DATA_MINILM_DIR` when set; else the
+ * installed `aico-data-model-minilm` package, resolved from aico-data itself and then from the
+ * current directory (the app); else `~/.cache/aico-data/models/all-MiniLM-L6-v2`.
+ */
+export function findMiniLmDir(): MiniLmLocation {
+  const env = process.env.AICO_DATA_MINILM_DIR;
+  if (env) return { dir: env, source: 'env', why: 'AICO_DATA_MINILM_DIR is set' };
+  const found = packageDir(import.meta.url) ?? packageDir(join(process.cwd(), 'noop.js'));
+  if (found) return { dir: found.dir, source: 'package', why: `the ${MINILM_PACKAGE} package is installed (${found.pkg})` };
+  const dir = join(homedir(), '.cache', 'aico-data', 'models', 'all-MiniLM-L6-v2');
+  return { dir, source: 'cache', why: `neither AICO_DATA_MINILM_DIR nor the ${MINILM_PACKAGE} package: the local cache` };
+}
+
+/**
+ * The folder {@link MiniLmEmbedder.load} reads by default: {@link findMiniLmDir}'s choice
+ * (`AICO_DATA_MINILM_DIR`, then the `aico-data-model-minilm` package, then the local cache).
  */
 export function defaultMiniLmDir(): string {
-  return process.env.AICO_DATA_MINILM_DIR || join(homedir(), '.cache', 'aico-data', 'models', 'all-MiniLM-L6-v2');
+  return findMiniLmDir().dir;
 }
 
 /**
