@@ -47,7 +47,7 @@ export function findMiniLmDir(): MiniLmLocation {
   const found = packageDir(import.meta.url) ?? packageDir(join(process.cwd(), 'noop.js'));
   if (found) return { dir: found.dir, source: 'package', why: `the ${MINILM_PACKAGE} package is installed (${found.pkg})` };
   const dir = join(homedir(), '.cache', 'aico-data', 'models', 'all-MiniLM-L6-v2');
-  return { dir, source: 'cache', why: `neither AICO_DATA_MINILM_DIR nor the ${MINILM_PACKAGE} package: the local cache` };
+  return { dir, source: 'cache', why: `AICO_DATA_MINILM_DIR is not set and ${MINILM_PACKAGE} is not installed` };
 }
 
 /**
