@@ -9,7 +9,10 @@
  * are counted as such, never applied twice), and no byte of the three store directories holds
  * the canary (UTF-8, UTF-16LE, base64, hex).
  *
- * Short run (`npm test`): 120 operations per device; `AICO_RELIABILITY=long`: 1,000.
+ * Short run (`npm test`): 120 operations per device; `AICO_RELIABILITY=long`: 1,000. Exchanges
+ * that fail with UNAVAILABLE/TIMEOUT are counted by node state (`roundErrorsByNodeState`): with
+ * the relay's authorization users, publishes through a surviving node get "no responders" while
+ * the killed node is down (a known gap, see the README); the checks are about the end state.
  */
 import { jetstreamManager, RetentionPolicy, StorageType, DiscardPolicy } from '@nats-io/jetstream';
 import { connect, nanos } from '@nats-io/transport-node';
@@ -92,6 +95,8 @@ describe.skipIf(!NATS_SERVER)(`sync through a 3-node JetStream cluster with a no
     const devices: Device[] = [];
     for (const [name, data] of [['a', a], ['b', b], ['c', c]] as const) devices.push({ name, data, id: await data.sync.deviceId(), applied: 0, duplicates: 0 });
     const figures = { connectErrors: 0, rounds: 0, roundErrors: 0, received: 0, killedAtOp: -1, restartedAtOp: -1, cOnlineAtOp: -1 };
+    const victim = cluster.nodes[Math.floor(rand() * 3)]!;
+    const errorKinds: Record<string, number> = {};
     /** Connects `d`; while the relay does not answer (a node down, an election) it stays offline and tries again later. */
     const connectRelay = async (d: Device) => {
       try {
@@ -123,6 +128,8 @@ describe.skipIf(!NATS_SERVER)(`sync through a 3-node JetStream cluster with a no
         } catch (e) {
           if (!(e instanceof AicoDataError) || !['UNAVAILABLE', 'TIMEOUT'].includes(e.code)) throw e;
           figures.roundErrors++;
+          const k = `${victim.running ? 'up' : 'down'} ${e.code}`;
+          errorKinds[k] = (errorKinds[k] ?? 0) + 1;
         }
       }
       return applied;
@@ -150,7 +157,6 @@ describe.skipIf(!NATS_SERVER)(`sync through a 3-node JetStream cluster with a no
       return s.execute(`DELETE FROM memories WHERE id = ?`, [pick(mems)]);
     };
 
-    const victim = cluster.nodes[Math.floor(rand() * 3)]!;
     const killAt = Math.floor(OPS / 3);
     const restartAt = Math.floor((2 * OPS) / 3);
     for (let i = 0; i < OPS; i++) {
@@ -241,6 +247,7 @@ describe.skipIf(!NATS_SERVER)(`sync through a 3-node JetStream cluster with a no
         cOnlineAtOp: figures.cOnlineAtOp,
         rounds: figures.rounds,
         roundErrors: figures.roundErrors,
+        roundErrorsByNodeState: JSON.stringify(errorKinds),
         finalRounds,
         duplicates: devices.reduce((s, d) => s + d.duplicates, 0),
         storeFiles: files.length,
