@@ -58,7 +58,10 @@ const BATCH = 64;
 
 function relayError(e: unknown, what: string): AicoDataError {
   if (e instanceof AicoDataError) return e;
-  const text = `${(e as Error)?.name ?? ''} ${(e as Error)?.message ?? String(e)}`;
+  // nats.js reports a publish nobody answered (no stream leader reachable, e.g. while a cluster
+  // node is down) as "jetstream is not enabled", with the "no responders" error as its cause.
+  const cause = (e as { cause?: Error })?.cause;
+  const text = `${(e as Error)?.name ?? ''} ${(e as Error)?.message ?? String(e)} ${cause?.message ?? ''}`;
   if (/authoriz|authenticat|permission/i.test(text)) return new AicoDataError('NOT_AUTHORIZED', `the sync relay refused ${what}: ${(e as Error).message}`);
   if (/timeout|timed out/i.test(text)) return new AicoDataError('TIMEOUT', `${what}: the sync relay did not answer in time`);
   if (/refused|no responders|ECONN|connection|unavailable/i.test(text)) return new AicoDataError('UNAVAILABLE', `${what}: ${(e as Error).message}`);
