@@ -11,8 +11,8 @@
  *
  * Short run (`npm test`): 120 operations per device; `AICO_RELIABILITY=long`: 1,000. Exchanges
  * that fail with UNAVAILABLE/TIMEOUT are counted by node state (`roundErrorsByNodeState`): with
- * the relay's authorization users, publishes through a surviving node get "no responders" while
- * the killed node is down (a known gap, see the README); the checks are about the end state.
+ * the relay's authorization users, publishes through a surviving node got "no responders" while
+ * the killed node was down in some runs (see the README); the checks are about the end state.
  */
 import { jetstreamManager, RetentionPolicy, StorageType, DiscardPolicy } from '@nats-io/jetstream';
 import { connect, nanos } from '@nats-io/transport-node';
