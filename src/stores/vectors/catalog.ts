@@ -1,3 +1,4 @@
+import { AicoDataError } from '../../errors.js';
 import type { Collection } from 'chromadb';
 import type { CollectionSpec } from './collection-spec.js';
 import type { ChromaConnection } from './connection.js';
@@ -73,7 +74,7 @@ export class CollectionCatalog {
       client.getOrCreateCollection({ name, metadata, embeddingFunction: null, configuration: { hnsw: { space: 'cosine' } } }),
     );
     const p = toPhysical(col);
-    if (p === undefined) throw new Error(`collection ${name} exists without aico metadata`);
+    if (p === undefined) throw new AicoDataError('CORRUPT', `collection ${name} exists without aico metadata (a damaged Chroma file): run \`aico-data repair\``);
     return p;
   }
 
