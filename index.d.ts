@@ -150,6 +150,11 @@ export declare class NativeSql {
   run(sql: string, params?: unknown | undefined | null): unknown
   /** Rows as objects (or arrays with `arrays`); `limit` stops early (1 for queryOne). */
   query(sql: string, params?: unknown | undefined | null, arrays?: boolean | undefined | null, one?: boolean | undefined | null): unknown
+  /**
+   * A prepared statement: checked now (syntax, the authorizer; inside `tx` when given, so it
+   * may use tables that transaction created), executed later without passing the SQL again.
+   */
+  prepare(sql: string, tx?: number | undefined | null): NativeStatement
   exec(script: string): void
   batch(stmts: unknown): unknown
   begin(): number
@@ -178,6 +183,26 @@ export declare class NativeSql {
   stats(): SqlStats
   get closed(): boolean
   close(): void
+}
+
+export declare class NativeStatement {
+  /** The SQL text it was prepared from. */
+  get source(): string
+  /** Makes no direct change to the database. */
+  get readonly(): boolean
+  /** Result column names at prepare time. */
+  get columns(): Array<string>
+  get parameterCount(): number
+  /** The first row (`undefined` when none). `shape`: 0 object, 1 array, 2 first column. */
+  get(params?: unknown | undefined | null, tx?: number | undefined | null, shape?: number | undefined | null): unknown
+  all(params?: unknown | undefined | null, tx?: number | undefined | null, shape?: number | undefined | null): unknown
+  run(params?: unknown | undefined | null, tx?: number | undefined | null): unknown
+  /** Runs once per parameter set in one native call, atomically (inside `tx` when given). */
+  runMany(list: unknown, tx?: number | undefined | null): unknown
+  getAsync(params?: unknown | undefined | null, tx?: number | undefined | null, shape?: number | undefined | null): Promise<unknown>
+  allAsync(params?: unknown | undefined | null, tx?: number | undefined | null, shape?: number | undefined | null): Promise<unknown>
+  runAsync(params?: unknown | undefined | null, tx?: number | undefined | null): Promise<{ changes: number; lastInsertRowid: number | bigint }>
+  runManyAsync(list: unknown, tx?: number | undefined | null): Promise<{ changes: number; lastInsertRowid: number | bigint }>
 }
 
 export interface AnalyticsEventJs {

@@ -773,13 +773,14 @@ if (
   }
 }
 
-const { NativeAnalytics, NativeFolder, NativeKv, NativeMiniLm, NativeProgress, NativeSql, backupFolder, buildInfo, duckdbSmoke, folderResumedRotation, kvWalRecovery, loadMiniLm, openAnalytics, openFolder, openKv, openKvAsync, repairKvAsync, restoreBackup, rocksdbSmoke, rotateFolderKeys } = nativeBinding
+const { NativeAnalytics, NativeFolder, NativeKv, NativeMiniLm, NativeProgress, NativeSql, NativeStatement, backupFolder, buildInfo, duckdbSmoke, folderResumedRotation, kvWalRecovery, loadMiniLm, openAnalytics, openFolder, openKv, openKvAsync, repairKvAsync, restoreBackup, rocksdbSmoke, rotateFolderKeys } = nativeBinding
 export { NativeAnalytics }
 export { NativeFolder }
 export { NativeKv }
 export { NativeMiniLm }
 export { NativeProgress }
 export { NativeSql }
+export { NativeStatement }
 export { backupFolder }
 export { buildInfo }
 export { duckdbSmoke }

@@ -9,6 +9,7 @@ export type { Crypto } from './crypto.js';
 export { AicoDataError, ERROR_CODES, ERROR_HINTS, isAicoError, type AicoErrorCode } from './errors.js';
 export {
   SqlStore,
+  Statement,
   Transaction,
   TransactionSync,
   type SqlStats,

@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { AicoDataError, openDataLayer, type DataLayer } from '../../src/index.js';
+import { AicoDataError, openDataLayer, Statement, type DataLayer } from '../../src/index.js';
 import { tempDir } from '../helpers/folders.js';
 
 let data: DataLayer;
@@ -198,5 +198,162 @@ describe('pool', () => {
     expect(s.readersOpen).toBeLessThanOrEqual(s.readersMax);
     expect(data.sql.healthCheck()).toBe(0);
     expect(data.sql.integrityCheck(true)).toEqual([]);
+  });
+});
+
+describe('prepared statements', () => {
+  it('get, all, run, raw and pluck, sync and async, with positional and named parameters', async () => {
+    const ins = data.sql.prepare('INSERT INTO t(a, b) VALUES (:a, :b)');
+    expect(ins).toBeInstanceOf(Statement);
+    expect(ins.readonly).toBe(false);
+    expect(ins.runSync({ a: 1, b: 'one' })).toEqual({ changes: 1, lastInsertRowid: 1 });
+    expect(await ins.run({ a: 2, b: 'two' })).toEqual({ changes: 1, lastInsertRowid: 2 });
+    const byId = data.sql.prepare<{ id: number; a: number; b: string }>('SELECT id, a, b FROM t WHERE id = ?');
+    expect(byId.readonly).toBe(true);
+    expect(byId.columns).toEqual(['id', 'a', 'b']);
+    expect(byId.source).toBe('SELECT id, a, b FROM t WHERE id = ?');
+    expect(byId.getSync([1])).toEqual({ id: 1, a: 1, b: 'one' });
+    // The second call reuses the keys made by the first: same result shape.
+    expect(byId.getSync([2])).toEqual({ id: 2, a: 2, b: 'two' });
+    expect(byId.getSync([3])).toBeUndefined();
+    expect(await byId.get([2])).toEqual({ id: 2, a: 2, b: 'two' });
+    const all = data.sql.prepare('SELECT id, b FROM t ORDER BY id');
+    expect(all.allSync()).toEqual([{ id: 1, b: 'one' }, { id: 2, b: 'two' }]);
+    expect(await all.all()).toEqual([{ id: 1, b: 'one' }, { id: 2, b: 'two' }]);
+    expect(all.raw().allSync()).toEqual([[1, 'one'], [2, 'two']]);
+    expect(await all.raw().get()).toEqual([1, 'one']);
+    expect(all.pluck().allSync()).toEqual([1, 2]);
+    expect(await all.pluck<number>().all()).toEqual([1, 2]);
+    expect(data.sql.prepare('SELECT count(*) FROM t').pluck().getSync()).toBe(2);
+  });
+
+  it('checks the SQL once, at prepare time, with typed errors', () => {
+    expect(codeOf(() => data.sql.prepare('SELEC nonsense'))).toBe('SQL_ERROR');
+    expect(codeOf(() => data.sql.prepare('SELECT * FROM missing'))).toBe('SQL_ERROR');
+    expect(codeOf(() => data.sql.prepare(42 as never))).toBe('INVALID_ARGUMENT');
+    const byId = data.sql.prepare('SELECT id FROM t WHERE id = ?');
+    expect(codeOf(() => byId.getSync())).toBe('INVALID_ARGUMENT');
+    expect(codeOf(() => byId.getSync([{}] as never))).toBe('INVALID_ARGUMENT');
+  });
+
+  it('a prepared statement cannot reach the file system: the authorizer runs when it is made', () => {
+    // The attack: prepare once, hoping later calls skip the check. They never get a statement.
+    for (const sql of ["SELECT readfile('/etc/passwd')", "SELECT writefile('/tmp/aico-x', 'x')", "SELECT * FROM fsdir('/')", 'PRAGMA key = 1', "ATTACH 'x.db' AS x"]) {
+      expect(codeOf(() => data.sql.prepare(sql)), sql).toBe('NOT_AUTHORIZED');
+    }
+  });
+
+  it('runMany inserts many rows in one call, all or none, and names the bad set', async () => {
+    const ins = data.sql.prepare('INSERT INTO t(a, b) VALUES (?, ?)');
+    const rows = Array.from({ length: 1000 }, (_, i) => [i, `b${i}`]);
+    expect(ins.runManySync(rows)).toEqual({ changes: 1000, lastInsertRowid: 1000 });
+    const count = data.sql.prepare('SELECT count(*) FROM t').pluck<number>();
+    expect(count.getSync()).toBe(1000);
+    // A duplicate in the middle: nothing of this call stays.
+    expect(await codeOfAsync(() => ins.runMany([[1, 'new-1'], [2, 'b5'], [3, 'new-3']]))).toBe('CONSTRAINT');
+    expect(count.getSync()).toBe(1000);
+    const err = (() => {
+      try {
+        ins.runManySync([[1, 'x1'], [2]]);
+      } catch (e) {
+        return e as AicoDataError;
+      }
+    })();
+    expect(err?.code).toBe('INVALID_ARGUMENT');
+    expect(err?.message).toContain('parameter set 2');
+    expect(count.getSync()).toBe(1000);
+    expect(codeOf(() => ins.runManySync('nope' as never))).toBe('INVALID_ARGUMENT');
+    expect(await ins.runMany([[7, 'async-1'], [8, 'async-2']])).toEqual({ changes: 2, lastInsertRowid: 1002 });
+  });
+
+  it('sync calls join the open transactionSync; nested transactionSync calls are savepoints', () => {
+    const ins = data.sql.prepare('INSERT INTO t(a, b) VALUES (?, ?)');
+    const count = data.sql.prepare('SELECT count(*) FROM t').pluck<number>();
+    const seen = data.sql.transactionSync(() => {
+      ins.runSync([1, 'x']);
+      // Inside: the transaction's own view (a pooled reader would not see the row yet).
+      const inside = count.getSync();
+      data.sql.executeSync('INSERT INTO t(a, b) VALUES (2, ?)', ['y']);
+      expect(() =>
+        data.sql.transactionSync(() => {
+          ins.runSync([3, 'z']);
+          throw new Error('undo the savepoint only');
+        }),
+      ).toThrow('undo the savepoint only');
+      return [inside, data.sql.queryOneSync<{ n: number }>('SELECT count(*) AS n FROM t')?.n];
+    });
+    expect(seen).toEqual([1, 2]);
+    expect(count.getSync()).toBe(2);
+    // A failing transaction leaves nothing, statements included.
+    expect(() =>
+      data.sql.transactionSync(() => {
+        ins.runManySync([[4, 'p'], [5, 'q']]);
+        throw new Error('roll back');
+      }),
+    ).toThrow('roll back');
+    expect(count.getSync()).toBe(2);
+    // A statement prepared inside a transaction may use a table that transaction created.
+    data.sql.transactionSync(() => {
+      data.sql.execSync('CREATE TABLE fresh(x)');
+      data.sql.prepare('INSERT INTO fresh VALUES (?)').runSync([1]);
+    });
+    expect(data.sql.prepare('SELECT x FROM fresh').pluck().allSync()).toEqual([1]);
+  });
+
+  it('on(tx) binds a view to an async transaction', async () => {
+    const ins = data.sql.prepare('INSERT INTO t(a, b) VALUES (?, ?)');
+    const count = data.sql.prepare('SELECT count(*) FROM t').pluck<number>();
+    await expect(
+      data.sql.transaction(async (tx) => {
+        await ins.on(tx).run([1, 'in-tx']);
+        await ins.on(tx).runMany([[2, 'a'], [3, 'b']]);
+        expect(await count.on(tx).get()).toBe(3);
+        expect(await count.get()).toBe(0); // outside it, nothing committed yet
+        throw new Error('abort');
+      }),
+    ).rejects.toThrow('abort');
+    expect(count.getSync()).toBe(0);
+    let handle: unknown;
+    await data.sql.transaction(async (tx) => {
+      handle = tx;
+      await ins.on(tx).run([1, 'kept']);
+    });
+    expect(count.getSync()).toBe(1);
+    // A view bound to an ended transaction refuses instead of writing outside it.
+    expect(await codeOfAsync(() => ins.on(handle as never).run([2, 'late']))).toBe('INVALID_ARGUMENT');
+    expect(codeOf(() => ins.on({} as never))).toBe('INVALID_ARGUMENT');
+    expect(count.getSync()).toBe(1);
+  });
+
+  it('follows a schema change: new columns get new keys', () => {
+    data.sql.executeSync("INSERT INTO t(a, b) VALUES (1, 'one')");
+    const star = data.sql.prepare('SELECT * FROM t');
+    expect(star.getSync()).toEqual({ id: 1, a: 1, b: 'one' });
+    data.sql.execSync('ALTER TABLE t ADD COLUMN c TEXT');
+    data.sql.execSync("UPDATE t SET c = 'see'");
+    // Readers and the writer both re-prepare; the statement's kept keys follow. The string API
+    // too: its cached statements re-prepare the same way (they once kept the old columns).
+    expect(data.sql.queryOneSync('SELECT * FROM t')).toEqual({ id: 1, a: 1, b: 'one', c: 'see' });
+    expect(star.getSync()).toEqual({ id: 1, a: 1, b: 'one', c: 'see' });
+    expect(star.getSync()).toEqual({ id: 1, a: 1, b: 'one', c: 'see' });
+    data.sql.execSync('ALTER TABLE t RENAME COLUMN c TO d');
+    expect(star.getSync()).toEqual({ id: 1, a: 1, b: 'one', d: 'see' });
+  });
+
+  it('fails with CLOSED after close() and after the data layer closes, losing nothing', async () => {
+    const ins = data.sql.prepare('INSERT INTO t(a, b) VALUES (?, ?)');
+    const raw = ins.raw();
+    ins.runSync([1, 'x']);
+    ins.close();
+    expect(ins.closed).toBe(true);
+    expect(codeOf(() => ins.runSync([2, 'y']))).toBe('CLOSED');
+    expect(codeOf(() => raw.allSync())).toBe('CLOSED'); // every view of it
+    const count = data.sql.prepare('SELECT count(*) FROM t').pluck<number>();
+    expect(count.getSync()).toBe(1);
+    await data.close();
+    expect(codeOf(() => count.getSync())).toBe('CLOSED');
+    expect(await codeOfAsync(() => count.get())).toBe('CLOSED');
+    data = await openDataLayer({ dir: data.dir, password: 'pw' });
+    expect(data.sql.prepare('SELECT b FROM t').pluck().allSync()).toEqual(['x']);
   });
 });

@@ -99,6 +99,26 @@ async function main() {
       }),
     close: () => undefined,
   };
+  // Prepared statements (issue 18): the same statements made once, as the peers do.
+  const point = sql.prepare(POINT);
+  const range = sql.prepare(RANGE);
+  const ins = sql.prepare(INSERT);
+  const aicoPrepared: Peer = {
+    name: 'aico-data prepared sync (encrypted)',
+    pointRead: (i) => point.getSync([(i * 7919) % ROWS + 1]),
+    read100: (i) => range.allSync([(i * 31) % (ROWS - 100) + 1]),
+    insert1: (i) => ins.runSync([`n${i}`, BODY]),
+    insert100: (i) => ins.runManySync(Array.from({ length: 100 }, (_, k) => [`n${i}-${k}`, BODY])),
+    close: () => undefined,
+  };
+  const aicoPreparedAsync: Peer = {
+    name: 'aico-data prepared async (encrypted)',
+    pointRead: (i) => point.get([(i * 7919) % ROWS + 1]),
+    read100: (i) => range.all([(i * 31) % (ROWS - 100) + 1]),
+    insert1: (i) => ins.run([`n${i}`, BODY]),
+    insert100: (i) => ins.runMany(Array.from({ length: 100 }, (_, k) => [`n${i}-${k}`, BODY])),
+    close: () => undefined,
+  };
   const aicoAsync: Peer = {
     name: 'aico-data async (encrypted)',
     pointRead: (i) => sql.queryOne(POINT, [(i * 7919) % ROWS + 1]),
@@ -107,7 +127,7 @@ async function main() {
     insert100: (i) => sql.batch(Array.from({ length: 100 }, (_, k) => ({ sql: INSERT, params: [`n${i}-${k}`, BODY] }))),
     close: () => data.close(),
   };
-  const all = [...peers, aicoSync, aicoAsync];
+  const all = [...peers, aicoSync, aicoPrepared, aicoAsync, aicoPreparedAsync];
   const baseline = peers[0]?.name ?? aicoSync.name;
   console.log(`bench/sql — ${ROWS} rows, best of ${ROUNDS} interleaved runs of ${MS} ms per case, node ${process.version}, ${new Date().toISOString()}`);
   const cases: Array<[string, keyof Omit<Peer, 'name' | 'close'>]> = [
@@ -123,29 +143,63 @@ async function main() {
     summary[title] = results;
   }
   emitRows(summary);
+  await asyncLatency(point);
   for (const p of all) await p.close();
   rmSync(root, { recursive: true, force: true });
   if (process.env.AICO_BENCH_JSON) console.log(JSON.stringify(summary));
 }
 
+/**
+ * Issue 18 item 3: the async API's per-call latency (p50/p95) with 1 and with 64 callers
+ * keeping a prepared point read in flight each; the thread hand-off is most of it.
+ */
+async function asyncLatency(point: { get(p: number[]): Promise<unknown> }): Promise<void> {
+  for (const callers of [1, 64]) {
+    const lat: number[] = [];
+    const until = performance.now() + MS;
+    let i = 0;
+    const worker = async () => {
+      while (performance.now() < until) {
+        const t0 = performance.now();
+        await point.get([((i++ * 7919) % ROWS) + 1]);
+        lat.push((performance.now() - t0) * 1000);
+      }
+    };
+    await Promise.all(Array.from({ length: callers }, worker));
+    lat.sort((a, b) => a - b);
+    const q = (f: number) => lat[Math.min(lat.length - 1, Math.floor(lat.length * f))]!;
+    console.log(`async prepared point read, ${callers} caller(s): ${lat.length} calls, p50 ${q(0.5).toFixed(1)} µs, p95 ${q(0.95).toFixed(1)} µs`);
+    for (const [name, f] of [['p50', 0.5], ['p95', 0.95]] as const) {
+      emit({ suite: 'sql', workload: `async prepared point read latency ${name}, ${callers} concurrent caller${callers > 1 ? 's' : ''}`, unit: 'µs', better: 'lower', aico: { name: 'aico-data prepared async (encrypted)', value: q(f) }, peer: null });
+    }
+  }
+}
+
 /** Report rows: each API against plaintext better-sqlite3, and the sync API against libsql-js (issue 1's goals). */
 function emitRows(summary: Record<string, CaseResult[]>): void {
-  const goals: Record<string, GoalInput> = {
-    'point read by primary key': { on: 'ratio', min: 1 },
-    'insert 100 rows in one transaction': { on: 'ratio', min: 1 },
+  // Issue 18's goals: every sync row >= 1.0x plaintext better-sqlite3, async point reads >= 0.5x,
+  // and the string API within 0.8x of prepare().
+  const goalFor = (title: string, ours: string, theirs: string): GoalInput | undefined => {
+    if (theirs.startsWith('aico-data')) return { on: 'ratio', min: 0.8 };
+    if (!theirs.startsWith('better-sqlite3')) return undefined;
+    if (ours.includes('async')) return title === 'point read by primary key' ? { on: 'ratio', min: 0.5 } : undefined;
+    return { on: 'ratio', min: 1 };
   };
   for (const [title, rs] of Object.entries(summary)) {
     const find = (name: string) => rs.find((r) => r.name === name);
     const pairs: Array<[string, string]> = [
       ['aico-data sync (encrypted)', 'better-sqlite3 12 (plaintext)'],
+      ['aico-data prepared sync (encrypted)', 'better-sqlite3 12 (plaintext)'],
       ['aico-data async (encrypted)', 'better-sqlite3 12 (plaintext)'],
+      ['aico-data prepared async (encrypted)', 'better-sqlite3 12 (plaintext)'],
+      ['aico-data sync (encrypted)', 'aico-data prepared sync (encrypted)'],
       ['aico-data sync (encrypted)', 'libsql-js (encrypted)'],
     ];
     for (const [ours, theirs] of pairs) {
       const a = find(ours);
       const b = find(theirs);
       if (!a || !b) continue;
-      const api = ours.includes('async') ? 'async' : 'sync';
+      const api = `${ours.includes('prepared') ? 'prepared ' : ''}${ours.includes('async') ? 'async' : 'sync'}${theirs.startsWith('aico-data') ? ' string API vs prepare()' : ''}`;
       emit({
         suite: 'sql',
         workload: `${title} (${api} API)`,
@@ -153,7 +207,7 @@ function emitRows(summary: Record<string, CaseResult[]>): void {
         better: 'higher',
         aico: { name: ours, value: a.opsPerSec },
         peer: { name: theirs, value: b.opsPerSec },
-        ...(goals[title] && theirs.startsWith('better-sqlite3') ? { goal: goals[title] } : {}),
+        ...(goalFor(title, ours, theirs) ? { goal: goalFor(title, ours, theirs) } : {}),
       });
     }
   }

@@ -360,3 +360,85 @@ fn a_first_open_that_died_after_the_key_file_is_finished_at_the_next_open() {
     assert!(!Folder::open(&d, b"pw", false, None).unwrap().created());
     assert!(reopen(&d, b"pw").is_err());
 }
+
+#[test]
+fn run_many_is_one_atomic_bulk_and_names_the_bad_parameter_set() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = open_new(dir.path());
+    s.exec_script("CREATE TABLE t(id INTEGER PRIMARY KEY, body TEXT NOT NULL)", Wait::Block).unwrap();
+    let list: Vec<Params> = (0..500).map(|i| Params::Positional(vec![Value::Text(format!("b{i}"))])).collect();
+    let r = s.run_many("INSERT INTO t(body) VALUES (?)", &list, Wait::Block).unwrap();
+    assert_eq!(r.changes, 500);
+    assert_eq!(r.last_insert_rowid, 500);
+    // A constraint failure in the middle rolls the whole call back.
+    let mut bad = list.clone();
+    bad[250] = Params::Positional(vec![Value::Null]);
+    let err = s.run_many("INSERT INTO t(body) VALUES (?)", &bad, Wait::Block).unwrap_err();
+    assert_eq!(err.code(), "CONSTRAINT");
+    // A wrong parameter count names its set, and also changes nothing.
+    bad[250] = Params::Positional(vec![]);
+    let err = s.run_many("INSERT INTO t(body) VALUES (?)", &bad, Wait::Block).unwrap_err();
+    assert_eq!(err.code(), "INVALID_ARGUMENT");
+    assert!(err.to_string().contains("parameter set 251"), "{err}");
+    assert_eq!(rows(&s, "SELECT count(*) FROM t", Params::None)[0][0], Value::Integer(500));
+}
+
+#[test]
+fn describe_reports_readonly_columns_and_applies_the_authorizer() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = open_new(dir.path());
+    s.exec_script("CREATE TABLE t(id INTEGER PRIMARY KEY, body TEXT)", Wait::Block).unwrap();
+    let q = s.describe("SELECT id, body AS text FROM t WHERE id = ?", None).unwrap();
+    assert!(q.readonly);
+    assert_eq!(q.columns, vec!["id".to_string(), "text".to_string()]);
+    assert_eq!(q.parameters, 1);
+    let w = s.describe("INSERT INTO t(body) VALUES (:b) RETURNING id", None).unwrap();
+    assert!(!w.readonly);
+    assert_eq!(w.columns, vec!["id".to_string()]);
+    // Denied at prepare time, so a statement object can never hold a denied statement.
+    let err = s.describe("SELECT readfile('/etc/passwd')", None).unwrap_err();
+    assert_eq!(err.code(), "NOT_AUTHORIZED");
+    // Inside a transaction it sees the transaction's own tables.
+    let tx = s.begin(Wait::Block).unwrap();
+    s.tx_exec_script(tx, "CREATE TABLE fresh(x)").unwrap();
+    assert!(s.describe("SELECT x FROM fresh", None).is_err());
+    assert_eq!(s.describe("SELECT x FROM fresh", Some(tx)).unwrap().columns, vec!["x".to_string()]);
+    s.rollback(tx).unwrap();
+}
+
+#[test]
+fn run_many_inside_a_transaction_undoes_only_itself() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = open_new(dir.path());
+    s.exec_script("CREATE TABLE t(id INTEGER PRIMARY KEY, body TEXT NOT NULL)", Wait::Block).unwrap();
+    let tx = s.begin(Wait::Block).unwrap();
+    s.tx_run(tx, "INSERT INTO t(body) VALUES ('kept')", &Params::None).unwrap();
+    let bad = vec![Params::Positional(vec![Value::Text("a".into())]), Params::Positional(vec![Value::Null])];
+    assert_eq!(s.tx_run_many(tx, "INSERT INTO t(body) VALUES (?)", &bad).unwrap_err().code(), "CONSTRAINT");
+    let good = vec![Params::Positional(vec![Value::Text("b".into())])];
+    assert_eq!(s.tx_run_many(tx, "INSERT INTO t(body) VALUES (?)", &good).unwrap().changes, 1);
+    s.commit(tx).unwrap();
+    let got = rows(&s, "SELECT body FROM t ORDER BY id", Params::None);
+    assert_eq!(got, vec![vec![Value::Text("kept".into())], vec![Value::Text("b".into())]]);
+}
+
+#[test]
+fn a_cached_select_star_follows_a_schema_change() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = open_new(dir.path());
+    s.exec_script("CREATE TABLE t(a); INSERT INTO t VALUES (1)", Wait::Block).unwrap();
+    let star = |s: &SqlStore| {
+        let mut r = OwnedRows::default();
+        s.query("SELECT * FROM t", &Params::None, &mut r, Wait::Block).unwrap();
+        r
+    };
+    assert_eq!(star(&s).columns, vec!["a".to_string()]);
+    // The reader's cached statement is re-prepared by its first step: names and width follow.
+    s.exec_script("ALTER TABLE t ADD COLUMN b; UPDATE t SET b = 2", Wait::Block).unwrap();
+    let r = star(&s);
+    assert_eq!(r.columns, vec!["a".to_string(), "b".to_string()]);
+    assert_eq!(r.rows, vec![vec![Value::Integer(1), Value::Integer(2)]]);
+    // Without rows the columns are the current ones too.
+    s.exec_script("DELETE FROM t; ALTER TABLE t ADD COLUMN c", Wait::Block).unwrap();
+    assert_eq!(star(&s).columns, vec!["a".to_string(), "b".to_string(), "c".to_string()]);
+}

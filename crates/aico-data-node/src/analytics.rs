@@ -11,7 +11,7 @@ use napi::bindgen_prelude::*;
 use napi::sys;
 use napi_derive::napi;
 
-use crate::convert::{read_params, JsRowBuilder};
+use crate::convert::{params_of, JsRowBuilder};
 use crate::error::{invalid, to_napi, OrThrow};
 use crate::folder::NativeFolder;
 use crate::sql::NativeSql;
@@ -191,16 +191,6 @@ pub struct AnalyticsEventJs {
 #[napi]
 pub struct NativeAnalytics {
     store: Arc<AnalyticsStore>,
-}
-
-fn params_of(p: Option<Unknown<'_>>) -> Result<Params> {
-    match p {
-        None => Ok(Params::None),
-        Some(v) => {
-            let raw = v.value();
-            unsafe { read_params(raw.env, raw.value) }
-        }
-    }
 }
 
 #[napi]

@@ -26,6 +26,18 @@ fn core_check(status: sys::napi_status, what: &str) -> aico_data_core::Result<()
     }
 }
 
+/// [`read_params`] of an optional argument (absent: no parameters).
+pub fn params_of(p: Option<napi::bindgen_prelude::Unknown<'_>>) -> napi::Result<Params> {
+    use napi::JsValue;
+    match p {
+        None => Ok(Params::None),
+        Some(v) => {
+            let raw = v.value();
+            unsafe { read_params(raw.env, raw.value) }
+        }
+    }
+}
+
 /// Reads statement parameters: `undefined`/`null` (none), an array (positional) or a plain
 /// object (named). Refuses anything else with `INVALID_ARGUMENT` naming the offender.
 pub unsafe fn read_params(env: napi_env, v: napi_value) -> napi::Result<Params> {
@@ -161,26 +173,85 @@ unsafe fn read_value(env: napi_env, v: napi_value) -> Result<Value, String> {
     }
 }
 
+/// How a result row becomes a JS value.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RowShape {
+    /// An object keyed by column name.
+    Objects,
+    /// An array in column order.
+    Arrays,
+    /// The first column's value alone.
+    Pluck,
+}
+
+impl RowShape {
+    /// The binding's wire form: 0 objects, 1 arrays, 2 pluck.
+    pub fn from_code(code: u32) -> napi::Result<Self> {
+        match code {
+            0 => Ok(RowShape::Objects),
+            1 => Ok(RowShape::Arrays),
+            2 => Ok(RowShape::Pluck),
+            _ => Err(invalid("row shape must be 0 (objects), 1 (arrays) or 2 (pluck)")),
+        }
+    }
+}
+
+/// Column keys a prepared statement made on an earlier call: reused while the statement's
+/// columns keep these names, which saves creating the key strings on every call. Empty on
+/// the first call; a mismatch makes new keys and reports their names in `made_names`.
+pub struct PresetKeys<'n> {
+    pub names: &'n [String],
+    pub keys: Vec<napi_value>,
+}
+
 /// Builds JS values for result rows.
-pub struct JsRowBuilder {
+pub struct JsRowBuilder<'n> {
     env: napi_env,
-    arrays: bool,
+    shape: RowShape,
     /// Keep only the first row (`queryOne`): no result array is built.
     one: bool,
     keys: Vec<napi_value>,
+    ncols: usize,
+    preset: Option<PresetKeys<'n>>,
+    /// The statement's columns differed from the preset names (a schema change re-prepared
+    /// it): `keys` holds new ones the caller may keep.
+    pub columns_changed: bool,
+    /// The names of the keys this builder had to make (object rows without matching preset keys).
+    pub made_names: Option<Vec<String>>,
     rows: napi_value,
     first: napi_value,
     count: u32,
 }
 
-impl JsRowBuilder {
+impl<'n> JsRowBuilder<'n> {
     /// `arrays`: rows as arrays instead of objects. `one`: stop after the first row.
     pub unsafe fn new(env: napi_env, arrays: bool, one: bool) -> napi::Result<Self> {
+        Self::with_shape(env, if arrays { RowShape::Arrays } else { RowShape::Objects }, one, None)
+    }
+
+    pub unsafe fn with_shape(env: napi_env, shape: RowShape, one: bool, preset: Option<PresetKeys<'n>>) -> napi::Result<Self> {
         let mut rows = ptr::null_mut();
         if !one {
             check(sys::napi_create_array(env, &mut rows), "create array")?;
         }
-        Ok(JsRowBuilder { env, arrays, one, keys: Vec::new(), rows, first: ptr::null_mut(), count: 0 })
+        Ok(JsRowBuilder {
+            env,
+            shape,
+            one,
+            keys: Vec::new(),
+            ncols: 0,
+            preset,
+            columns_changed: false,
+            made_names: None,
+            rows,
+            first: ptr::null_mut(),
+            count: 0,
+        })
+    }
+
+    /// The column keys of the last result (JS strings), for the caller to keep.
+    pub fn keys(&self) -> &[napi_value] {
+        &self.keys
     }
 
     /// All rows (an array), or with `one` the first row or `undefined`.
@@ -229,20 +300,29 @@ impl JsRowBuilder {
         Ok(())
     }
 
-    unsafe fn push_values<'a>(&mut self, values: impl Iterator<Item = ValueRef<'a>>) -> aico_data_core::Result<()> {
+    unsafe fn push_values<'a>(&mut self, mut values: impl Iterator<Item = ValueRef<'a>>) -> aico_data_core::Result<()> {
         let env = self.env;
         let mut row = ptr::null_mut();
-        if self.arrays {
-            core_check(sys::napi_create_array_with_length(env, self.keys.len(), &mut row), "row array")?;
-            for (i, v) in values.enumerate() {
-                let jv = self.value(v)?;
-                core_check(sys::napi_set_element(env, row, i as u32, jv), "set element")?;
+        match self.shape {
+            RowShape::Arrays => {
+                core_check(sys::napi_create_array_with_length(env, self.ncols, &mut row), "row array")?;
+                for (i, v) in values.enumerate() {
+                    let jv = self.value(v)?;
+                    core_check(sys::napi_set_element(env, row, i as u32, jv), "set element")?;
+                }
             }
-        } else {
-            core_check(sys::napi_create_object(env, &mut row), "row object")?;
-            for (i, v) in values.enumerate() {
-                let jv = self.value(v)?;
-                core_check(sys::napi_set_property(env, row, self.keys[i], jv), "set property")?;
+            RowShape::Objects => {
+                core_check(sys::napi_create_object(env, &mut row), "row object")?;
+                for (i, v) in values.enumerate() {
+                    let jv = self.value(v)?;
+                    core_check(sys::napi_set_property(env, row, self.keys[i], jv), "set property")?;
+                }
+            }
+            RowShape::Pluck => {
+                row = match values.next() {
+                    Some(v) => self.value(v)?,
+                    None => return Err(CoreError::invalid("pluck() needs a statement that returns a column")),
+                };
             }
         }
         if self.one {
@@ -255,9 +335,24 @@ impl JsRowBuilder {
     }
 }
 
-impl RowSink for JsRowBuilder {
+impl RowSink for JsRowBuilder<'_> {
     fn columns(&mut self, names: &[&str]) -> aico_data_core::Result<()> {
+        self.ncols = names.len();
+        if let Some(p) = self.preset.take() {
+            if p.keys.len() == names.len() && p.names.len() == names.len() && p.names.iter().zip(names).all(|(a, b)| a == b) {
+                self.keys = p.keys;
+                return Ok(());
+            }
+            self.columns_changed = true;
+        }
         self.keys.clear();
+        if self.shape != RowShape::Objects {
+            // Arrays and plucked values have no keys; an empty list still marks the change.
+            return Ok(());
+        }
+        if self.columns_changed {
+            self.made_names = Some(names.iter().map(|n| n.to_string()).collect());
+        }
         for n in names {
             let mut k = ptr::null_mut();
             core_check(unsafe { sys::napi_create_string_utf8(self.env, n.as_ptr().cast(), n.len() as isize, &mut k) }, "column name")?;
@@ -268,11 +363,20 @@ impl RowSink for JsRowBuilder {
 
     fn row(&mut self, row: &dyn RowView) -> aico_data_core::Result<bool> {
         let n = row.column_count();
-        let mut vals = Vec::with_capacity(n);
-        for i in 0..n {
-            vals.push(row.get(i)?);
+        if n <= 8 {
+            // Short rows (the common case) without a heap allocation.
+            let mut vals = [ValueRef::Null; 8];
+            for (i, slot) in vals.iter_mut().enumerate().take(n) {
+                *slot = row.get(i)?;
+            }
+            unsafe { self.push_values(vals[..n].iter().copied())? };
+        } else {
+            let mut vals = Vec::with_capacity(n);
+            for i in 0..n {
+                vals.push(row.get(i)?);
+            }
+            unsafe { self.push_values(vals.into_iter())? };
         }
-        unsafe { self.push_values(vals.into_iter())? };
         Ok(!self.one)
     }
 }

@@ -14,6 +14,7 @@ mod folder;
 mod kv;
 mod kv_repair;
 mod sql;
+mod statement;
 
 pub use backup::{restore_backup, NativeProgress};
 pub use embed::{load_mini_lm, NativeMiniLm};

@@ -9,8 +9,9 @@ use napi::bindgen_prelude::*;
 use napi::sys;
 use napi_derive::napi;
 
-use crate::convert::{read_params, read_string, JsRowBuilder};
+use crate::convert::{params_of, read_params, read_string, JsRowBuilder, RowShape};
 use crate::error::{invalid, OrThrow};
+use crate::statement::NativeStatement;
 
 #[napi]
 pub struct NativeSql {
@@ -28,16 +29,6 @@ impl NativeSql {
     }
 }
 
-fn params_of(p: Option<Unknown<'_>>) -> Result<Params> {
-    match p {
-        None => Ok(Params::None),
-        Some(v) => {
-            let raw = v.value();
-            unsafe { read_params(raw.env, raw.value) }
-        }
-    }
-}
-
 /// Runs `query` into a row builder (objects, or arrays with `arrays`; `one` stops after a row)
 /// and returns the rows as JS values.
 fn rows_js<'e>(
@@ -51,11 +42,11 @@ fn rows_js<'e>(
     Ok(unknown(env, unsafe { b.result()? }))
 }
 
-fn tx_id(id: i64) -> Result<TxId> {
+pub(crate) fn tx_id(id: i64) -> Result<TxId> {
     u64::try_from(id).map_err(|_| invalid("transaction id must be a positive integer"))
 }
 
-unsafe fn run_result_js(env: sys::napi_env, r: RunResult) -> Result<sys::napi_value> {
+pub(crate) unsafe fn run_result_js(env: sys::napi_env, r: RunResult) -> Result<sys::napi_value> {
     let mut obj = ptr::null_mut();
     sys::napi_create_object(env, &mut obj);
     let mut changes = ptr::null_mut();
@@ -109,7 +100,7 @@ unsafe fn read_stmts(env: sys::napi_env, list: sys::napi_value) -> Result<Vec<St
     Ok(out)
 }
 
-fn unknown<'e>(env: &'e Env, v: sys::napi_value) -> Unknown<'e> {
+pub(crate) fn unknown<'e>(env: &'e Env, v: sys::napi_value) -> Unknown<'e> {
     unsafe { Unknown::from_raw_unchecked(env.raw(), v) }
 }
 
@@ -136,6 +127,15 @@ impl NativeSql {
     ) -> Result<Unknown<'e>> {
         let p = params_of(params)?;
         rows_js(env, arrays, one, |b| self.store.query(&sql, &p, b, Wait::FailIfTxOpen))
+    }
+
+    /// A prepared statement: checked now (syntax, the authorizer; inside `tx` when given, so it
+    /// may use tables that transaction created), executed later without passing the SQL again.
+    #[napi]
+    pub fn prepare(&self, sql: String, tx: Option<i64>) -> Result<NativeStatement> {
+        let tx = tx.map(tx_id).transpose()?;
+        let info = self.store.describe(&sql, tx).or_throw()?;
+        Ok(NativeStatement::new(self.store.clone(), sql, info))
     }
 
     #[napi]
@@ -209,7 +209,7 @@ impl NativeSql {
         one: Option<bool>,
     ) -> Result<AsyncTask<SqlTask>> {
         let one = one.unwrap_or(false);
-        Ok(self.task(SqlOp::Query(None, sql, params_of(params)?, arrays.unwrap_or(false), one)))
+        Ok(self.task(SqlOp::Query(None, sql, params_of(params)?, shape_of(arrays), one)))
     }
 
     #[napi(ts_return_type = "Promise<void>")]
@@ -244,7 +244,7 @@ impl NativeSql {
         one: Option<bool>,
     ) -> Result<AsyncTask<SqlTask>> {
         let one = one.unwrap_or(false);
-        Ok(self.task(SqlOp::Query(Some(tx_id(tx)?), sql, params_of(params)?, arrays.unwrap_or(false), one)))
+        Ok(self.task(SqlOp::Query(Some(tx_id(tx)?), sql, params_of(params)?, shape_of(arrays), one)))
     }
 
     #[napi(ts_return_type = "Promise<void>")]
@@ -293,7 +293,7 @@ impl NativeSql {
     ) -> Result<AsyncTask<SqlTask>> {
         let policy = SandboxPolicy::new(&prefix, allow_ddl).or_throw()?;
         let tx = tx.map(tx_id).transpose()?;
-        let op = SqlOp::Query(tx, sql, params_of(params)?, arrays.unwrap_or(false), one.unwrap_or(false));
+        let op = SqlOp::Query(tx, sql, params_of(params)?, shape_of(arrays), one.unwrap_or(false));
         Ok(self.sandboxed_task(policy, op))
     }
 
@@ -339,7 +339,7 @@ impl NativeSql {
     }
 
     fn task(&self, op: SqlOp) -> AsyncTask<SqlTask> {
-        AsyncTask::new(SqlTask { store: self.store.clone(), op: Some(op), policy: None })
+        SqlTask::new(self.store.clone(), op)
     }
 
     fn sandboxed_task(&self, policy: SandboxPolicy, op: SqlOp) -> AsyncTask<SqlTask> {
@@ -365,9 +365,19 @@ unsafe fn results_js(env: sys::napi_env, results: &[RunResult]) -> Result<sys::n
     Ok(arr)
 }
 
+fn shape_of(arrays: Option<bool>) -> RowShape {
+    if arrays.unwrap_or(false) {
+        RowShape::Arrays
+    } else {
+        RowShape::Objects
+    }
+}
+
 pub enum SqlOp {
     Run(Option<TxId>, String, Params),
-    Query(Option<TxId>, String, Params, bool, bool),
+    /// Runs one statement once per parameter set, atomically.
+    RunMany(Option<TxId>, String, Vec<Params>),
+    Query(Option<TxId>, String, Params, RowShape, bool),
     Exec(Option<TxId>, String),
     Batch(Vec<Stmt>),
     Begin,
@@ -376,7 +386,7 @@ pub enum SqlOp {
 
 pub enum SqlOut {
     Run(RunResult),
-    Rows(OwnedRows, bool, bool),
+    Rows(OwnedRows, RowShape, bool),
     Batch(Vec<RunResult>),
     Tx(TxId),
     Unit,
@@ -387,6 +397,12 @@ pub struct SqlTask {
     op: Option<SqlOp>,
     /// Set for plugin-sandboxed statements.
     policy: Option<SandboxPolicy>,
+}
+
+impl SqlTask {
+    pub(crate) fn new(store: Arc<SqlStore>, op: SqlOp) -> AsyncTask<SqlTask> {
+        AsyncTask::new(SqlTask { store, op: Some(op), policy: None })
+    }
 }
 
 impl Task for SqlTask {
@@ -402,13 +418,15 @@ impl Task for SqlTask {
         let out = match op {
             SqlOp::Run(None, sql, p) => s.run(&sql, &p, Wait::Block).map(SqlOut::Run),
             SqlOp::Run(Some(tx), sql, p) => s.tx_run(tx, &sql, &p).map(SqlOut::Run),
-            SqlOp::Query(tx, sql, p, arrays, one) => {
+            SqlOp::RunMany(None, sql, list) => s.run_many(&sql, &list, Wait::Block).map(SqlOut::Run),
+            SqlOp::RunMany(Some(tx), sql, list) => s.tx_run_many(tx, &sql, &list).map(SqlOut::Run),
+            SqlOp::Query(tx, sql, p, shape, one) => {
                 let mut rows = if one { OwnedRows::with_limit(1) } else { OwnedRows::default() };
                 match tx {
                     None => s.query(&sql, &p, &mut rows, Wait::Block),
                     Some(tx) => s.tx_query(tx, &sql, &p, &mut rows),
                 }
-                .map(|_| SqlOut::Rows(rows, arrays, one))
+                .map(|_| SqlOut::Rows(rows, shape, one))
             }
             SqlOp::Exec(None, sql) => s.exec_script(&sql, Wait::Block).map(|_| SqlOut::Unit),
             SqlOp::Exec(Some(tx), sql) => s.tx_exec_script(tx, &sql).map(|_| SqlOut::Unit),
@@ -428,9 +446,9 @@ impl Task for SqlTask {
 fn sandboxed(s: &SqlStore, policy: &SandboxPolicy, op: SqlOp) -> aico_data_core::Result<SqlOut> {
     match op {
         SqlOp::Run(tx, sql, p) => s.sandboxed_run(policy, tx, &sql, &p, Wait::Block).map(SqlOut::Run),
-        SqlOp::Query(tx, sql, p, arrays, one) => {
+        SqlOp::Query(tx, sql, p, shape, one) => {
             let mut rows = if one { OwnedRows::with_limit(1) } else { OwnedRows::default() };
-            s.sandboxed_query(policy, tx, &sql, &p, &mut rows, Wait::Block).map(|_| SqlOut::Rows(rows, arrays, one))
+            s.sandboxed_query(policy, tx, &sql, &p, &mut rows, Wait::Block).map(|_| SqlOut::Rows(rows, shape, one))
         }
         SqlOp::Exec(tx, sql) => s.sandboxed_exec(policy, tx, &sql, Wait::Block).map(|_| SqlOut::Unit),
         _ => Err(aico_data_core::Error::invalid("this operation cannot be sandboxed")),
@@ -457,8 +475,8 @@ impl ToNapiValue for SqlOutJs {
                 sys::napi_get_undefined(env, &mut v);
                 Ok(v)
             }
-            SqlOut::Rows(rows, arrays, one) => {
-                let mut b = JsRowBuilder::new(env, arrays, one)?;
+            SqlOut::Rows(rows, shape, one) => {
+                let mut b = JsRowBuilder::with_shape(env, shape, one, None)?;
                 b.push_owned(&rows).or_throw()?;
                 b.result()
             }

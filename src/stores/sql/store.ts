@@ -3,7 +3,8 @@ import type { NativeSql } from '../../native/index.js';
 import { checkSql, toNativeBatch } from './check.js';
 import { withWriterFtsVerdicts } from './fts-recheck.js';
 import { sandboxedExecutor, type SandboxedExecutor, type SandboxPolicy } from './sandbox.js';
-import { Transaction, TransactionSync } from './transaction.js';
+import { Statement } from './statement.js';
+import { SyncTxSlot, Transaction, TransactionSync } from './transaction.js';
 import type {
   BatchStatement,
   Row,
@@ -45,6 +46,8 @@ export interface SqlStats {
 export class SqlStore implements SqlExecutor, SqlExecutorSync {
   readonly #n: NativeSql;
   readonly #writes = new WriterQueue();
+  /** The open `transactionSync`, which sync calls on the JS thread join. */
+  readonly #slot = new SyncTxSlot();
 
   /** @internal */
   constructor(n: NativeSql) {
@@ -87,38 +90,78 @@ export class SqlStore implements SqlExecutor, SqlExecutorSync {
     return this.#writes.run(() => Transaction.run(this.#n, fn));
   }
 
+  /**
+   * A prepared statement: `sql` is checked now (syntax, the authorizer) and each later call
+   * passes only parameters, with object keys made once. Faster than the string methods for
+   * statements run often; see {@link Statement}. Inside an open `transactionSync` it is
+   * prepared in that transaction, so it may use tables the transaction created.
+   */
+  prepare<T = Row>(sql: string): Statement<T> {
+    const open = this.#openSyncTx();
+    const n = native(() => this.#n.prepare(checkSql(sql), open?.id));
+    return Statement.create<T>(n, this.#slot, this.#writes);
+  }
+
   // ---- sync ----
+  // Inside an open `transactionSync` these run in that transaction (one connection's view,
+  // as with better-sqlite3); otherwise on the writer (writes) or a pooled reader.
 
   executeSync(sql: string, params?: P): RunResult {
+    const tx = this.#openSyncTx();
+    if (tx) return native(() => this.#n.txRun(tx.id, checkSql(sql), params)) as RunResult;
     return native(() => this.#n.run(checkSql(sql), params)) as RunResult;
   }
 
   querySync<T = Row>(sql: string, params?: P): T[] {
-    return native(() => this.#n.query(checkSql(sql), params, false, false)) as T[];
+    return this.#querySync(sql, params, false, false) as T[];
   }
 
   queryOneSync<T = Row>(sql: string, params?: P): T | undefined {
-    return native(() => this.#n.query(checkSql(sql), params, false, true)) as T | undefined;
+    return this.#querySync(sql, params, false, true) as T | undefined;
   }
 
   queryRawSync(sql: string, params?: P): SqlValue[][] {
-    return native(() => this.#n.query(checkSql(sql), params, true, false)) as SqlValue[][];
+    return this.#querySync(sql, params, true, false) as SqlValue[][];
   }
 
   execSync(script: string): void {
+    const tx = this.#openSyncTx();
+    if (tx) return void native(() => this.#n.txExec(tx.id, checkSql(script, 'script')));
     native(() => this.#n.exec(checkSql(script, 'script')));
   }
 
   batchSync(stmts: readonly BatchStatement[]): RunResult[] {
-    return native(() => this.#n.batch(toNativeBatch(stmts))) as RunResult[];
+    const batch = toNativeBatch(stmts);
+    if (this.#openSyncTx()) {
+      // All or none inside the open transaction: a savepoint of it.
+      return this.transactionSync((tx) =>
+        (batch as Array<string | [string, SqlParams | null]>).map((s) =>
+          typeof s === 'string' ? tx.executeSync(s) : tx.executeSync(s[0], s[1] ?? undefined),
+        ),
+      );
+    }
+    return native(() => this.#n.batch(batch)) as RunResult[];
   }
 
   /**
-   * Synchronous transaction: `fn` must not return a Promise. While an async transaction is
-   * open, this fails at once with `BUSY` instead of blocking the thread that must finish it.
+   * Synchronous transaction, as better-sqlite3's `db.transaction(fn)()`: `fn` must not return
+   * a Promise. Nested calls (on the store or on `tx`) are savepoints; sync calls and prepared
+   * statements used inside `fn` join it. While an async transaction is open, this fails at once
+   * with `BUSY` instead of blocking the thread that must finish it.
    */
   transactionSync<T>(fn: (tx: SqlTransactionSync) => T): T {
-    return TransactionSync.run(this.#n, fn);
+    return TransactionSync.run(this.#n, fn, this.#slot);
+  }
+
+  #openSyncTx() {
+    const open = this.#slot.current;
+    return open && !open.ended ? open : undefined;
+  }
+
+  #querySync(sql: string, params: P, arrays: boolean, one: boolean): unknown {
+    const tx = this.#openSyncTx();
+    if (tx) return native(() => this.#n.txQuery(tx.id, checkSql(sql), params, arrays, one));
+    return native(() => this.#n.query(checkSql(sql), params, arrays, one));
   }
 
   // ---- plugin sandboxes ----

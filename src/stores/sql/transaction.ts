@@ -6,14 +6,30 @@ import type { Row, RunResult, SqlParams, SqlTransaction, SqlTransactionSync, Sql
 
 type P = SqlParams | undefined;
 
-/** Shared state of one transaction: its native id, whether it ended, savepoint counter. */
-class TxState {
+/** @internal Shared state of one transaction: its native id, whether it ended, savepoint counter. */
+export class TxState {
   ended = false;
   savepoints = 0;
   constructor(readonly id: number) {}
   check(): void {
     if (this.ended) throw invalidArgument('this transaction has already been committed or rolled back');
   }
+}
+
+/**
+ * @internal The store's open synchronous transaction, if any: sync calls and prepared
+ * statements made on the JS thread while it is open run inside it (as with better-sqlite3's
+ * single connection), and a nested `transactionSync` becomes a savepoint.
+ */
+export class SyncTxSlot {
+  current: TxState | undefined = undefined;
+}
+
+const states = new WeakMap<object, TxState>();
+
+/** @internal The state behind a transaction handle (for statements bound to it). */
+export function txStateOf(tx: object): TxState | undefined {
+  return states.get(tx);
 }
 
 /** An asynchronous transaction handle (see `SqlStore.transaction`). */
@@ -25,6 +41,7 @@ export class Transaction implements SqlTransaction {
   constructor(n: NativeSql, state: TxState) {
     this.#n = n;
     this.#s = state;
+    states.set(this, state);
   }
 
   execute(sql: string, params?: P): Promise<RunResult> {
@@ -94,6 +111,7 @@ export class TransactionSync implements SqlTransactionSync {
   constructor(n: NativeSql, state: TxState) {
     this.#n = n;
     this.#s = state;
+    states.set(this, state);
   }
 
   executeSync(sql: string, params?: P): RunResult {
@@ -133,10 +151,21 @@ export class TransactionSync implements SqlTransactionSync {
   }
 
   /** @internal */
-  static run<T>(n: NativeSql, fn: (tx: SqlTransactionSync) => T): T {
+  static run<T>(n: NativeSql, fn: (tx: SqlTransactionSync) => T, slot?: SyncTxSlot): T {
     if (typeof fn !== 'function') throw invalidArgument('transactionSync() takes a callback');
+    if (slot?.current && !slot.current.ended) return new TransactionSync(n, slot.current).transactionSync(fn);
     const id = native(() => n.begin());
     const state = new TxState(id);
+    if (slot) slot.current = state;
+    try {
+      return TransactionSync.#body(n, state, fn);
+    } finally {
+      if (slot) slot.current = undefined;
+    }
+  }
+
+  static #body<T>(n: NativeSql, state: TxState, fn: (tx: SqlTransactionSync) => T): T {
+    const id = state.id;
     let out: T;
     try {
       out = fn(new TransactionSync(n, state));

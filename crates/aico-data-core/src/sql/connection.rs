@@ -16,7 +16,7 @@ use rusqlite::{OpenFlags, ToSql};
 
 use super::options::{SqlOptions, Synchronous};
 use super::sandbox::SandboxPolicy;
-use super::value::{Params, RowSink, RowView, RunResult, Value, ValueRef};
+use super::value::{Params, RowSink, RowView, RunResult, StatementInfo, Value, ValueRef};
 use crate::error::{Error, Result};
 use crate::keys::StoreKey;
 
@@ -195,6 +195,34 @@ impl SqlConn {
         Ok(RunResult { changes: self.conn.changes(), last_insert_rowid: self.conn.last_insert_rowid() })
     }
 
+    /// Runs one statement once per parameter set (a bulk insert), prepared once; rows it
+    /// returns are discarded. `changes` is the sum; `last_insert_rowid` that of the last run.
+    /// A bad parameter set fails with its 1-based position in the message.
+    pub fn run_many(&self, sql: &str, list: &[Params]) -> Result<RunResult> {
+        let mut stmt = self.prepare(sql)?;
+        let mut changes = 0u64;
+        for (i, params) in list.iter().enumerate() {
+            bind(&mut stmt, params).map_err(|e| match e {
+                Error::InvalidArgument(m) => Error::invalid(format!("parameter set {}: {m}", i + 1)),
+                other => other,
+            })?;
+            let mut rows = stmt.raw_query();
+            while rows.next()?.is_some() {}
+            changes += self.conn.changes();
+        }
+        Ok(RunResult { changes, last_insert_rowid: self.conn.last_insert_rowid() })
+    }
+
+    /// Prepares `sql` (through the cache, under the authorizer) and says what it is.
+    pub fn describe(&self, sql: &str) -> Result<StatementInfo> {
+        let stmt = self.prepare(sql)?;
+        Ok(StatementInfo {
+            readonly: stmt.readonly(),
+            columns: stmt.column_names().iter().map(|c| c.to_string()).collect(),
+            parameters: stmt.parameter_count(),
+        })
+    }
+
     /// Runs one statement and streams its rows into `sink`.
     pub fn query(&self, sql: &str, params: &Params, sink: &mut dyn RowSink) -> Result<()> {
         query_stmt(self.prepare(sql)?, params, sink)
@@ -285,15 +313,31 @@ impl SqlConn {
 }
 
 /// Binds `params` to a prepared statement and streams its rows into `sink`.
+///
+/// The columns are read after the first step, not at prepare time: a cached statement whose
+/// schema changed (`SELECT *` after `ALTER TABLE ADD COLUMN`) is re-prepared by that step, and
+/// names taken before it would be the old ones (and the row one column short).
 pub(crate) fn query_stmt(mut stmt: Prepared<'_>, params: &Params, sink: &mut dyn RowSink) -> Result<()> {
     bind(&mut stmt, params)?;
-    sink.columns(&stmt.column_names())?;
-    let n = stmt.column_count();
     let mut rows = stmt.raw_query();
+    let mut n = None;
     while let Some(row) = rows.next()? {
+        let n = match n {
+            Some(n) => n,
+            None => {
+                let st: &rusqlite::Statement<'_> = row.as_ref();
+                sink.columns(&st.column_names())?;
+                *n.insert(st.column_count())
+            }
+        };
         if !sink.row(&Row { row, n })? {
             break;
         }
+    }
+    drop(rows);
+    if n.is_none() {
+        // No row: the (stepped, so current) statement still names the columns.
+        sink.columns(&stmt.column_names())?;
     }
     Ok(())
 }

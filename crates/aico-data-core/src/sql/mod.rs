@@ -21,7 +21,7 @@ pub use connection::SqlConn;
 pub use options::{SqlOptions, Synchronous};
 pub use pool::PoolStats;
 pub use sandbox::{SandboxLimits, SandboxPolicy};
-pub use value::{OwnedRows, Params, RowSink, RowView, RunResult, Value, ValueRef};
+pub use value::{OwnedRows, Params, RowSink, RowView, RunResult, StatementInfo, Value, ValueRef};
 pub use writer::{TxId, Wait};
 
 use crate::error::{Error, Result};
@@ -190,6 +190,45 @@ impl SqlStore {
                 self.writer.with(wait, |c| c.query(sql, params, sink))
             }
         }
+    }
+
+    /// Prepares `sql` once to check it (syntax, the authorizer) and to say what it is: on a
+    /// reader, or inside transaction `tx` (which may see tables it created).
+    pub fn describe(&self, sql: &str, tx: Option<TxId>) -> Result<StatementInfo> {
+        self.check_open()?;
+        match tx {
+            Some(id) => self.writer.in_tx(id, |c| c.describe(sql)),
+            None => {
+                let mut reader = self.readers.acquire()?;
+                let info = reader.describe(sql);
+                if let Err(e) = &info {
+                    reader.note(e);
+                }
+                info
+            }
+        }
+    }
+
+    /// Runs one write statement once per parameter set, atomically (a bulk insert in one call).
+    pub fn run_many(&self, sql: &str, list: &[Params], wait: Wait) -> Result<RunResult> {
+        self.check_open()?;
+        self.writer.atomic(wait, |c| c.run_many(sql, list))
+    }
+
+    /// [`SqlStore::run_many`] inside transaction `tx`, under a savepoint: a failing set undoes
+    /// this call's earlier sets and leaves the rest of the transaction as it was.
+    pub fn tx_run_many(&self, tx: TxId, sql: &str, list: &[Params]) -> Result<RunResult> {
+        self.check_open()?;
+        self.writer.in_tx(tx, |c| {
+            c.exec_script("SAVEPOINT aico_run_many")?;
+            match c.run_many(sql, list) {
+                Ok(r) => c.exec_script("RELEASE aico_run_many").map(|_| r),
+                Err(e) => {
+                    let _ = c.exec_script("ROLLBACK TO aico_run_many; RELEASE aico_run_many");
+                    Err(e)
+                }
+            }
+        })
     }
 
     /// Runs several statements atomically: all commit, or none does.

@@ -64,6 +64,18 @@ pub struct RunResult {
     pub last_insert_rowid: i64,
 }
 
+/// What a prepared statement is: found once at prepare time, so a statement object need not
+/// ask again per call.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StatementInfo {
+    /// Makes no direct change to the database (SQLite's `sqlite3_stmt_readonly`).
+    pub readonly: bool,
+    /// Result column names, in order (empty for statements that return no rows).
+    pub columns: Vec<String>,
+    /// How many parameters it takes.
+    pub parameters: usize,
+}
+
 /// One row of a result, read column by column without copying.
 pub trait RowView {
     fn column_count(&self) -> usize;
