@@ -13,6 +13,9 @@ export default defineConfig({
       forks: { minForks: 1, maxForks: 2 },
     },
     testTimeout: 60_000,
+    // New folders get the hashing embedder in tests, model fetched or not, so results do not
+    // depend on the machine; __test__/vectors/default-embedder.test.ts covers the real choice.
+    env: { AICO_DATA_EMBEDDER: process.env.AICO_DATA_EMBEDDER ?? 'hashing' },
     hookTimeout: 120_000,
     reporters: jsonReport ? ['default', 'json'] : ['default'],
     ...(jsonReport ? { outputFile: { json: jsonReport } } : {}),

@@ -20,6 +20,7 @@ import { DataAccessLayer } from './dal/index.js';
 import { LibsqlKeywordRecall, LibsqlMemoryRepository } from './repositories/libsql/index.js';
 import { MemoryVectorIndex, SemanticMemory } from './memories/index.js';
 import { createSemanticRecall, openVectorStore, type VectorStore, type VectorStoreOptions } from './stores/vectors/index.js';
+import { chooseDefaultEmbedder, recordedEmbedder, recordEmbedder, type DefaultEmbedderChoice } from './stores/vectors/default-embedder.js';
 import { InProcessBus, type MessageBus } from './bus/index.js';
 import { createOutboxDispatcher, type DerivedStores, type OutboxDispatcher, type OutboxOptions } from './outbox/index.js';
 import type { SyncOptions } from './sync/index.js';
@@ -96,7 +97,12 @@ export interface DataLayerParts {
   /** The stores the outbox keeps in step with libSQL (consistency checks, repair, forgetUser). */
   derived: DerivedStores;
   syncOptions: SyncOptions | undefined;
+  /** Which embedder semantic memory uses and why (undefined without vectors). */
+  embedder: EmbedderInUse | undefined;
 }
+
+/** The embedder in use: the app's, or the default choice (`doctor` and `status` print it). */
+export type EmbedderInUse = Omit<DefaultEmbedderChoice, 'kind'> & { kind: DefaultEmbedderChoice['kind'] | 'app' };
 
 function validate(options: OpenDataLayerOptions): void {
   if (options === null || typeof options !== 'object') throw invalidArgument('openDataLayer takes an options object');
@@ -159,11 +165,31 @@ export async function composeDataLayer(options: OpenDataLayerOptions): Promise<D
     // A damaged Chroma index is dropped by the store, which then signals it; the outbox (built
     // below, as it feeds Chroma) rebuilds it from libSQL. Without an outbox the signal is a no-op.
     let rebuildIndex: (() => Promise<void>) | undefined;
+    // Without an app embedder: the one the folder's vectors are made with, else the local model if installed.
+    const embedderChoice =
+      vectors === false
+        ? undefined
+        : vectors?.embedder
+          ? { embedder: vectors.embedder, kind: 'app' as const, why: 'the app passed vectors.embedder' }
+          : chooseDefaultEmbedder({ kv: kvStore, crypto: cryptoOf(folder), vectorsExisted: existing.chroma });
+    // An app's own embedder is recorded for a folder without a record, so that later opens
+    // without it (the CLI) know the folder's vectors are not hashing ones.
+    if (vectors && vectors.embedder && !recordedEmbedder(kvStore)) recordEmbedder(kvStore, vectors.embedder);
     const vectorStore =
       vectors === false
         ? undefined
         : stores.use(
-            await openVectorStore({ onDataReset: () => rebuildIndex?.(), ...vectors, dir: folder.dir, crypto: cryptoOf(folder) }),
+            await openVectorStore({
+              onDataReset: () => rebuildIndex?.(),
+              ...vectors,
+              ...(vectors?.embedder ? {} : { embedder: embedderChoice!.embedder }),
+              onEmbedderChange: (e) => {
+                recordEmbedder(kvStore, e);
+                vectors?.onEmbedderChange?.(e);
+              },
+              dir: folder.dir,
+              crypto: cryptoOf(folder),
+            }),
             // The Chroma server is a child process: stopped before the stores it was fed from.
             (v) => v.close().catch(() => undefined),
           );
@@ -211,6 +237,7 @@ export async function composeDataLayer(options: OpenDataLayerOptions): Promise<D
       services: createServices(layer.repos, layer.unitOfWork),
       derived,
       syncOptions,
+      embedder: embedderChoice,
     };
   } catch (e) {
     await stores.disposeAsync().catch(() => undefined);

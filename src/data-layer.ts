@@ -17,7 +17,7 @@ import { serveOn, type ServeBusOptions } from './services/serve.js';
 import { forgetStatus, forgetUser, repairConsistency, verifyConsistency, type ConsistencyReport, type DerivedStores, type ForgetStatus, type OutboxDispatcher, type RepairReport } from './outbox/index.js';
 import { SyncService, type SyncOptions } from './sync/index.js';
 import { resumedRotation, rotateKeys, writeBackup, type BackupOptions, type BackupResult, type RotateKeysOptions, type RotateKeysResult } from './backup/index.js';
-import { composeDataLayer, type DataLayerParts, type KdfOptions, type OpenDataLayerOptions } from './compose.js';
+import { composeDataLayer, type DataLayerParts, type EmbedderInUse, type KdfOptions, type OpenDataLayerOptions } from './compose.js';
 
 export type { KdfOptions, OpenDataLayerOptions } from './compose.js';
 
@@ -57,6 +57,12 @@ export class DataLayer {
   readonly outbox: OutboxDispatcher | undefined;
   /** The data folder. */
   readonly dir: string;
+  /**
+   * Which embedder semantic memory uses and why: the app's `vectors.embedder`, else the one the
+   * folder's vectors are made with, else the local model when installed, else the hashing
+   * embedder (with `advice`). Undefined with `vectors: false`.
+   */
+  readonly embedder: EmbedderInUse | undefined;
   /** Federated sync with the user's other devices (created on first use). */
   get sync(): SyncService {
     if (this.#closed) throw new AicoDataError('CLOSED', 'the data layer was closed');
@@ -106,6 +112,7 @@ export class DataLayer {
     this.memories = parts.memories;
     this.services = parts.services;
     this.dir = parts.folder.dir;
+    this.embedder = parts.embedder;
     this.created = parts.folder.created;
     this.keyId = parts.folder.keyId;
     this.crypto = cryptoOf(parts.folder, () => {

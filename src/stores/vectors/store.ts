@@ -6,7 +6,7 @@ import { checkSpec, CONVERSATION_SEGMENTS, MEMORIES, type CollectionSpec } from 
 import { VectorCollection } from './collection.js';
 import { ChromaConnection } from './connection.js';
 import { provenanceOf, type Embedder } from './embedder.js';
-import { HashingEmbedder } from './hashing-embedder.js';
+import { folderHashingEmbedder } from './default-embedder.js';
 import { reembedCollection, type ReembedOptions, type ReembedResult } from './reembed.js';
 import { describeSource } from './server/discovery.js';
 import { diagnoseVectorServer, type VectorDoctorReport } from './server/doctor.js';
@@ -18,7 +18,10 @@ export interface VectorStoreOptions {
   dir: string;
   /** The data layer's sealing (`data.crypto`). */
   crypto: Crypto;
-  /** Makes vectors from texts (default: {@link HashingEmbedder}, 384 dims, lexical, keyed from the folder). */
+  /**
+   * Makes vectors from texts. Default here: the folder's hashing embedder (384 dims, lexical).
+   * `openDataLayer` passes the local model instead when it is installed (see `data.embedderChoice`).
+   */
   embedder?: Embedder;
   /** Where the Chroma server comes from and how it is run. */
   server?: ChromaServerOptions;
@@ -32,6 +35,8 @@ export interface VectorStoreOptions {
    * outbox). Without it a damaged folder is left alone and stays `UNAVAILABLE`.
    */
   onDataReset?: () => void | Promise<void>;
+  /** Called when {@link VectorStore.reembed} moved every collection to another embedder. */
+  onEmbedderChange?: (embedder: Embedder) => void;
 }
 
 /** Where the store's server is and what it runs on. */
@@ -133,6 +138,7 @@ export class VectorStore {
       const results: ReembedResult[] = [];
       for (const col of this.#collections.values()) results.push(await reembedCollection(col, this.#catalog, embedder, options));
       this.#embedder = embedder;
+      this.#options.onEmbedderChange?.(embedder);
       return results;
     })();
     this.#reembedding = run;
@@ -194,11 +200,12 @@ export class VectorStore {
 }
 
 /**
- * The default embedder: lexical feature hashing, keyed from the folder's keys so that stored
- * vectors cannot be matched against a word list by someone without the password.
+ * Without an embedder the store uses the folder's hashing embedder: lexical feature hashing,
+ * keyed from the folder's keys so that stored vectors cannot be matched against a word list by
+ * someone without the password. (The data layer passes its own choice: see `default-embedder.ts`.)
  */
 function defaultEmbedder(crypto: Crypto): Embedder {
-  return new HashingEmbedder({ key: crypto.hmac('chroma/embedder', new TextEncoder().encode('aico-hashing-ngrams/1')) });
+  return folderHashingEmbedder(crypto);
 }
 
 /**
