@@ -11,24 +11,24 @@ export interface SqlSession extends SqlExecutor {
 
 /** Statements the repositories run, prepared once per SQL text (bounded: least recently used go). */
 class StatementCache {
-  readonly #map = new Map<string, Statement<unknown> | null>();
+  readonly #map = new Map<string, Statement<unknown>>();
   constructor(
     readonly prepare: (sql: string) => Statement<unknown>,
     readonly max = 256,
   ) {}
 
-  /** The statement for `sql`, or null when it cannot be prepared alone (several statements, a table a transaction creates): the string API runs it then. */
-  get(sql: string): Statement<unknown> | null {
+  /** The statement for `sql`, or undefined when it cannot be prepared alone (several statements, a table a transaction creates): the string API runs it then. */
+  get(sql: string): Statement<unknown> | undefined {
     let s = this.#map.get(sql);
-    if (s !== undefined) {
-      this.#map.delete(sql);
+    if (s) {
+      this.#map.delete(sql); // most recently used last
       this.#map.set(sql, s);
       return s;
     }
     try {
       s = this.prepare(sql);
     } catch {
-      return null; // not cached: a later call may prepare it (the table exists by then)
+      return undefined; // not cached: a later call may prepare it (the table exists by then)
     }
     this.#map.set(sql, s);
     if (this.#map.size > this.max) {

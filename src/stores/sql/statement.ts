@@ -1,4 +1,4 @@
-import { AicoDataError, invalidArgument, toAicoError } from '../../errors.js';
+import { AicoDataError, invalidArgument, native, nativeAsync } from '../../errors.js';
 import type { NativeStatement } from '../../native/index.js';
 import { txStateOf, type SyncTxSlot, type TxState } from './transaction.js';
 import type { Row, RunResult, SqlParams, SqlTransaction, SqlTransactionSync, SqlValue } from './types.js';
@@ -95,31 +95,19 @@ export class Statement<T = Row> {
   /** The first row, or `undefined`. */
   getSync(params?: P): T | undefined {
     const tx = this.#txId();
-    try {
-      return this.#s.n.get(params, tx, this.#shape) as T | undefined;
-    } catch (e) {
-      throw toAicoError(e);
-    }
+    return native(() => this.#s.n.get(params, tx, this.#shape)) as T | undefined;
   }
 
   /** Every row. */
   allSync(params?: P): T[] {
     const tx = this.#txId();
-    try {
-      return this.#s.n.all(params, tx, this.#shape) as T[];
-    } catch (e) {
-      throw toAicoError(e);
-    }
+    return native(() => this.#s.n.all(params, tx, this.#shape)) as T[];
   }
 
   /** Runs the statement; rows it returns are discarded. */
   runSync(params?: P): RunResult {
     const tx = this.#txId();
-    try {
-      return this.#s.n.run(params, tx) as RunResult;
-    } catch (e) {
-      throw toAicoError(e);
-    }
+    return native(() => this.#s.n.run(params, tx)) as RunResult;
   }
 
   /**
@@ -129,21 +117,17 @@ export class Statement<T = Row> {
    */
   runManySync(list: readonly P[]): RunResult {
     const tx = this.#txId();
-    try {
-      return this.#s.n.runMany(checkList(list), tx) as RunResult;
-    } catch (e) {
-      throw toAicoError(e);
-    }
+    return native(() => this.#s.n.runMany(checkList(list), tx)) as RunResult;
   }
 
   // ---- async ----
 
   get(params?: P): Promise<T | undefined> {
-    return this.#async(() => this.#s.n.getAsync(params, this.#asyncTx(), this.#shape)) as Promise<T | undefined>;
+    return nativeAsync(() => this.#s.n.getAsync(params, this.#asyncTx(), this.#shape)) as Promise<T | undefined>;
   }
 
   all(params?: P): Promise<T[]> {
-    return this.#async(() => this.#s.n.allAsync(params, this.#asyncTx(), this.#shape)) as Promise<T[]>;
+    return nativeAsync(() => this.#s.n.allAsync(params, this.#asyncTx(), this.#shape)) as Promise<T[]>;
   }
 
   run(params?: P): Promise<RunResult> {
@@ -173,8 +157,7 @@ export class Statement<T = Row> {
       bound.check();
       return bound.id;
     }
-    const open = this.#s.slot.current;
-    return open && !open.ended ? open.id : undefined;
+    return this.#s.slot.open()?.id;
   }
 
   /** Async calls join only a bound transaction (an open sync one cannot span an await). */
@@ -185,18 +168,10 @@ export class Statement<T = Row> {
     return this.#tx.id;
   }
 
-  async #async(call: () => Promise<unknown>): Promise<unknown> {
-    try {
-      return await call();
-    } catch (e) {
-      throw toAicoError(e);
-    }
-  }
-
   #write(call: () => Promise<unknown>): Promise<RunResult> {
     // Inside a bound transaction the writer is held already: queueing would wait for itself.
-    if (this.#tx) return this.#async(call) as Promise<RunResult>;
-    return this.#s.writes.run(() => this.#async(call)) as Promise<RunResult>;
+    if (this.#tx) return nativeAsync(call) as Promise<RunResult>;
+    return this.#s.writes.run(() => nativeAsync(call)) as Promise<RunResult>;
   }
 }
 

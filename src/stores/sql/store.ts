@@ -131,14 +131,10 @@ export class SqlStore implements SqlExecutor, SqlExecutorSync {
   }
 
   batchSync(stmts: readonly BatchStatement[]): RunResult[] {
-    const batch = toNativeBatch(stmts);
+    const batch = toNativeBatch(stmts); // validates every statement first
     if (this.#openSyncTx()) {
       // All or none inside the open transaction: a savepoint of it.
-      return this.transactionSync((tx) =>
-        (batch as Array<string | [string, SqlParams | null]>).map((s) =>
-          typeof s === 'string' ? tx.executeSync(s) : tx.executeSync(s[0], s[1] ?? undefined),
-        ),
-      );
+      return this.transactionSync((tx) => stmts.map((s) => (typeof s === 'string' ? tx.executeSync(s) : tx.executeSync(s.sql, s.params))));
     }
     return native(() => this.#n.batch(batch)) as RunResult[];
   }
@@ -154,8 +150,7 @@ export class SqlStore implements SqlExecutor, SqlExecutorSync {
   }
 
   #openSyncTx() {
-    const open = this.#slot.current;
-    return open && !open.ended ? open : undefined;
+    return this.#slot.open();
   }
 
   #querySync(sql: string, params: P, arrays: boolean, one: boolean): unknown {

@@ -23,6 +23,12 @@ export class TxState {
  */
 export class SyncTxSlot {
   current: TxState | undefined = undefined;
+
+  /** The open transaction, if any (one that ended is no longer joined). */
+  open(): TxState | undefined {
+    const c = this.current;
+    return c && !c.ended ? c : undefined;
+  }
 }
 
 const states = new WeakMap<object, TxState>();
@@ -153,7 +159,8 @@ export class TransactionSync implements SqlTransactionSync {
   /** @internal */
   static run<T>(n: NativeSql, fn: (tx: SqlTransactionSync) => T, slot?: SyncTxSlot): T {
     if (typeof fn !== 'function') throw invalidArgument('transactionSync() takes a callback');
-    if (slot?.current && !slot.current.ended) return new TransactionSync(n, slot.current).transactionSync(fn);
+    const open = slot?.open();
+    if (open) return new TransactionSync(n, open).transactionSync(fn);
     const id = native(() => n.begin());
     const state = new TxState(id);
     if (slot) slot.current = state;
