@@ -20,7 +20,7 @@ import { DataAccessLayer } from './dal/index.js';
 import { LibsqlKeywordRecall, LibsqlMemoryRepository } from './repositories/libsql/index.js';
 import { MemoryVectorIndex, SemanticMemory } from './memories/index.js';
 import { createSemanticRecall, openVectorStore, type VectorStore, type VectorStoreOptions } from './stores/vectors/index.js';
-import { chooseDefaultEmbedder, recordedEmbedder, recordEmbedder, type DefaultEmbedderChoice } from './stores/vectors/default-embedder.js';
+import { chooseDefaultEmbedder, EmbedderRecord, type DefaultEmbedderChoice } from './stores/vectors/default-embedder.js';
 import { InProcessBus, type MessageBus } from './bus/index.js';
 import { createOutboxDispatcher, type DerivedStores, type OutboxDispatcher, type OutboxOptions } from './outbox/index.js';
 import type { SyncOptions } from './sync/index.js';
@@ -166,15 +166,17 @@ export async function composeDataLayer(options: OpenDataLayerOptions): Promise<D
     // below, as it feeds Chroma) rebuilds it from libSQL. Without an outbox the signal is a no-op.
     let rebuildIndex: (() => Promise<void>) | undefined;
     // Without an app embedder: the one the folder's vectors are made with, else the local model if installed.
+    // The record is in libSQL (read once from KV, where earlier versions kept it).
+    const embedderRecord = new EmbedderRecord(store, kvStore);
     const embedderChoice =
       vectors === false
         ? undefined
         : vectors?.embedder
           ? { embedder: vectors.embedder, kind: 'app' as const, why: 'the app passed vectors.embedder' }
-          : chooseDefaultEmbedder({ kv: kvStore, crypto: cryptoOf(folder), vectorsExisted: existing.chroma });
+          : chooseDefaultEmbedder({ record: embedderRecord, crypto: cryptoOf(folder), vectorsExisted: existing.chroma });
     // An app's own embedder is recorded for a folder without a record, so that later opens
     // without it (the CLI) know the folder's vectors are not hashing ones.
-    if (vectors && vectors.embedder && !recordedEmbedder(kvStore)) recordEmbedder(kvStore, vectors.embedder);
+    if (vectors && vectors.embedder && !embedderRecord.read()) embedderRecord.write(vectors.embedder);
     const vectorStore =
       vectors === false
         ? undefined
@@ -184,7 +186,7 @@ export async function composeDataLayer(options: OpenDataLayerOptions): Promise<D
               ...vectors,
               ...(vectors?.embedder ? {} : { embedder: embedderChoice!.embedder }),
               onEmbedderChange: (e) => {
-                recordEmbedder(kvStore, e);
+                embedderRecord.write(e);
                 vectors?.onEmbedderChange?.(e);
               },
               dir: folder.dir,

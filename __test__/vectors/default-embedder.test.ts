@@ -1,11 +1,12 @@
 /**
  * The default embedder (issue 19 item 4): a folder without vectors gets the local model when it
  * is installed and the hashing embedder (with advice and a one-time warning) when it is not; a
- * folder keeps the embedder its vectors are made with (recorded in KV, and hashing for folders
- * that had vectors before the record existed); `aico-data reembed` moves a folder to the model
+ * folder keeps the embedder its vectors are made with (recorded in libSQL's local_state, and
+ * hashing for folders that had vectors before the record existed), also when its KV cache is
+ * damaged or rebuilt empty; `aico-data reembed` moves a folder to the model
  * and back, with progress, and the next open follows it.
  */
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { openDataLayer, type DataLayer } from '../../src/index.js';
@@ -78,6 +79,46 @@ describe('the default embedder', () => {
     expect(reopened.embedder!.why).toContain('before embedders were recorded');
     if (present) expect(reopened.embedder!.advice).toContain('aico-data reembed');
     await reopened.close();
+  });
+
+  it('the record survives a damaged KV store and one rebuilt empty; a record only KV holds (earlier versions) moves to libSQL', async () => {
+    // Forced to the model (its files need not be here: it loads on the first embed).
+    process.env.AICO_DATA_EMBEDDER = 'model';
+    const dir = join(tmp.dir, 'kv-damage');
+    const first = await open(dir);
+    expect(first.embedder).toMatchObject({ kind: 'model' });
+    await first.vectors!.memories.count(); // the collection exists: the folder has vectors
+    await first.close();
+    delete process.env.AICO_DATA_EMBEDDER;
+    expect(existsSync(join(dir, 'chroma'))).toBe(true);
+    const model = { kind: 'model', why: expect.stringContaining("the folder's vectors are made with all-MiniLM-L6-v2") };
+
+    // Damaged KV (CURRENT names a manifest that does not exist): the layer opens degraded and
+    // still knows that the vectors need the model.
+    writeFileSync(join(dir, 'kv', 'CURRENT'), 'MANIFEST-999999\n');
+    const damaged = await open(dir);
+    expect(damaged.degradations().map((d) => d.store)).toEqual(['kv']);
+    expect(damaged.embedder).toMatchObject(model);
+    expect(damaged.vectors!.embedder.modelId).toBe('all-MiniLM-L6-v2');
+    await damaged.close();
+
+    // KV rebuilt empty (what `aico-data repair` leaves when nothing could be salvaged).
+    rmSync(join(dir, 'kv'), { recursive: true, force: true });
+    const rebuilt = await open(dir);
+    expect(rebuilt.embedder).toMatchObject(model);
+    expect(rebuilt.vectors!.embedder.modelId).toBe('all-MiniLM-L6-v2');
+
+    // An earlier version's folder: the record only in KV's config namespace, none in libSQL.
+    await rebuilt.sql.execute(`DELETE FROM local_state WHERE key = 'aico-data/vectors/embedder'`);
+    rebuilt.kv.put('config', 'aico-data/vectors/embedder', Buffer.from(JSON.stringify({ modelId: 'all-MiniLM-L6-v2', version: '1', dimension: 384 })));
+    await rebuilt.close();
+    const legacy = await open(dir);
+    expect(legacy.embedder).toMatchObject(model);
+    expect(await legacy.sql.query(`SELECT value FROM local_state WHERE key = 'aico-data/vectors/embedder'`)).toEqual([{ value: JSON.stringify({ modelId: 'all-MiniLM-L6-v2', version: '1', dimension: 384 }) }]);
+    // local_state is this device's own: sync's capture triggers watch system_config, not it.
+    const triggers = await legacy.sql.query<{ tbl_name: string }>(`SELECT DISTINCT tbl_name FROM sqlite_schema WHERE type = 'trigger' AND tbl_name IN ('system_config', 'local_state')`);
+    expect(triggers).toEqual([{ tbl_name: 'system_config' }]);
+    await legacy.close();
   });
 
   it.skipIf(!present && !required)('with the model: new folders get it, and keep it; a missing model is UNAVAILABLE, not a silent switch', async () => {

@@ -73,6 +73,7 @@ export const LOCAL_ONLY: Readonly<Record<string, string>> = Object.freeze({
   vectors: 'embeddings are re-created from synced memory text',
   outbox: 'local change propagation',
   search: 'FTS indexes are rebuilt by triggers on each device',
+  local_state: "this copy's own state (which embedder made its vectors)",
 });
 
 /**

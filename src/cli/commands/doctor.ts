@@ -142,38 +142,42 @@ async function runChecks(opts: Flags): Promise<DoctorCheck[]> {
     const folder = await openFolder(dir, password, false);
     try {
       add('unlock', 'ok', `key id ${folder.keyId}`);
-      const sql = folder.openSql();
+      const nativeSql = folder.openSql();
+      const { SqlStore } = await import('../../stores/sql/index.js');
+      const { EmbedderRecord, planDefaultEmbedder } = await import('../../stores/vectors/default-embedder.js');
+      const sql = new SqlStore(nativeSql);
       try {
-        const problems = sql.integrityCheck(false);
+        const problems = nativeSql.integrityCheck(false);
         add('libSQL quick_check', problems.length === 0 ? 'ok' : 'fail', problems.length === 0 ? 'ok' : problems.slice(0, 3).join('; '));
+        // What an open without vectors.embedder uses here (the CLI, or an app that passes none):
+        // the record in libSQL, else where earlier versions kept it (KV), read-only.
+        let legacyKv: { get(ns: string, key: string): Uint8Array | undefined; close(): void } | undefined;
+        // The KV store: damage is reported (the data layer opens degraded), with the repair command.
+        if (existsSync(join(dir, 'kv'))) {
+          const { isKvDamage, openKvStore, walRecoveryMode } = await import('../../stores/kv/index.js');
+          try {
+            const kv = await openKvStore(folder, { onLocked: 'readOnly' });
+            const ro = kv.readOnly;
+            const dropped = kv.walDroppedWrites;
+            add('kv store', 'ok', `RocksDB opens${ro ? ' (read-only: another process holds it)' : ''}; WAL recovery ${walRecoveryMode()}`);
+            if (dropped !== null) {
+              add('kv WAL', 'warn', `the WAL was damaged: replayed up to the damage, ${dropped.toLocaleString('en-US')} later unflushed writes dropped`);
+            }
+            legacyKv = kv;
+          } catch (e) {
+            const err = toAicoError(e);
+            const damaged = isKvDamage(err);
+            add('kv store', damaged ? 'warn' : 'fail', `${err.code}: ${err.message}${damaged ? ` (the data layer opens with the KV store degraded; run \`aico-data repair --dir ${dir}\`)` : ''}`);
+          }
+        }
+        try {
+          const choice = planDefaultEmbedder({ recorded: new EmbedderRecord(sql, legacyKv).read(), vectorsExisted: existsSync(join(dir, 'chroma')) });
+          add('folder embedder', choice.advice ? 'warn' : 'ok', `${choice.kind === 'model' ? 'all-MiniLM-L6-v2' : 'hashing (lexical)'}: ${choice.why}${choice.advice ? `; ${choice.advice}` : ''}`);
+        } finally {
+          legacyKv?.close();
+        }
       } finally {
         sql.close();
-      }
-      // The KV store: damage is reported (the data layer opens degraded), with the repair command.
-      if (existsSync(join(dir, 'kv'))) {
-        const { isKvDamage, openKvStore, walRecoveryMode } = await import('../../stores/kv/index.js');
-        try {
-          const kv = await openKvStore(folder, { onLocked: 'readOnly' });
-          const ro = kv.readOnly;
-          const dropped = kv.walDroppedWrites;
-          add('kv store', 'ok', `RocksDB opens${ro ? ' (read-only: another process holds it)' : ''}; WAL recovery ${walRecoveryMode()}`);
-          const { planDefaultEmbedder } = await import('../../stores/vectors/default-embedder.js');
-          let choice;
-          try {
-            choice = planDefaultEmbedder({ kv, vectorsExisted: existsSync(join(dir, 'chroma')) });
-          } finally {
-            kv.close();
-          }
-          // What an open without vectors.embedder uses here (the CLI, or an app that passes none).
-          add('folder embedder', choice.advice ? 'warn' : 'ok', `${choice.kind === 'model' ? 'all-MiniLM-L6-v2' : 'hashing (lexical)'}: ${choice.why}${choice.advice ? `; ${choice.advice}` : ''}`);
-          if (dropped !== null) {
-            add('kv WAL', 'warn', `the WAL was damaged: replayed up to the damage, ${dropped.toLocaleString('en-US')} later unflushed writes dropped`);
-          }
-        } catch (e) {
-          const err = toAicoError(e);
-          const damaged = isKvDamage(err);
-          add('kv store', damaged ? 'warn' : 'fail', `${err.code}: ${err.message}${damaged ? ` (the data layer opens with the KV store degraded; run \`aico-data repair --dir ${dir}\`)` : ''}`);
-        }
       }
     } finally {
       folder.close();

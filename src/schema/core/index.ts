@@ -4,6 +4,7 @@
  */
 export { SealedColumnsSchema } from './sealed-columns.js';
 export { SystemConfigSchema } from './system-config.js';
+export { LocalStateSchema } from './local-state.js';
 export { UsersSchema } from './users.js';
 export { UserPreferencesSchema } from './user-preferences.js';
 export { ConversationsSchema } from './conversations.js';
@@ -17,6 +18,7 @@ export { SyncSchema } from './sync.js';
 export const CORE_SCHEMAS = [
   'sealed_columns',
   'system_config',
+  'local_state',
   'users',
   'user_preferences',
   'conversations',

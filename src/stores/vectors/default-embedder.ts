@@ -16,45 +16,98 @@ export interface DefaultEmbedderChoice {
   advice?: string;
 }
 
-/** The two KV calls the record needs (the data layer's KV store; kept minimal so stores stay apart). */
-export interface EmbedderRecordStore {
-  get(ns: string, key: string): Uint8Array | undefined;
-  put(ns: string, key: string, value: Uint8Array): void;
+/**
+ * Where the record of the folder's embedder lives: libSQL's `local_state` table (this device's
+ * own state, never synced: each device embeds its own copy). Not the KV cache: a KV repair or a
+ * degraded KV store must not make the folder forget that its vectors need the model. The two
+ * calls it needs of the data layer's SQL store (kept minimal so stores stay apart).
+ */
+export interface EmbedderRecordSql {
+  queryOneSync<T>(sql: string, params?: string[]): T | undefined;
+  executeSync(sql: string, params?: string[]): unknown;
 }
 
-/**
- * The KV record of the embedder the folder's vectors are made with: in the built-in `config`
- * namespace, local to the device (KV is not synced; each device embeds its own copy).
- */
-const RECORD_NS = 'config';
+/** The KV call that reads the record where versions before `local_state` kept it. */
+export interface LegacyEmbedderRecordKv {
+  get(ns: string, key: string): Uint8Array | undefined;
+}
+
 const RECORD_KEY = 'aico-data/vectors/embedder';
+/** Earlier versions kept the record in KV's built-in `config` namespace. */
+const LEGACY_KV_NS = 'config';
 const MINILM = { modelId: 'all-MiniLM-L6-v2', version: '1', dimension: 384 } as const;
 const MODEL_FILES = ['config.json', 'vocab.txt', 'model.safetensors'];
+
+function parseProvenance(text: string): EmbeddingProvenance | undefined {
+  try {
+    const p = JSON.parse(text) as EmbeddingProvenance;
+    return typeof p?.modelId === 'string' && typeof p.version === 'string' && Number.isInteger(p.dimension) ? p : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The record of which embedder made the folder's vectors. */
+export class EmbedderRecord {
+  readonly #sql: EmbedderRecordSql;
+  readonly #legacyKv: LegacyEmbedderRecordKv | undefined;
+
+  constructor(sql: EmbedderRecordSql, legacyKv?: LegacyEmbedderRecordKv) {
+    this.#sql = sql;
+    this.#legacyKv = legacyKv;
+  }
+
+  /** The recorded provenance, or undefined (never recorded, or unreadable). Writes nothing. */
+  read(): EmbeddingProvenance | undefined {
+    return this.#readSql() ?? this.#readLegacy();
+  }
+
+  /** Copies a record that only the KV store holds (earlier versions) into libSQL. */
+  migrateLegacy(): void {
+    if (this.#readSql()) return;
+    const legacy = this.#readLegacy();
+    if (legacy) this.#put(legacy);
+  }
+
+  #readSql(): EmbeddingProvenance | undefined {
+    try {
+      const row = this.#sql.queryOneSync<{ value: string }>('SELECT value FROM local_state WHERE key = ?', [RECORD_KEY]);
+      return row ? parseProvenance(row.value) : undefined;
+    } catch {
+      return undefined; // a folder opened without migrations (doctor on an older folder)
+    }
+  }
+
+  /** Records which embedder the folder's vectors now use (after a first choice or a reembed). */
+  write(embedder: Embedder): void {
+    this.#put(provenanceOf(embedder));
+  }
+
+  #put(p: EmbeddingProvenance): void {
+    try {
+      this.#sql.executeSync(
+        `INSERT INTO local_state (key, value) VALUES (?, ?)
+         ON CONFLICT (key) DO UPDATE SET value = excluded.value, updated_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now')`,
+        [RECORD_KEY, JSON.stringify(p)],
+      );
+    } catch {
+      /* a read-only folder: the next open chooses again from what it finds */
+    }
+  }
+
+  #readLegacy(): EmbeddingProvenance | undefined {
+    try {
+      const v = this.#legacyKv?.get(LEGACY_KV_NS, RECORD_KEY);
+      return v ? parseProvenance(Buffer.from(v).toString('utf8')) : undefined;
+    } catch {
+      return undefined; // a damaged KV store must not stop the folder from opening
+    }
+  }
+}
 
 /** The folder's own hashing embedder (keyed from the folder, so its vectors say nothing elsewhere). */
 export function folderHashingEmbedder(crypto: Crypto): HashingEmbedder {
   return new HashingEmbedder({ key: crypto.hmac('chroma/embedder', new TextEncoder().encode('aico-hashing-ngrams/1')) });
-}
-
-/** The recorded provenance, or undefined (never recorded, unreadable, or a degraded KV store). */
-export function recordedEmbedder(kv: EmbedderRecordStore): EmbeddingProvenance | undefined {
-  try {
-    const v = kv.get(RECORD_NS, RECORD_KEY);
-    if (!v) return undefined;
-    const p = JSON.parse(Buffer.from(v).toString('utf8')) as EmbeddingProvenance;
-    return typeof p?.modelId === 'string' && typeof p.version === 'string' && Number.isInteger(p.dimension) ? p : undefined;
-  } catch {
-    return undefined; // a damaged KV store must not stop the folder from opening
-  }
-}
-
-/** Records which embedder the folder's vectors now use (after a first choice or a reembed). */
-export function recordEmbedder(kv: EmbedderRecordStore, embedder: Embedder): void {
-  try {
-    kv.put(RECORD_NS, RECORD_KEY, Buffer.from(JSON.stringify(provenanceOf(embedder))));
-  } catch {
-    /* a read-only or degraded KV store: the next open chooses again from what it finds */
-  }
 }
 
 /** True when the model's three files are in `dir` (their hashes are checked when it loads). */
@@ -121,20 +174,21 @@ function sharedModel(dir: string): Promise<MiniLmEmbedder> {
 let warnedNoModel = false;
 
 /**
- * The default embedder: the one the folder's vectors are made with (the KV record; a folder
+ * The default embedder: the one the folder's vectors are made with (the record; a folder
  * that had vectors before the record existed was made with the hashing embedder); for a folder
  * without vectors, the model when its files are found, else the hashing embedder with a
  * one-time warning. `AICO_DATA_EMBEDDER=model|hashing` overrides the choice for new folders.
  */
-export function chooseDefaultEmbedder(options: { kv: EmbedderRecordStore; crypto: Crypto; vectorsExisted: boolean; warn?: (line: string) => void }): DefaultEmbedderChoice {
-  const plan = planDefaultEmbedder(options);
-  const { record, warning, location, ...said } = plan;
+export function chooseDefaultEmbedder(options: { record: EmbedderRecord; crypto: Crypto; vectorsExisted: boolean; warn?: (line: string) => void }): DefaultEmbedderChoice {
+  options.record.migrateLegacy();
+  const plan = planDefaultEmbedder({ recorded: options.record.read(), vectorsExisted: options.vectorsExisted });
+  const { record: isNew, warning, location, ...said } = plan;
   const embedder = plan.kind === 'model' ? new LazyMiniLmEmbedder(location) : folderHashingEmbedder(options.crypto);
   if (warning && !warnedNoModel) {
     warnedNoModel = true;
     (options.warn ?? ((l) => process.emitWarning(l, { code: 'AICO_DATA_NO_MODEL' })))(warning);
   }
-  if (record) recordEmbedder(options.kv, embedder);
+  if (isNew) options.record.write(embedder);
   return { embedder, ...said };
 }
 
@@ -149,8 +203,8 @@ export interface DefaultEmbedderPlan extends Omit<DefaultEmbedderChoice, 'embedd
 }
 
 /** The choice alone, changing nothing and making no embedder (`doctor` prints it). */
-export function planDefaultEmbedder(options: { kv: EmbedderRecordStore; vectorsExisted: boolean }): DefaultEmbedderPlan {
-  const { kv, vectorsExisted } = options;
+export function planDefaultEmbedder(options: { recorded: EmbeddingProvenance | undefined; vectorsExisted: boolean }): DefaultEmbedderPlan {
+  const { recorded: rec, vectorsExisted } = options;
   const location = findMiniLmDir();
   const present = modelFilesPresent(location.dir);
   const reembedAdvice = present ? `its vectors use the lexical hashing embedder: run \`aico-data reembed\` to move them to ${MINILM.modelId} (semantic recall)` : undefined;
@@ -162,7 +216,6 @@ export function planDefaultEmbedder(options: { kv: EmbedderRecordStore; vectorsE
     ...(advice ? { advice } : {}),
     ...(warning ? { warning } : {}),
   });
-  const rec = recordedEmbedder(kv);
   if (rec) {
     if (rec.modelId === MINILM.modelId) return plan('model', `the folder's vectors are made with ${MINILM.modelId} (model from ${location.dir}: ${location.why})`, false);
     if (rec.modelId.startsWith('aico-hashing-ngrams')) return plan('hashing', "the folder's vectors are made with the hashing embedder", false, reembedAdvice);
