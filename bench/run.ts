@@ -25,7 +25,7 @@ import { formatValue, type BenchRow } from './lib/results.js';
 const BENCH = dirname(fileURLToPath(import.meta.url));
 const ROOT = dirname(BENCH);
 /** Preferred order; any other folder with an `index.ts` runs after these. */
-const ORDER = ['sql', 'kv', 'repositories', 'analytics', 'vectors', 'bus', 'sync', 'backup'];
+const ORDER = ['sql', 'kv', 'repositories', 'analytics', 'vectors', 'embeddings', 'bus', 'sync', 'backup'];
 /** Small sizes for `--quick`. */
 const QUICK_ENV = { AICO_BENCH_MS: '200', AICO_BENCH_MESSAGES: '20000', AICO_BENCH_SIZES: '1000', AICO_BENCH_ROUNDS: '1' };
 

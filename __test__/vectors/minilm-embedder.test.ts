@@ -100,6 +100,17 @@ describe.skipIf(!present)(`MiniLmEmbedder against the reference${why}`, () => {
     await expect(m.embed([1 as unknown as string])).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
   });
 
+  it('splits a batch across worker threads: the same vectors in the same order as one thread', async () => {
+    const texts = refs.map((r) => r.text);
+    const one = await MiniLmEmbedder.load(dir, { threads: 1 });
+    const three = await MiniLmEmbedder.load(dir, { threads: 3 });
+    expect([one.threads, three.threads]).toEqual([1, 3]);
+    const [a, b] = [await one.embed(texts), await three.embed(texts)];
+    expect(b).toHaveLength(a.length);
+    for (let i = 0; i < a.length; i++) expect(cosine(a[i]!, b[i]!), texts[i]).toBeGreaterThan(0.99999);
+    await expect(MiniLmEmbedder.load(dir, { threads: 0 })).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
+  });
+
   it('refuses a changed weight byte with CORRUPT', async () => {
     const copy = join(tmp, 'changed');
     mkdirSync(copy);

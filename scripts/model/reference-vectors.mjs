@@ -7,16 +7,10 @@
 //   node scripts/model/reference-vectors.mjs
 //   node scripts/model/reference-vectors.mjs --unicode   also regenerates the tokenizer's tables
 import { spawnSync } from 'node:child_process'
-import { existsSync } from 'node:fs'
 import { join } from 'node:path'
 import { ROOT } from '../lib.mjs'
-import { TOOLS_DIR } from '../prereqs.mjs'
 import { fetchModel, MODEL_DIR } from './fetch-minilm.mjs'
-
-// The reference, pinned: transformers' Flax BERT (CPU-only jax; torch's PyPI wheels bring CUDA).
-const PINS = ['transformers==4.49.0', 'tokenizers==0.21.4', 'flax==0.12.8', 'jax[cpu]==0.10.2', 'numpy==2.4.6', 'safetensors==0.8.0']
-const VENV = join(TOOLS_DIR, 'minilm-ref')
-const PY = join(VENV, 'bin', 'python')
+import { ensureReferenceVenv } from './reference-venv.mjs'
 
 function run(cmd, args) {
   const r = spawnSync(cmd, args, { stdio: 'inherit', cwd: ROOT })
@@ -27,7 +21,6 @@ function run(cmd, args) {
 }
 
 await fetchModel()
-if (!existsSync(PY)) run('python3', ['-m', 'venv', VENV])
-run(join(VENV, 'bin', 'pip'), ['install', '-q', ...PINS])
+const PY = ensureReferenceVenv()
 if (process.argv.includes('--unicode')) run(PY, [join(ROOT, 'scripts/model/unicode-tables.py')])
 run(PY, [join(ROOT, 'scripts/model/reference-vectors.py'), MODEL_DIR, join(ROOT, '__test__/fixtures/minilm-reference.json')])

@@ -12,7 +12,7 @@ export type { MetadataInput, MetadataValue } from './record-codec.js';
 export type { Where, FieldCondition } from './where.js';
 export type { Embedder, EmbeddingProvenance } from './embedder.js';
 export { HashingEmbedder, type HashingEmbedderOptions } from './hashing-embedder.js';
-export { MiniLmEmbedder, defaultMiniLmDir, findMiniLmDir, MINILM_PACKAGE, type MiniLmLocation } from './minilm-embedder.js';
+export { MiniLmEmbedder, defaultMiniLmDir, findMiniLmDir, MINILM_PACKAGE, type MiniLmLocation, type MiniLmOptions } from './minilm-embedder.js';
 export type { ReembedOptions, ReembedResult } from './reembed.js';
 export {
   createSemanticRecall,
