@@ -28,6 +28,15 @@ export declare class NativeAnalytics {
   get closed(): boolean
 }
 
+export declare class NativeCursor {
+  /** The next batch of rows (an array, possibly empty), or `null` when the rows ended. */
+  next(): unknown[] | null
+  /** `next()` off the JS thread. */
+  nextAsync(): Promise<unknown[] | null>
+  /** Stops reading and gives the reader connection back (idempotent). */
+  close(): void
+}
+
 export declare class NativeFolder {
   get created(): boolean
   get keyId(): string
@@ -199,6 +208,11 @@ export declare class NativeStatement {
   run(params?: unknown | undefined | null, tx?: number | undefined | null): unknown
   /** Runs once per parameter set in one native call, atomically (inside `tx` when given). */
   runMany(list: unknown, tx?: number | undefined | null): unknown
+  /**
+   * A cursor over the rows, read a batch at a time on a reader of its own. Only for
+   * statements that make no change (a write would hold the writer while JS iterates).
+   */
+  iterate(params?: unknown | undefined | null, shape?: number | undefined | null): NativeCursor
   getAsync(params?: unknown | undefined | null, tx?: number | undefined | null, shape?: number | undefined | null): Promise<unknown>
   allAsync(params?: unknown | undefined | null, tx?: number | undefined | null, shape?: number | undefined | null): Promise<unknown>
   runAsync(params?: unknown | undefined | null, tx?: number | undefined | null): Promise<{ changes: number; lastInsertRowid: number | bigint }>

@@ -773,8 +773,9 @@ if (
   }
 }
 
-const { NativeAnalytics, NativeFolder, NativeKv, NativeMiniLm, NativeProgress, NativeSql, NativeStatement, backupFolder, buildInfo, duckdbSmoke, folderResumedRotation, kvWalRecovery, loadMiniLm, openAnalytics, openFolder, openKv, openKvAsync, repairKvAsync, restoreBackup, rocksdbSmoke, rotateFolderKeys } = nativeBinding
+const { NativeAnalytics, NativeCursor, NativeFolder, NativeKv, NativeMiniLm, NativeProgress, NativeSql, NativeStatement, backupFolder, buildInfo, duckdbSmoke, folderResumedRotation, kvWalRecovery, loadMiniLm, openAnalytics, openFolder, openKv, openKvAsync, repairKvAsync, restoreBackup, rocksdbSmoke, rotateFolderKeys } = nativeBinding
 export { NativeAnalytics }
+export { NativeCursor }
 export { NativeFolder }
 export { NativeKv }
 export { NativeMiniLm }

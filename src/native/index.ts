@@ -6,4 +6,4 @@
  */
 import './preflight.js';
 export * from '../../index.js';
-export type { NativeFolder, NativeSql, NativeStatement } from '../../index.js';
+export type { NativeCursor, NativeFolder, NativeSql, NativeStatement } from '../../index.js';

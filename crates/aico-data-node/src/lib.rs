@@ -7,6 +7,7 @@
 mod analytics;
 mod backup;
 mod convert;
+mod cursor;
 mod embed;
 mod engines;
 mod error;

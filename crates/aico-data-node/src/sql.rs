@@ -456,7 +456,7 @@ fn sandboxed(s: &SqlStore, policy: &SandboxPolicy, op: SqlOp) -> aico_data_core:
 }
 
 /// Converts an async result to JS on the JS thread.
-pub struct SqlOutJs(SqlOut);
+pub struct SqlOutJs(pub(crate) SqlOut);
 
 crate::convert::untyped_js_output!(SqlOutJs);
 

@@ -12,6 +12,7 @@ use napi::sys;
 use napi_derive::napi;
 
 use crate::convert::{params_of, read_params, JsRowBuilder, PresetKeys, RowShape};
+use crate::cursor::NativeCursor;
 use crate::error::{invalid, OrThrow};
 use crate::sql::{run_result_js, tx_id, unknown, SqlOp, SqlTask};
 
@@ -177,6 +178,16 @@ impl NativeStatement {
         }
         .or_throw()?;
         Ok(unknown(env, unsafe { run_result_js(env.raw(), r)? }))
+    }
+
+    /// A cursor over the rows, read a batch at a time on a reader of its own. Only for
+    /// statements that make no change (a write would hold the writer while JS iterates).
+    #[napi]
+    pub fn iterate(&self, params: Option<Unknown<'_>>, shape: Option<u32>) -> Result<NativeCursor> {
+        if !self.info.readonly {
+            return Err(invalid("iterate() reads rows: this statement changes the database (use all() or run())"));
+        }
+        NativeCursor::open(self.store.clone(), self.sql.clone(), params_of(params)?, RowShape::from_code(shape.unwrap_or(0))?)
     }
 
     // ---- asynchronous (libuv pool) ----

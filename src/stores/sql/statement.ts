@@ -1,5 +1,6 @@
 import { AicoDataError, invalidArgument, native, nativeAsync } from '../../errors.js';
 import type { NativeStatement } from '../../native/index.js';
+import { Cursor, type OpenCursors } from './cursor.js';
 import { txStateOf, type SyncTxSlot, type TxState } from './transaction.js';
 import type { Row, RunResult, SqlParams, SqlTransaction, SqlTransactionSync, SqlValue } from './types.js';
 import type { WriterQueue } from './writer-queue.js';
@@ -18,6 +19,7 @@ interface Shared {
   readonly n: NativeStatement;
   readonly slot: SyncTxSlot;
   readonly writes: WriterQueue;
+  readonly cursors: OpenCursors;
   closed: boolean;
 }
 
@@ -26,7 +28,7 @@ interface Shared {
  * (syntax, and the authorizer that keeps SQL away from the file system), and each call passes
  * only its parameters. Reads run on the reader pool, writes on the writer.
  *
- * The sync methods (`getSync`, `allSync`, `runSync`, `runManySync`) run inside the store's
+ * The sync methods (`getSync`, `allSync`, `iterateSync`, `runSync`, `runManySync`) run inside the store's
  * open `transactionSync`, if any, as better-sqlite3's statements do. For an async
  * transaction, bind a view with {@link Statement.on}. After `close()`, or once the data layer
  * closed, calls fail with `CLOSED`.
@@ -54,8 +56,8 @@ export class Statement<T = Row> {
   }
 
   /** @internal */
-  static create<T>(n: NativeStatement, slot: SyncTxSlot, writes: WriterQueue): Statement<T> {
-    return new Statement<T>({ n, slot, writes, closed: false });
+  static create<T>(n: NativeStatement, slot: SyncTxSlot, writes: WriterQueue, cursors: OpenCursors): Statement<T> {
+    return new Statement<T>({ n, slot, writes, cursors, closed: false });
   }
 
   /** The SQL text. */
@@ -104,6 +106,22 @@ export class Statement<T = Row> {
     return native(() => this.#s.n.all(params, tx, this.#shape)) as T[];
   }
 
+  /**
+   * The rows one by one, read lazily: a batch of 256 at a time (one read ahead) on a reader
+   * connection of the iteration's own, so a result of any size never sits in memory whole.
+   * The reader is given back when the rows end, on `break`/`return` out of the loop, or when
+   * the statement or the data layer closes (the next step then fails with `CLOSED`). The
+   * rows are those of one snapshot: writes made meanwhile are not seen. Inside a transaction
+   * the rows are read in it, at once (a transaction has one connection). Only for statements
+   * that make no change (`INVALID_ARGUMENT` otherwise, at the call).
+   */
+  iterateSync(params?: P): IterableIterator<T> {
+    const tx = this.#iterable();
+    if (tx !== undefined) return this.#inTx(tx, params)[Symbol.iterator]();
+    const held: Held<T> = {};
+    return abandonable(this.#rowsSync(params, held), held);
+  }
+
   /** Runs the statement; rows it returns are discarded. */
   runSync(params?: P): RunResult {
     const tx = this.#txId();
@@ -130,6 +148,17 @@ export class Statement<T = Row> {
     return nativeAsync(() => this.#s.n.allAsync(params, this.#asyncTx(), this.#shape)) as Promise<T[]>;
   }
 
+  /**
+   * {@link Statement.iterateSync} with each batch read off the JS thread: `for await (const row
+   * of stmt.iterate())`. Inside a bound transaction (see `on`) the rows are read in it, at once.
+   */
+  iterate(params?: P): AsyncIterableIterator<T> {
+    if (this.#s.closed) throw closedError();
+    this.#checkReads();
+    const held: Held<T> = {};
+    return abandonable(this.#rows(params, held), held);
+  }
+
   run(params?: P): Promise<RunResult> {
     return this.#write(() => this.#s.n.runAsync(params, this.#asyncTx()));
   }
@@ -148,6 +177,56 @@ export class Statement<T = Row> {
   }
 
   // ---- internals ----
+
+  #checkReads(): void {
+    if (!this.readonly) throw invalidArgument('iterate() reads rows: this statement changes the database (use all() or run())');
+  }
+
+  /** Checks an iteration can start; the transaction it must run in, if any. */
+  #iterable(): number | undefined {
+    const tx = this.#txId();
+    this.#checkReads();
+    return tx;
+  }
+
+  #inTx(tx: number, params: P): T[] {
+    return native(() => this.#s.n.all(params, tx, this.#shape)) as T[];
+  }
+
+  #open(params: P, held: Held<T>): Cursor<T> {
+    if (this.#s.closed) throw closedError();
+    held.cursor = new Cursor<T>(native(() => this.#s.n.iterate(params, this.#shape)), this.#s.cursors);
+    return held.cursor;
+  }
+
+  *#rowsSync(params: P, held: Held<T>): Generator<T, void, undefined> {
+    const c = this.#open(params, held);
+    try {
+      for (let b = c.nextSync(); b; b = c.nextSync()) {
+        yield* b;
+        if (this.#s.closed) throw closedError();
+      }
+    } finally {
+      c.close();
+    }
+  }
+
+  async *#rows(params: P, held: Held<T>): AsyncGenerator<T, void, undefined> {
+    const tx = this.#asyncTx();
+    if (tx !== undefined) {
+      yield* (await nativeAsync(() => this.#s.n.allAsync(params, tx, this.#shape))) as T[];
+      return;
+    }
+    const c = this.#open(params, held);
+    try {
+      for (let b = await c.next(); b; b = await c.next()) {
+        yield* b;
+        if (this.#s.closed) throw closedError();
+      }
+    } finally {
+      c.close();
+    }
+  }
 
   /** The transaction a sync call joins: the bound one, else the store's open sync one. */
   #txId(): number | undefined {
@@ -173,6 +252,22 @@ export class Statement<T = Row> {
     if (this.#tx) return nativeAsync(call) as Promise<RunResult>;
     return this.#s.writes.run(() => nativeAsync(call)) as Promise<RunResult>;
   }
+}
+
+/** The cursor an iteration opened (lazily, on its first step). */
+interface Held<T> {
+  cursor?: Cursor<T>;
+}
+
+/**
+ * An iteration dropped half-way without `break` or `return()` (its generator garbage
+ * collected) gives its reader back too, instead of holding it until the layer closes.
+ */
+const dropped = new FinalizationRegistry<Held<unknown>>((held) => held.cursor?.close());
+
+function abandonable<G extends object>(gen: G, held: Held<unknown>): G {
+  dropped.register(gen, held);
+  return gen;
 }
 
 function checkList(list: unknown): unknown[] {

@@ -1,6 +1,7 @@
 import { native, nativeAsync } from '../../errors.js';
 import type { NativeSql } from '../../native/index.js';
 import { checkSql, toNativeBatch } from './check.js';
+import { OpenCursors } from './cursor.js';
 import { withWriterFtsVerdicts } from './fts-recheck.js';
 import { sandboxedExecutor, type SandboxedExecutor, type SandboxPolicy } from './sandbox.js';
 import { Statement } from './statement.js';
@@ -48,6 +49,8 @@ export class SqlStore implements SqlExecutor, SqlExecutorSync {
   readonly #writes = new WriterQueue();
   /** The open `transactionSync`, which sync calls on the JS thread join. */
   readonly #slot = new SyncTxSlot();
+  /** Open `iterate()` cursors: each holds a reader until it ends; closed with the store. */
+  readonly #cursors = new OpenCursors();
 
   /** @internal */
   constructor(n: NativeSql) {
@@ -99,7 +102,7 @@ export class SqlStore implements SqlExecutor, SqlExecutorSync {
   prepare<T = Row>(sql: string): Statement<T> {
     const open = this.#openSyncTx();
     const n = native(() => this.#n.prepare(checkSql(sql), open?.id));
-    return Statement.create<T>(n, this.#slot, this.#writes);
+    return Statement.create<T>(n, this.#slot, this.#writes, this.#cursors);
   }
 
   // ---- sync ----
@@ -204,6 +207,7 @@ export class SqlStore implements SqlExecutor, SqlExecutorSync {
 
   /** @internal Closes the connections; later calls fail with `CLOSED`. */
   close(): void {
+    this.#cursors.closeAll();
     this.#n.close();
   }
 }
