@@ -6,6 +6,7 @@
  * subjects and consumer names carry only keyed-hash mailbox ids, never device ids, names or
  * table names. A revoked device's consumer is deleted and its later changesets are dropped.
  */
+import { randomBytes } from 'node:crypto';
 import { jetstreamManager } from '@nats-io/jetstream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateNatsCredentials } from '../../src/bus/index.js';
@@ -130,5 +131,50 @@ describe.skipIf(!NATS_SERVER)(`sync through a JetStream relay${NATS_SKIP}`, () =
     expect(await a.sql.queryOne(`SELECT id FROM messages WHERE id = 'm3'`)).toBeUndefined();
     // a no longer sends to c at all.
     await expect(ta.send(ids.c, Buffer.from('x'))).rejects.toMatchObject({ code: 'SYNC_UNTRUSTED' });
+  });
+});
+
+describe.skipIf(!NATS_SERVER)(`sync through a relay with a small max_payload${NATS_SKIP}`, () => {
+  const relayUser = generateNatsCredentials('relay');
+  let server: NatsServer;
+  afterAll(async () => {
+    await cleanupDevices();
+    await server?.stop();
+  });
+
+  it('a changeset larger than max_payload goes in chunks and arrives whole', async () => {
+    // 64 KiB per message (a default nats-server takes 1 MiB; the exporter fills up to 16 MiB).
+    server = await startNatsServer({ users: [relayUser], maxPayload: 64 * 1024 });
+    const [a, b] = [await openDevice('chunk-a'), await openDevice('chunk-b')];
+    await a.sync.enable({ name: 'desktop' });
+    await b.sync.enable({ name: 'phone' });
+    await pairDevices(a, b);
+    const [ida, idb] = [await a.sync.deviceId(), await b.sync.deviceId()];
+    await a.sql.execute(`INSERT INTO users (id, name) VALUES ('u1', 'Ada')`);
+    await a.sql.execute(`INSERT INTO conversations (id, user_id, title) VALUES ('c1', 'u1', 'big')`);
+    // Incompressible text: the sealed changeset stays several times larger than one message.
+    for (let i = 0; i < 8; i++) {
+      await a.sql.execute(`INSERT INTO messages (id, conversation_id, user_id, role, content) VALUES (?, 'c1', 'u1', 'user', ?)`, [`m${i}`, randomBytes(40_000).toString('base64')]);
+    }
+    const ta = await a.sync.jetstreamTransport({ servers: server.url, ...relayUser });
+    const tb = await b.sync.jetstreamTransport({ servers: server.url, ...relayUser });
+    const changeset = await a.sync.exportChanges(idb);
+    expect(changeset.length).toBeGreaterThan(4 * 64 * 1024);
+    await ta.send(idb, changeset);
+    // The same changeset again (a retry): JetStream's duplicate window drops every chunk.
+    await ta.send(idb, changeset);
+    const got = await tb.receive();
+    expect(got).toHaveLength(1);
+    expect(got[0]!.equals(Buffer.from(changeset))).toBe(true);
+    expect(tb.rejectedChunks).toBe(0);
+    // And through the sync engine: b ends up with every row.
+    const r = await b.sync.syncWith({ deviceId: ida, transport: tb });
+    expect(r.errors).toEqual([]);
+    await a.sync.syncWith({ deviceId: idb, transport: ta });
+    await b.sync.syncWith({ deviceId: ida, transport: tb });
+    expect(await b.sql.queryOne<{ n: number }>(`SELECT count(*) AS n FROM messages`)).toEqual({ n: 8 });
+    expect(await snapshot(b)).toEqual(await snapshot(a));
+    await ta.close();
+    await tb.close();
   });
 });

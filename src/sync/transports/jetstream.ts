@@ -9,6 +9,10 @@
  * directory computes (see `../jetstream-transports.ts`), never device or table names. The
  * message id for JetStream's duplicate detection is the changeset's SHA-256.
  *
+ * A changeset larger than the relay's `max_payload` (1 MiB on a default nats-server; the
+ * exporter fills up to 16 MiB) goes as numbered chunks, each framed with the whole changeset's
+ * SHA-256, and is put together on receipt, checked against that hash (see {@link ChunkAssembler}).
+ *
  * The directory decides who is a peer: changesets from a mailbox that is not a trusted peer's
  * (a revoked device's, a forged one) are acknowledged and dropped, counted in `refused`, and
  * the consumers of revoked devices are deleted.
@@ -19,6 +23,7 @@ import type { NatsConnection } from '@nats-io/transport-node';
 import { AicoDataError, invalidArgument, toAicoError } from '../../errors.js';
 import { natsCore, natsInboxPrefix, natsJetstream } from '../../util/nats.js';
 import { ensureLimitsStream } from '../../util/nats-stream.js';
+import { MAX_CHANGESET_BYTES } from '../envelope.js';
 import type { SyncTransport } from './types.js';
 
 /** Who is who, in mailbox ids (keyed hashes: the relay cannot tell the devices behind them). */
@@ -55,6 +60,122 @@ export interface JetStreamTransportOptions {
 const MAILBOX = /^[0-9a-f]{32}$/;
 const NAME = /^[A-Za-z0-9_-]{1,64}$/;
 const BATCH = 64;
+/** Chunk framing: magic, SHA-256 of the whole changeset, index, count (u32 big-endian each). */
+const CHUNK_MAGIC = Buffer.from('AICOCHK1');
+const CHUNK_HEAD = CHUNK_MAGIC.length + 32 + 8;
+/** Completed chunked sets remembered (redelivery comes within the consumer's ack wait). */
+const DONE_KEPT = 4096;
+/** Room left in a message for its headers (the message id) besides the chunk itself. */
+const HEADER_ROOM = 1024;
+
+function sha256(b: Uint8Array): Buffer {
+  return createHash('sha256').update(b).digest();
+}
+
+/** Splits `changeset` into framed chunks that fit `maxPayload`. */
+export function chunkChangeset(changeset: Uint8Array, maxPayload: number): Buffer[] {
+  const room = maxPayload - CHUNK_HEAD - HEADER_ROOM;
+  if (room < 1024) throw new AicoDataError('INVALID_ARGUMENT', `the relay's max_payload (${maxPayload} bytes) leaves no room for a changeset chunk`, { maxPayload });
+  const hash = sha256(changeset);
+  const count = Math.ceil(changeset.length / room);
+  const out: Buffer[] = [];
+  for (let i = 0; i < count; i++) {
+    const head = Buffer.alloc(CHUNK_HEAD);
+    CHUNK_MAGIC.copy(head, 0);
+    hash.copy(head, CHUNK_MAGIC.length);
+    head.writeUInt32BE(i, CHUNK_MAGIC.length + 32);
+    head.writeUInt32BE(count, CHUNK_MAGIC.length + 36);
+    out.push(Buffer.concat([head, changeset.subarray(i * room, (i + 1) * room)]));
+  }
+  return out;
+}
+
+/**
+ * Puts chunked changesets together, per sender and changeset hash. Chunks may interleave with
+ * other senders' messages and arrive twice (redelivery); a whole changeset is returned once,
+ * and only when its bytes hash to what every chunk declared. Memory is bounded: what is
+ * pending is at most twice the largest changeset, the oldest sets dropped first (a dropped or
+ * unfinished set is resent by the sync engine, which sends what the peer still lacks).
+ */
+export class ChunkAssembler {
+  readonly #pending = new Map<string, { parts: (Buffer | undefined)[]; have: number; bytes: number }>();
+  /** Sets recently completed: their redelivered chunks must not start them again. */
+  readonly #done = new Set<string>();
+  #bytes = 0;
+  /** Chunks that contradicted their set (count, size) or sets whose hash did not match. */
+  rejected = 0;
+
+  /** True when `data` is a chunk (else it is a whole changeset). */
+  static isChunk(data: Uint8Array): boolean {
+    return data.length >= CHUNK_HEAD && CHUNK_MAGIC.equals(Buffer.from(data.buffer, data.byteOffset, CHUNK_MAGIC.length));
+  }
+
+  /** Adds one chunk from mailbox `from`; returns the whole changeset when it is complete. */
+  add(from: string, data: Uint8Array): Buffer | undefined {
+    const b = Buffer.from(data.buffer, data.byteOffset, data.length);
+    const hash = b.subarray(CHUNK_MAGIC.length, CHUNK_MAGIC.length + 32);
+    const index = b.readUInt32BE(CHUNK_MAGIC.length + 32);
+    const count = b.readUInt32BE(CHUNK_MAGIC.length + 36);
+    const body = b.subarray(CHUNK_HEAD);
+    const key = `${from}.${hash.toString('hex')}`;
+    if (count < 2 || index >= count || count * body.length > 2 * MAX_CHANGESET_BYTES) {
+      this.rejected++;
+      return undefined;
+    }
+    if (this.#done.has(key)) return undefined;
+    let set = this.#pending.get(key);
+    if (!set) {
+      set = { parts: new Array<Buffer | undefined>(count), have: 0, bytes: 0 };
+      this.#pending.set(key, set);
+    } else if (set.parts.length !== count) {
+      this.rejected++;
+      return undefined;
+    }
+    if (set.parts[index]) return undefined; // a redelivered chunk
+    set.parts[index] = Buffer.from(body);
+    set.have++;
+    set.bytes += body.length;
+    this.#bytes += body.length;
+    if (set.bytes > MAX_CHANGESET_BYTES) {
+      this.#drop(key);
+      this.rejected++;
+      return undefined;
+    }
+    if (set.have < count) {
+      this.#bound();
+      return undefined;
+    }
+    const whole = Buffer.concat(set.parts as Buffer[]);
+    this.#drop(key);
+    this.#done.add(key);
+    if (this.#done.size > DONE_KEPT) this.#done.delete(this.#done.values().next().value!);
+    if (!sha256(whole).equals(hash)) {
+      this.rejected++;
+      return undefined;
+    }
+    return whole;
+  }
+
+  /** Bytes held in unfinished sets. */
+  get pendingBytes(): number {
+    return this.#bytes;
+  }
+
+  #drop(key: string): void {
+    const set = this.#pending.get(key);
+    if (!set) return;
+    this.#bytes -= set.bytes;
+    this.#pending.delete(key);
+  }
+
+  #bound(): void {
+    // Maps iterate in insertion order: the first keys are the oldest sets.
+    for (const key of this.#pending.keys()) {
+      if (this.#bytes <= 2 * MAX_CHANGESET_BYTES) return;
+      this.#drop(key);
+    }
+  }
+}
 
 function relayError(e: unknown, what: string): AicoDataError {
   if (e instanceof AicoDataError) return e;
@@ -75,12 +196,18 @@ export class JetStreamTransport implements SyncTransport {
   readonly stream: string;
   /** Changesets received from mailboxes that are no trusted peer's (dropped). */
   refused = 0;
+
+  /** Chunks or chunked changesets dropped as inconsistent (see {@link ChunkAssembler}). */
+  get rejectedChunks(): number {
+    return this.#chunks.rejected;
+  }
   readonly #nc: NatsConnection;
   readonly #js: JetStreamClient;
   readonly #jsm: JetStreamManager;
   readonly #dir: RelayDirectory;
   readonly #timeoutMs: number;
   readonly #deleted = new Set<string>();
+  readonly #chunks = new ChunkAssembler();
   #consumer: Consumer | undefined;
   #closed = false;
 
@@ -171,13 +298,17 @@ export class JetStreamTransport implements SyncTransport {
     const box = await this.#dir.mailboxOf(to);
     if (box === undefined) throw new AicoDataError('SYNC_UNTRUSTED', `device ${to} is not a trusted peer: nothing is sent to it`, { deviceId: to });
     const max = this.#nc.info?.max_payload ?? 0;
-    if (max > 0 && changeset.length > max) {
-      throw new AicoDataError('INVALID_ARGUMENT', `the changeset is ${changeset.length} bytes; the relay takes at most ${max} per message (its max_payload)`, { bytes: changeset.length, maxPayload: max });
-    }
     await this.#revokeConsumers();
-    const msgID = createHash('sha256').update(changeset).digest('hex');
+    const msgID = sha256(changeset).toString('hex');
+    const subject = `aicosync.${box}.${this.#dir.self}`;
     try {
-      await this.#js.publish(`aicosync.${box}.${this.#dir.self}`, changeset, { msgID, timeout: this.#timeoutMs });
+      if (max === 0 || changeset.length + HEADER_ROOM <= max) {
+        await this.#js.publish(subject, changeset, { msgID, timeout: this.#timeoutMs });
+      } else {
+        // One by one, in order: each chunk stored before the next is sent.
+        const chunks = chunkChangeset(changeset, max);
+        for (let i = 0; i < chunks.length; i++) await this.#js.publish(subject, chunks[i]!, { msgID: `${msgID}.${i}`, timeout: this.#timeoutMs });
+      }
     } catch (e) {
       throw this.#closed ? new AicoDataError('CLOSED', 'the JetStream transport was closed') : relayError(e, 'sending a changeset');
     }
@@ -203,8 +334,12 @@ export class JetStreamTransport implements SyncTransport {
         for await (const m of batch) {
           n++;
           const from = m.subject.slice(m.subject.lastIndexOf('.') + 1);
-          if (peers.has(from)) out.push(Buffer.from(m.data));
-          else this.refused++;
+          if (!peers.has(from)) this.refused++;
+          else if (!ChunkAssembler.isChunk(m.data)) out.push(Buffer.from(m.data));
+          else {
+            const whole = this.#chunks.add(from, m.data);
+            if (whole) out.push(whole);
+          }
           await m.ackAck();
         }
         if (n === 0) break; // none came within the timeout: what is left comes next time
