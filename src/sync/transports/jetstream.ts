@@ -11,7 +11,7 @@
  *
  * A changeset larger than the relay's `max_payload` (1 MiB on a default nats-server; the
  * exporter fills up to 16 MiB) goes as numbered chunks, each framed with the whole changeset's
- * SHA-256, and is put together on receipt, checked against that hash (see {@link ChunkAssembler}).
+ * SHA-256, and is put together on receipt, checked against that hash (see `ChunkAssembler`).
  *
  * The directory decides who is a peer: changesets from a mailbox that is not a trusted peer's
  * (a revoked device's, a forged one) are acknowledged and dropped, counted in `refused`, and
@@ -197,7 +197,7 @@ export class JetStreamTransport implements SyncTransport {
   /** Changesets received from mailboxes that are no trusted peer's (dropped). */
   refused = 0;
 
-  /** Chunks or chunked changesets dropped as inconsistent (see {@link ChunkAssembler}). */
+  /** Chunks or chunked changesets dropped as inconsistent (see `ChunkAssembler`). */
   get rejectedChunks(): number {
     return this.#chunks.rejected;
   }
