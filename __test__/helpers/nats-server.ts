@@ -23,7 +23,12 @@ export interface NatsServer {
   readonly port: number;
   /** The JetStream store directory (every byte the server stored). */
   readonly storeDir: string;
+  /** The running process (a new one after {@link NatsServer.restart}). */
   readonly process: ChildProcess;
+  /** SIGKILLs the process (no shutdown, no flush) and waits for its exit; the folder stays. */
+  kill(): Promise<void>;
+  /** Starts it again on the same client port and store directory; resolves once it is healthy. */
+  restart(): Promise<void>;
   /** Stops the server and removes its folder. Idempotent. */
   stop(): Promise<void>;
 }
@@ -103,11 +108,25 @@ export async function startNatsServer(options: NatsServerOptions = {}): Promise<
     throw e;
   }
   let stopped = false;
+  const port = l.port();
+  // A restart must come back where the clients reconnect to: the port it was given, fixed now.
+  writeFileSync(conf, lines.map((x) => (x.startsWith('listen:') ? `listen: "127.0.0.1:${port}"` : x)).join('\n') + '\n', { mode: 0o600 });
   return {
-    url: `nats://127.0.0.1:${l.port()}`,
-    port: l.port(),
+    url: `nats://127.0.0.1:${port}`,
+    port,
     storeDir,
-    process: l.child,
+    get process() {
+      return l.child;
+    },
+    async kill() {
+      if (l.exited()) return;
+      l.child.kill('SIGKILL');
+      await l.exit;
+    },
+    async restart() {
+      if (!l.exited()) throw new Error('nats-server is still running');
+      l = await launch(conf);
+    },
     async stop() {
       if (stopped) return;
       stopped = true;

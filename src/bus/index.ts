@@ -20,7 +20,7 @@ export { AnyPayload, encodeProtobufEnvelope, decodeProtobufEnvelope, JSON_VALUE_
 export { topic, isTopic, parseTopic, requireTopic, responseTopicOf, compilePattern, type TopicParts, type TopicPattern } from './topics.js';
 export { InProcessBus, InProcessHub, type InProcessBusOptions } from './in-process-bus.js';
 export { ZmqBus, connectZmqBus, type ZmqBusOptions } from './zmq-bus.js';
-export { NatsBus, connectNatsBus, type NatsBusOptions, type NatsConsumeOptions } from './nats-bus.js';
+export { NatsBus, connectNatsBus, type NatsBusOptions, type NatsConnectionState, type NatsConsumeOptions } from './nats-bus.js';
 export { generateNatsCredentials, deriveNatsCredentials, natsServerAuthorization, type NatsCredentials } from './nats-credentials.js';
 export { startZmqBroker, type ZmqBroker, type ZmqBrokerOptions, type ZmqBrokerEndpoints } from './zmq-broker.js';
 export { generateBusKeyPair, deriveBusKeys, busKeyPairFromSecret, type BusKey, type BusKeyPair, type BusKeys } from './curve.js';

@@ -47,6 +47,14 @@ export interface NatsBusOptions extends BusOptions {
   readonly eventMaxBytes?: number;
 }
 
+/** What {@link NatsBus.connection} says about the link to the server. */
+export interface NatsConnectionState {
+  /** `reconnecting` while no server answers (the client keeps trying, with no limit); `closed` after `close()`. */
+  readonly state: 'connected' | 'reconnecting' | 'closed';
+  /** How often the connection came back after losing its server. */
+  readonly reconnects: number;
+}
+
 /** Options of {@link NatsBus.consume}. */
 export interface NatsConsumeOptions {
   /** An event not acknowledged this long after delivery is delivered again (default 30000 ms). */
@@ -84,6 +92,8 @@ export class NatsBus extends BaseBus implements MessageBus {
   readonly #inbox: string;
   readonly #subs = new Map<string, NatsSubscription>();
   readonly #consumers = new Set<ConsumerMessages>();
+  #state: NatsConnectionState['state'] = 'connected';
+  #reconnects = 0;
 
   /** @internal Use {@link connectNatsBus}. */
   constructor(nc: NatsConnection, options: NatsBusOptions, tenant: string, durable: readonly string[], stream: string | undefined) {
@@ -101,6 +111,34 @@ export class NatsBus extends BaseBus implements MessageBus {
         this.receive(msg.subject.slice(this.#inbox.length + 1).replaceAll('.', '/'), msg.data);
       },
     });
+    void this.#watch(nc);
+  }
+
+  /**
+   * The link to the server now. While it is `reconnecting`, subscriptions and consumers stay in
+   * place and resume when a server is back; publishes of change events reject with `TIMEOUT`
+   * (retry them with the same `messageId`: the stream stores a message id once).
+   */
+  get connection(): NatsConnectionState {
+    return { state: this.closed ? 'closed' : this.#state, reconnects: this.#reconnects };
+  }
+
+  /** Follows the client's status events: a lost server is logged once, its return too. */
+  async #watch(nc: NatsConnection): Promise<void> {
+    try {
+      for await (const s of nc.status()) {
+        if (s.type === 'disconnect' && this.#state === 'connected') {
+          this.#state = 'reconnecting';
+          if (!this.closed) this.logger.warn('the NATS server went away; reconnecting', { server: s.server });
+        } else if (s.type === 'reconnect') {
+          this.#state = 'connected';
+          this.#reconnects++;
+          if (!this.closed) this.logger.warn('reconnected to the NATS server', { server: s.server, reconnects: this.#reconnects });
+        }
+      }
+    } catch {
+      // The status iterator ends with the connection.
+    }
   }
 
   /** @internal Creates the event stream when it is missing. */
