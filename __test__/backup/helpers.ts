@@ -15,12 +15,10 @@ export function open(dir: string, extra: Partial<OpenDataLayerOptions> = {}): Pr
 /** A user with `conversations` x `perConversation` exchanges, memories and KV entries. */
 export async function seed(data: DataLayer, conversations = 3, perConversation = 10): Promise<void> {
   const { user } = await data.services.onboarding.onboardNewUser({ name: 'Ada' });
-  let t = NOW_MS - 20 * 86_400_000;
   const conversation = data.services.conversation;
   for (let c = 0; c < conversations; c++) {
     let conversationId: string | undefined;
     for (let i = 0; i < perConversation; i++) {
-      t += 3_600_000;
       const r = await conversation.processUserMessage(
         user.id,
         `message ${c}/${i} about jazz and ${CANARY}`,

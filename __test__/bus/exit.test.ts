@@ -44,7 +44,9 @@ function run(mode: string, dir?: string): Promise<Ended> {
 }
 
 const folders: { cleanup(): void }[] = [];
-afterAll(() => folders.forEach((f) => f.cleanup()));
+afterAll(() => {
+  for (const f of folders) f.cleanup();
+});
 
 describe('a process using the ZeroMQ bus exits (issue 22.1)', () => {
   it('an uncaught error after a request ends the process non-zero', async () => {

@@ -21,7 +21,7 @@ describe('progress', () => {
     p.update(500);
     p.done();
     const t = s.text();
-    expect(t).toMatch(/\r\x1b\[2Kingest \[#{12}-{12}\]  50% 500\/1,000 messages, [\d,]+ messages\/s, ETA /);
+    expect(t).toMatch(/\r\x1b\[2Kingest \[#{12}-{12}\] {2}50% 500\/1,000 messages, [\d,]+ messages\/s, ETA /);
     expect(t).toMatch(/\r\x1b\[2Kingest: 500 messages in .* \([\d,]+ messages\/s\)\n$/);
     expect(t.split('\n').length).toBe(2);
   });

@@ -22,7 +22,7 @@ const README = readFileSync(join(ROOT, 'README.md'), 'utf8');
 const PASSWORD = 'readme example password';
 
 /** One ```ts block of the README. */
-export interface ReadmeBlock {
+interface ReadmeBlock {
   line: number;
   code: string;
   skip?: string;
@@ -30,7 +30,7 @@ export interface ReadmeBlock {
 }
 
 /** The ```ts blocks with their markers. */
-export function readmeBlocks(text: string): ReadmeBlock[] {
+function readmeBlocks(text: string): ReadmeBlock[] {
   const lines = text.split('\n');
   const blocks: ReadmeBlock[] = [];
   for (let i = 0; i < lines.length; i++) {

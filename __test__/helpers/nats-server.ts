@@ -175,7 +175,7 @@ export async function startNatsCluster(options: NatsServerOptions & { readonly s
   while (ports.length < size) {
     const [client, http, route] = [await freePort(), await freePort(), await freePort()];
     if (new Set([client, http, route]).size < 3 || [client, http, route].some((p) => taken.has(p))) continue;
-    [client, http, route].forEach((p) => taken.add(p));
+    for (const p of [client, http, route]) taken.add(p);
     ports.push({ client, http, route });
   }
   const specs = ports.map((p, i) => {

@@ -38,7 +38,7 @@ export function importGraph(root: string = SRC): Map<string, string[]> {
     const deps = importsOf(readFileSync(f, 'utf8'))
       .filter((s) => s.startsWith('.'))
       .map((s) => resolveRelative(f, s))
-      .filter((t): t is string => t !== undefined && t.startsWith(root));
+      .filter((t): t is string => typeof t === 'string' && t.startsWith(root));
     graph.set(f, deps);
   }
   return graph;

@@ -14,14 +14,14 @@ afterEach(() => {
   o = undefined;
 });
 
-const valueOf = (i: number, size = 100) => Buffer.alloc(size, i % 251);
+const valueFor = (i: number, size = 100) => Buffer.alloc(size, i % 251);
 
 describe('KV fast paths', () => {
   it('get returns independent, correct Buffers across many slabs and value sizes', async () => {
     o = await openRocks();
     const kv = o.kv as KvStore;
     const sizes = [0, 1, 7, 100, 4095, 4096, 4097, 12_000, 16_384, 70_000];
-    const entries = Array.from({ length: 600 }, (_, i) => [`k:${i}`, valueOf(i, sizes[i % sizes.length])] as const);
+    const entries = Array.from({ length: 600 }, (_, i) => [`k:${i}`, valueFor(i, sizes[i % sizes.length])] as const);
     kv.putMany('cache', entries);
     const got: Array<Buffer | undefined> = [];
     for (let round = 0; round < 3; round++) for (const [k] of entries) got.push(kv.get('cache', k));
@@ -61,14 +61,14 @@ describe('KV fast paths', () => {
     kv.putMany('session', [
       ['a', Buffer.from('alpha')],
       ['empty', Buffer.alloc(0)],
-      ['big', valueOf(1, 300_000)],
+      ['big', valueFor(1, 300_000)],
       [Buffer.from([0, 255]), Buffer.from('bin')],
     ]);
     const keys = ['a', 'nope', 'empty', 'big', Buffer.from([0, 255]), 'a'];
     const sync = kv.getMany('session', keys);
     expect(sync.map((v) => v?.length)).toEqual([5, undefined, 0, 300_000, 3, 5]);
     expect(sync[0]!.toString()).toBe('alpha');
-    expect(sync[3]!.equals(valueOf(1, 300_000))).toBe(true);
+    expect(sync[3]!.equals(valueFor(1, 300_000))).toBe(true);
     expect(sync[4]!.toString()).toBe('bin');
     expect(await kv.getManyAsync('session', keys)).toEqual(sync);
     expect(kv.getMany('session', [])).toEqual([]);

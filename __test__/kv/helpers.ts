@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { expect } from 'vitest';
 import { openFolder, type NativeFolder } from '../../src/native/index.js';
-import { KvStore, MemoryKvStore, openKvStore, type KvOptions, type KvStoreLike } from '../../src/stores/kv/index.js';
+import { type KvStore, MemoryKvStore, openKvStore, type KvOptions, type KvStoreLike } from '../../src/stores/kv/index.js';
 import { tempDir } from '../helpers/folders.js';
 
 export const PASSWORD = 'kv test password';

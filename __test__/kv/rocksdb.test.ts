@@ -6,7 +6,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
-import { openKvStore } from '../../src/stores/kv/index.js';
+import type { openKvStore } from '../../src/stores/kv/index.js';
 import { filesContaining } from '../helpers/folders.js';
 import { clockPast } from '../helpers/wait.js';
 import { PASSWORD, expectCode, expectCodeAsync, openRocks, text, type Opened } from './helpers.js';

@@ -120,7 +120,9 @@ async function inChunks<T>(ids: string[], fn: (chunk: string[]) => Promise<T[]>)
 const outcomes: TrialOutcome[] = [];
 let backupsRestored = 0;
 const cleanups: Array<() => void> = [];
-afterAll(() => cleanups.forEach((c) => c()));
+afterAll(() => {
+  for (const c of cleanups) c();
+});
 
 describe('crash safety (SIGKILL under mixed write load)', () => {
   it(`${TRIALS} kill trials lose no committed write and leave every store consistent`, async () => {
@@ -292,7 +294,7 @@ describe('crash safety (SIGKILL under mixed write load)', () => {
     figures['kills inside the operation'] = outcomes.filter((o) => o.inside).length;
     if (kinds.includes('backup')) figures['completed backups restored'] = backupsRestored;
     const bricked = outcomes.filter((o) => o.chromaBricked).length;
-    figures['Chroma unusable after a kill'] = `${bricked} of ${outcomes.filter((o, i) => i % 2 === 0).length} Chroma trials`;
+    figures['Chroma unusable after a kill'] = `${bricked} of ${outcomes.filter((_o, i) => i % 2 === 0).length} Chroma trials`;
     figures['committed writes checked'] = outcomes.reduce((s, o) => s + o.committed, 0);
     report({
       part: '1 crash safety',

@@ -14,7 +14,7 @@ import { closeSync, mkdirSync, openSync, rmSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createConversation, createMessage } from '../../src/domain/index.js';
-import { AicoDataError, isAicoError, openDataLayer, type DataLayer, type OpenDataLayerOptions } from '../../src/index.js';
+import { AicoDataError, openDataLayer, type DataLayer, type OpenDataLayerOptions } from '../../src/index.js';
 import { tempDir } from '../helpers/folders.js';
 import { alive, sleep, waitFor } from './lib/child.js';
 import { BASE_SEED, rng, scale } from './lib/config.js';

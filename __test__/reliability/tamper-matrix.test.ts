@@ -54,9 +54,15 @@ function filesOf(dir: string): string[] {
 }
 
 function damage(path: string, how: Damage): void {
-  if (how === 'delete') return rmSync(path);
+  if (how === 'delete') {
+    rmSync(path);
+    return;
+  }
   const size = statSync(path).size;
-  if (how === 'truncate') return truncateSync(path, Math.floor(size / 2));
+  if (how === 'truncate') {
+    truncateSync(path, Math.floor(size / 2));
+    return;
+  }
   if (size === 0) return; // nothing to flip: the case still runs (as a no-op damage)
   const bytes = readFileSync(path);
   bytes[Math.floor(size / 2)]! ^= 0xff;

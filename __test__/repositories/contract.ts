@@ -512,7 +512,7 @@ export function repositoryContract(name: string, open: OpenSubject): void {
           ),
         );
         const ids = new Set((await repos.users.list()).map((u) => u.id));
-        users.forEach((u, i) => expect(ids.has(u.id), `user ${i}`).toBe(i % 2 === 0));
+        for (const [i, u] of users.entries()) expect(ids.has(u.id), `user ${i}`).toBe(i % 2 === 0);
       });
     });
 

@@ -219,7 +219,7 @@ describe('three devices converge', () => {
     const log = await a.sql.query<{ hlc: string; origin: string; pk: string; data: string | null }>(
       `SELECT hlc, origin, pk, data FROM sync_changes WHERE tbl = 'memories' ORDER BY pk, hlc`,
     );
-    const before = (x: { hlc: string }, y: { hlc: string; origin: string }) => {
+    const precedes = (x: { hlc: string }, y: { hlc: string; origin: string }) => {
       const seen = seqOf.get(y.origin)!;
       return seen.has(x.hlc) && seen.get(x.hlc)! < seen.get(y.hlc)!;
     };
@@ -231,7 +231,7 @@ describe('three devices converge', () => {
     for (const [, versions] of byRow) {
       for (const x of versions) {
         for (const y of versions) {
-          if (x.hlc >= y.hlc || before(x, y) || before(y, x) || strip(x.data) === strip(y.data)) continue;
+          if (x.hlc >= y.hlc || precedes(x, y) || precedes(y, x) || strip(x.data) === strip(y.data)) continue;
           diverging.add(`${x.hlc}|${y.hlc}`);
           divergingVersions.add(x.hlc).add(y.hlc);
         }

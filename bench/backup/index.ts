@@ -11,13 +11,11 @@
  */
 import { requirePeer } from '../peers.js';
 import { copyFileSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openDataLayer, restoreBackup } from '../../src/index.js';
 import { emit } from '../lib/results.js';
 
-const require = createRequire(import.meta.url);
 const ROUNDS = Math.max(1, Number(process.env.AICO_BENCH_ROUNDS ?? 3));
 const ROWS = Number(process.env.AICO_BENCH_SIZES?.split(',')[0] ?? 60_000);
 const PASSWORD = 'bench password';

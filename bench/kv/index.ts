@@ -12,7 +12,6 @@
  */
 import { requirePeer } from '../peers.js';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openFolder } from '../../src/native/index.js';
@@ -20,7 +19,6 @@ import { openKvStore } from '../../src/stores/kv/index.js';
 import { bestOf, ROUNDS, type CaseResult } from '../lib/measure.js';
 import { emit, type GoalInput } from '../lib/results.js';
 
-const require = createRequire(import.meta.url);
 const MS = Number(process.env.AICO_BENCH_MS ?? 1500);
 const KEYS = 10_000;
 const VALUE = Buffer.alloc(100, 0x61);

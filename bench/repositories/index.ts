@@ -9,7 +9,6 @@
  */
 import { requirePeer } from '../peers.js';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createConversation, createMessage, createUser, newId } from '../../src/domain/index.js';
@@ -19,7 +18,6 @@ import { defaultRegistry, openSchemas } from '../../src/schema/index.js';
 import { measure, report, type CaseResult } from '../lib/measure.js';
 import { emit, usPerOp } from '../lib/results.js';
 
-const require = createRequire(import.meta.url);
 const MS = Number(process.env.AICO_BENCH_MS ?? 1500);
 /** Each case runs this many times, interleaved with its rivals; the best run counts (least disturbed by the machine). */
 const ROUNDS = Number(process.env.AICO_BENCH_ROUNDS ?? 3);

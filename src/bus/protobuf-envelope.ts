@@ -6,10 +6,10 @@
  * AICO's own payload messages, arrives as an {@link AnyPayload} and is re-sent byte for byte.
  */
 import { create, fromBinary, fromJson, toBinary, toJson, type JsonValue } from '@bufbuild/protobuf';
-import { anyIs, anyPack, anyUnpack, AnySchema, timestampDate, timestampFromDate, ValueSchema } from '@bufbuild/protobuf/wkt';
+import { anyIs, anyPack, anyUnpack, AnySchema, timestampDate, timestampFromDate, ValueSchema, type Any, type Value } from '@bufbuild/protobuf/wkt';
 import { AicoDataError } from '../errors.js';
 import { checkEnvelope, malformed, MAX_ENVELOPE_BYTES, type BusEnvelope } from './envelope.js';
-import { AicoMessageSchema, MessageMetadataSchema } from './gen/aico_core_envelope_pb.js';
+import { AicoMessageSchema, MessageMetadataSchema, type AicoMessage } from './gen/aico_core_envelope_pb.js';
 
 /** The type URL of JSON payloads (`google.protobuf.Value`). */
 export const JSON_VALUE_TYPE_URL = 'type.googleapis.com/google.protobuf.Value';
@@ -46,7 +46,7 @@ function tooLarge(bytes: number): AicoDataError {
  * so `toJSON`, dropped `undefined` fields and the rest behave alike).
  */
 export function encodeProtobufEnvelope(e: BusEnvelope): Buffer {
-  let any;
+  let any: Any;
   if (e.payload instanceof AnyPayload) {
     any = create(AnySchema, { typeUrl: e.payload.typeUrl, value: e.payload.value });
   } else {
@@ -83,7 +83,7 @@ export function encodeProtobufEnvelope(e: BusEnvelope): Buffer {
  */
 export function decodeProtobufEnvelope(topicFrame: string, data: Uint8Array): BusEnvelope {
   if (data.length > MAX_ENVELOPE_BYTES) throw malformed(`${data.length} bytes is over the limit`);
-  let msg;
+  let msg: AicoMessage;
   try {
     msg = fromBinary(AicoMessageSchema, data, { readUnknownFields: false });
   } catch {
@@ -95,7 +95,7 @@ export function decodeProtobufEnvelope(topicFrame: string, data: Uint8Array): Bu
   const any = msg.payload.value;
   let payload: unknown;
   if (anyIs(any, ValueSchema)) {
-    let value;
+    let value: Value | undefined;
     try {
       value = anyUnpack(any, ValueSchema);
     } catch {

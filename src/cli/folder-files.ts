@@ -3,7 +3,7 @@
  * the analytics snapshot, RocksDB (`kv/`), Chroma (`chroma/`). Names follow
  * `crates/aico-data-core/src/folder.rs` and the stores' own constants.
  */
-import { existsSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, statSync, type Stats } from 'node:fs';
 import { join } from 'node:path';
 
 /** The folder's key file name (see `crates/aico-data-core/src/folder.rs`). */
@@ -20,7 +20,7 @@ export interface StoreFiles {
 
 function walk(path: string): { files: number; bytes: number } {
   // A running store creates and removes files meanwhile (Chroma's journal, RocksDB's temp files).
-  let st;
+  let st: Stats;
   try {
     st = statSync(path);
   } catch (e) {

@@ -48,7 +48,7 @@ function versionsOf(target: AnyClass, name: string): readonly SchemaVersion[] {
 
 /** Class decorator: registers the decorated class's versions under `name`. */
 export function registerSchema(name: string, type: ComponentType, options: RegisterSchemaOptions = {}) {
-  return function <C extends AnyClass>(target: C, context: ClassDecoratorContext<C>): void {
+  return <C extends AnyClass>(_target: C, context: ClassDecoratorContext<C>): void => {
     if (context.kind !== 'class') {
       throw schemaError('INVALID_ARGUMENT', '@registerSchema decorates classes only');
     }

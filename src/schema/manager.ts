@@ -226,7 +226,7 @@ export class SchemaManager {
     validatePluginName(name);
     const meta = await this.metadata();
     const row = meta.get(name);
-    if (!row || row.type !== 'plugin' || row.state === 'removed') {
+    if (row?.type !== 'plugin' || row.state === 'removed') {
       throw schemaError('NOT_FOUND', `plugin ${name} is not installed`, { plugin: name });
     }
     for (const c of this.registry.list('plugin')) {

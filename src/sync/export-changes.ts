@@ -35,7 +35,7 @@ export async function exportChanges(s: SyncSession, me: Identity, forDevice: str
     const trust = await signLocalRevocations(tx, me, await loadTrust(tx, me));
     if (trust.revoked.has(me.deviceId)) throw untrusted('this device was revoked: it can no longer sync');
     const member = trust.members.get(forDevice);
-    if (!member || !member.kex) {
+    if (!member?.kex) {
       throw untrusted(`device ${forDevice} is ${trust.revoked.has(forDevice) ? 'revoked' : 'not a paired device'}`, { deviceId: forDevice });
     }
     const devicePolicy = await deviceSyncPolicy(tx, forDevice);

@@ -67,7 +67,7 @@ export async function importChanges(s: SyncSession, me: Identity, bytes: Uint8Ar
   const trust = await loadTrust(s.sql, me);
   if (trust.revoked.has(h.from)) throw untrusted(`changeset from revoked device ${h.from}`, { deviceId: h.from });
   const member = trust.members.get(h.from);
-  if (!member || !member.kex) throw untrusted(`changeset from unknown device ${h.from}`, { deviceId: h.from });
+  if (!member?.kex) throw untrusted(`changeset from unknown device ${h.from}`, { deviceId: h.from });
   if (trust.revoked.has(me.deviceId)) throw untrusted('this device was revoked: it can no longer sync');
   if (!verifyBytes(member.sign, cs.signed, cs.signature)) throw untrusted(`changeset signature of device ${h.from} is wrong`, { deviceId: h.from });
   const base = { from: h.from, changesetId: h.id, applied: 0, duplicates: 0, rowsWritten: 0, pending: 0, conflicts: 0, rejected: [] as AicoDataError[] };

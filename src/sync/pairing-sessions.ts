@@ -124,7 +124,7 @@ async function confirm(s: SyncSession, me: Identity, payload: string, code: stri
   if (typeof code !== 'string' || !/^\d{6}$/.test(code.trim())) throw invalidArgument('type the 6-digit code the new device shows');
   const key = `a:${rv.s}`;
   const p = await pending(s, key);
-  if (!p || p.st.stage !== 'answered') throw rejected(p ? 'this pairing session was already used' : 'no pairing session of this device matches the reveal');
+  if (p?.st.stage !== 'answered') throw rejected(p ? 'this pairing session was already used' : 'no pairing session of this device matches the reveal');
   // Burnt before anything is checked: whatever happens below, the session gives no second guess.
   await advance(s.sql, key, p, { stage: 'used' });
   const st = p.st as { joiner: SignedCard; commit: string; nA: string; approver: SignedCard; exp: number };
@@ -140,7 +140,7 @@ async function reveal(s: SyncSession, me: Identity, payload: string): Promise<Pa
   const ans = decodeAnswer(payload);
   const key = `j:${ans.s}`;
   const p = await pending(s, key);
-  if (!p || p.st.stage !== 'offered') throw rejected(p ? 'this pairing session was already used' : 'no pending offer of this device matches the answer');
+  if (p?.st.stage !== 'offered') throw rejected(p ? 'this pairing session was already used' : 'no pending offer of this device matches the answer');
   const st = p.st as { nJ: string; card: SignedCard; exp: number; offer: string };
   if (s.now() > st.exp) {
     await advance(s.sql, key, p, { stage: 'expired' });
@@ -158,7 +158,7 @@ async function complete(s: SyncSession, me: Identity, payload: string): Promise<
   const pre = decodeConfirm(payload);
   const key = `j:${pre.s}`;
   const p = await pending(s, key);
-  if (!p || p.st.stage !== 'revealed') throw rejected(p ? 'this pairing session was already used' : 'no pending pairing of this device matches the confirmation');
+  if (p?.st.stage !== 'revealed') throw rejected(p ? 'this pairing session was already used' : 'no pending pairing of this device matches the confirmation');
   const st = p.st as { nJ: string; card: SignedCard; exp: number; approver: SignedCard; nA: string };
   await advance(s.sql, key, p, { stage: 'used' });
   if (s.now() > st.exp) throw rejected('the pairing session expired: start again');

@@ -23,7 +23,7 @@ export class ZmqTransports {
         // An unusable registry key (zero bytes, low order) is no CURVE key: refused as untrusted.
         return m?.kex && usableKexKey(me.kexPrivate, m.kex) ? Buffer.from(m.kex) : undefined;
       },
-      clientAllowed: async (key) => [...(await loadTrust(s.sql, me)).members.values()].some((m) => m.kex !== null && m.kex.equals(Buffer.from(key))),
+      clientAllowed: async (key) => [...(await loadTrust(s.sql, me)).members.values()].some((m) => m.kex?.equals(Buffer.from(key))),
     });
     this.#open.add(t);
     return t;

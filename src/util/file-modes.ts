@@ -5,7 +5,7 @@
  * umask; the folder itself is made 0700 before they open it (nobody else can then reach what
  * they create inside), and whatever exists is tightened after open and after close.
  */
-import { chmodSync, lstatSync, readdirSync } from 'node:fs';
+import { chmodSync, lstatSync, readdirSync, type Stats } from 'node:fs';
 import { join } from 'node:path';
 
 export const PRIVATE_FILE_MODE = 0o600;
@@ -19,7 +19,7 @@ export interface WideMode {
 }
 
 function walk(dir: string, visit: (path: string, kind: 'file' | 'dir', mode: number) => void): void {
-  let st;
+  let st: Stats;
   try {
     st = lstatSync(dir);
   } catch {
@@ -35,7 +35,7 @@ function walk(dir: string, visit: (path: string, kind: 'file' | 'dir', mode: num
   }
   for (const name of names) {
     const p = join(dir, name);
-    let s;
+    let s: Stats;
     try {
       s = lstatSync(p);
     } catch {

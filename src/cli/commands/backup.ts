@@ -42,7 +42,7 @@ data.backup(file) (it runs while the folder is in use), close the app and retry,
             });
           }
           const progress = phaseProgress('backup', { write: true }, 'records');
-          let r;
+          let r: Awaited<ReturnType<typeof data.backup>>;
           try {
             r = await data.backup(resolve(file), { onProgress: progress.onProgress });
           } finally {

@@ -3,7 +3,6 @@
  * the same rules in Rust: `aico_data_core::kv::errors`). Same limits, same codes.
  */
 import { AicoDataError, invalidArgument } from '../../errors.js';
-import type { KvKey } from './types.js';
 
 export const MAX_KEY_BYTES = 64 * 1024;
 export const MAX_VALUE_BYTES = 64 * 1024 * 1024;

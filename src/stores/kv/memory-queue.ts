@@ -107,7 +107,7 @@ export class MemoryQueue implements KvQueueLike {
   }
 
   ack(id: string | LeasedMessage): boolean {
-    return this.#settle(id, (topic, m, list) => {
+    return this.#settle(id, (_topic, m, list) => {
       list.splice(list.indexOf(m), 1);
     });
   }
@@ -142,7 +142,7 @@ export class MemoryQueue implements KvQueueLike {
     checkTopic(topic);
     const list = this.#topics.get(topic!) ?? [];
     const m = list.find((x) => x.seq === Number(seq));
-    if (!m || !m.leased || m.attempts !== Number(attempt)) return false;
+    if (!m?.leased || m.attempts !== Number(attempt)) return false;
     f(topic!, m, list, Date.now());
     return true;
   }

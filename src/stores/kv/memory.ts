@@ -170,7 +170,7 @@ export class MemoryKvStore extends KvBase {
   getMany(ns: string, keys: readonly KvKey[]): Array<Buffer | undefined> {
     this.#ns(ns);
     if (!Array.isArray(keys)) throw invalidArgument('keys must be an array');
-    keys.forEach((k, i) => keyBytes(k, `key ${i + 1}`));
+    for (const [i, k] of keys.entries()) keyBytes(k, `key ${i + 1}`);
     return keys.map((k) => this.get(ns, k));
   }
 
@@ -277,7 +277,10 @@ export class MemoryKvStore extends KvBase {
 
   clear(ns: string): void {
     this.#check();
-    if (ns === QUEUE_NAMESPACE) return this.queue.clear();
+    if (ns === QUEUE_NAMESPACE) {
+      this.queue.clear();
+      return;
+    }
     const n = this.#ns(ns);
     n.entries.clear();
     n.sorted = undefined;

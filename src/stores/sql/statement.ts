@@ -8,7 +8,7 @@ import type { WriterQueue } from './writer-queue.js';
 type P = SqlParams | undefined;
 
 /** How rows come back: objects, arrays in column order, or the first column's value. */
-const enum Shape {
+enum Shape {
   Objects = 0,
   Arrays = 1,
   Pluck = 2,

@@ -295,7 +295,7 @@ export class VectorCollection {
     });
     if (missing.length > 0) {
       const made = await embedChecked(this.embedder, missing.map((i) => batch[i]!.text), owner);
-      missing.forEach((i, k) => (out[i] = made[k]!));
+      for (const [k, i] of missing.entries()) out[i] = made[k]!;
     }
     return out;
   }

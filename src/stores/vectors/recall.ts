@@ -145,7 +145,7 @@ export function createSemanticRecall(vectors: VectorStore | VectorCollection, op
 
     const vectorRank = new Map(vectorIds.map((id, i) => [id, i + 1]));
     const keywordRank = new Map<string, number>();
-    keywordIds.forEach((id, i) => keywordRank.has(id) || keywordRank.set(id, i + 1));
+    for (const [i, id] of keywordIds.entries()) if (!keywordRank.has(id)) keywordRank.set(id, i + 1);
     return reciprocalRankFusion(lists, k)
       .slice(0, limit)
       .map(({ id, score }) => {

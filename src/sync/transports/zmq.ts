@@ -92,7 +92,7 @@ export class ZmqTransport implements SyncTransport {
 
   /** Binds this device's CURVE server socket. */
   static async listen(opts: ZmqTransportOptions): Promise<ZmqTransport> {
-    if (!opts || opts.publicKey?.length !== 32 || opts.secretKey?.length !== 32) throw invalidArgument('publicKey and secretKey must be 32-byte X25519 keys');
+    if (opts?.publicKey?.length !== 32 || opts.secretKey?.length !== 32) throw invalidArgument('publicKey and secretKey must be 32-byte X25519 keys');
     if (typeof opts.peerKey !== 'function' || typeof opts.clientAllowed !== 'function') throw invalidArgument('peerKey and clientAllowed must be functions');
     // An own context, so that its ZAP handler judges this transport's connections only.
     const context = new (zeromq().Context)({ blocky: false });
