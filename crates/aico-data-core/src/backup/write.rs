@@ -3,8 +3,10 @@
 use std::fs;
 use std::io::{BufWriter, Read, Write};
 use std::path::{Path, PathBuf};
+use std::sync::mpsc;
 
 use sha2::{Digest, Sha256};
+use zeroize::Zeroizing;
 
 use super::archive::{write_entry_header, TAG_END};
 use super::container::{ChunkWriter, Header, CHUNK_SIZE, KEYFILE_LEN};
@@ -156,38 +158,27 @@ pub fn write_backup(out: &Path, src: &BackupSources<'_>, app_manifest: &str, pro
     let _ = fs::remove_file(&partial);
     let result = (|| -> Result<u64> {
         let file = fsutil::create_private(&partial)?;
-        let mut w = ChunkWriter::new(BufWriter::with_capacity(1 << 20, file), &header, plan.backup_key.clone())?;
-        let mut listed = Vec::with_capacity(files.len());
-        let mut block = zeroize::Zeroizing::new(vec![0u8; 256 * 1024]);
-        for ((name, path), size) in files.iter().zip(&sizes) {
-            write_entry_header(&mut w, name, *size)?;
-            let mut f = fs::File::open(path)?;
-            let mut hasher = Sha256::new();
-            let mut left = *size;
-            while left > 0 {
-                let want = left.min(block.len() as u64) as usize;
-                let n = f.read(&mut block[..want])?;
-                if n == 0 {
-                    return Err(Error::Internal(format!("{name} shrank while being backed up")));
+        let w = ChunkWriter::new(BufWriter::with_capacity(1 << 20, file), &header, plan.backup_key.clone())?;
+        // Two halves on two cores: this thread reads and hashes the files, a sealing thread
+        // encrypts the chunks and writes them; blocks go between them through a short queue.
+        let (tx, rx) = mpsc::sync_channel::<Zeroizing<Vec<u8>>>(PIPE_DEPTH);
+        let (fed, sealed) = std::thread::scope(|s| {
+            let sealer = s.spawn(move || -> Result<(BufWriter<fs::File>, u64)> {
+                let mut w = w;
+                for block in rx {
+                    w.write_all(&block)?;
                 }
-                hasher.update(&block[..n]);
-                w.write_all(&block[..n])?;
-                left -= n as u64;
-                progress.add(n as u64);
-            }
-            listed.push(format!("{{\"name\":\"{name}\",\"size\":{size},\"sha256\":\"{}\"}}", hex::encode(hasher.finalize())));
-        }
-        let manifest = format!(
-            "{{\"format\":\"{FORMAT}\",\"keyId\":\"{}\",\"backupId\":\"{}\",\"createdMs\":{created_ms},\"sqlPages\":{sql_pages},\"kv\":{},\"analytics\":\"rebuild\",\"chroma\":\"rebuild\",\"files\":[{}],\"app\":{app}}}",
-            hex::encode(plan.key_id),
-            hex::encode(backup_id),
-            src.kv.is_some(),
-            listed.join(",")
-        );
-        write_entry_header(&mut w, MANIFEST, manifest.len() as u64)?;
-        w.write_all(manifest.as_bytes())?;
-        w.write_all(&[TAG_END])?;
-        let (buf, written) = w.finish()?;
+                w.finish()
+            });
+            let mut pipe = Pipe(tx);
+            let fed = write_entries(&mut pipe, &files, &sizes, sql_pages, src.kv.is_some(), plan, created_ms, app, progress);
+            drop(pipe); // the sealer sees the end and seals the last chunk
+            let sealed = sealer.join().unwrap_or_else(|_| Err(Error::Internal("the backup sealing thread panicked".into())));
+            (fed, sealed)
+        });
+        // When the sealer stopped first (a full disk), its error is the cause of the feed's.
+        let (buf, written) = sealed?;
+        fed?;
         let file = buf.into_inner().map_err(|e| Error::io("writing the backup", e.into_error()))?;
         file.sync_all()?;
         drop(file);
@@ -213,4 +204,68 @@ pub fn write_backup(out: &Path, src: &BackupSources<'_>, app_manifest: &str, pro
         sql_pages,
         created_ms,
     })
+}
+
+/// Blocks in the queue between the reading and the sealing thread (256 KiB each).
+const PIPE_DEPTH: usize = 8;
+const BLOCK: usize = 256 * 1024;
+
+/// The reading half's end of the queue: what is written goes to the sealing thread.
+struct Pipe(mpsc::SyncSender<Zeroizing<Vec<u8>>>);
+
+impl Write for Pipe {
+    fn write(&mut self, data: &[u8]) -> std::io::Result<usize> {
+        self.0.send(Zeroizing::new(data.to_vec())).map_err(|_| std::io::Error::other("the backup sealing thread stopped"))?;
+        Ok(data.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// Writes each file as an entry (header, then its bytes, hashed on the way), then the
+/// manifest with every file's SHA-256, then the end tag.
+#[allow(clippy::too_many_arguments)]
+fn write_entries(
+    w: &mut impl Write,
+    files: &[(String, PathBuf)],
+    sizes: &[u64],
+    sql_pages: u64,
+    with_kv: bool,
+    plan: &BackupPlan,
+    created_ms: u64,
+    app: &str,
+    progress: &Progress,
+) -> Result<()> {
+    let mut listed = Vec::with_capacity(files.len());
+    let mut block = Zeroizing::new(vec![0u8; BLOCK]);
+    for ((name, path), size) in files.iter().zip(sizes) {
+        write_entry_header(w, name, *size)?;
+        let mut f = fs::File::open(path)?;
+        let mut hasher = Sha256::new();
+        let mut left = *size;
+        while left > 0 {
+            let want = left.min(block.len() as u64) as usize;
+            let n = f.read(&mut block[..want])?;
+            if n == 0 {
+                return Err(Error::Internal(format!("{name} shrank while being backed up")));
+            }
+            hasher.update(&block[..n]);
+            w.write_all(&block[..n])?;
+            left -= n as u64;
+            progress.add(n as u64);
+        }
+        listed.push(format!("{{\"name\":\"{name}\",\"size\":{size},\"sha256\":\"{}\"}}", hex::encode(hasher.finalize())));
+    }
+    let manifest = format!(
+        "{{\"format\":\"{FORMAT}\",\"keyId\":\"{}\",\"backupId\":\"{}\",\"createdMs\":{created_ms},\"sqlPages\":{sql_pages},\"kv\":{with_kv},\"analytics\":\"rebuild\",\"chroma\":\"rebuild\",\"files\":[{}],\"app\":{app}}}",
+        hex::encode(plan.key_id),
+        hex::encode(plan.backup_id),
+        listed.join(",")
+    );
+    write_entry_header(w, MANIFEST, manifest.len() as u64)?;
+    w.write_all(manifest.as_bytes())?;
+    w.write_all(&[TAG_END])?;
+    Ok(())
 }

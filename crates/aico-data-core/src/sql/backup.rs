@@ -39,11 +39,16 @@ pub(crate) fn open_raw(path: &Path, key: &StoreKey, create: bool) -> Result<Conn
 /// one step (one read transaction on the source: a consistent snapshot; in WAL mode writers
 /// are not blocked meanwhile). The destination is checkpointed and closed, so that `dest`
 /// alone holds the copy. Returns the number of pages copied.
+///
+/// `dest` is not made durable: nobody uses it before the caller is done with it, and the
+/// callers either fsync it themselves (rotation, before the rename) or never need it on disk
+/// (a backup's scratch copy, read back from the page cache and removed).
 pub(crate) fn copy_pages(src: &Conn, dest: &Path, dest_key: &StoreKey) -> Result<u64> {
     if dest.exists() {
         return Err(Error::invalid(format!("{} already exists", dest.display())));
     }
     let mut dst = open_raw(dest, dest_key, true)?;
+    dst.execute_batch("PRAGMA synchronous=OFF").map_err(errors::map)?;
     let pages = {
         let backup = rusqlite::backup::Backup::new(src, &mut dst).map_err(errors::map)?;
         loop {
@@ -58,7 +63,6 @@ pub(crate) fn copy_pages(src: &Conn, dest: &Path, dest_key: &StoreKey) -> Result
     dst.execute_batch("PRAGMA wal_checkpoint(TRUNCATE)").map_err(errors::map)?;
     dst.execute_batch("PRAGMA journal_mode=DELETE").map_err(errors::map)?;
     drop(dst);
-    crate::fsutil::fsync_file(dest)?;
     Ok(pages)
 }
 
