@@ -18,7 +18,7 @@
  * the consumers of revoked devices are deleted.
  */
 import { createHash } from 'node:crypto';
-import type { Consumer, JetStreamClient, JetStreamManager } from '@nats-io/jetstream';
+import type { Consumer, JetStreamClient, JetStreamManager, JsMsg } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { AicoDataError, invalidArgument, toAicoError } from '../../errors.js';
 import { natsCore, natsInboxPrefix, natsJetstream } from '../../util/nats.js';
@@ -326,13 +326,12 @@ export class JetStreamTransport implements SyncTransport {
     try {
       const consumer = await this.#ensureConsumer();
       const peers = await this.#dir.peers();
-      for (;;) {
-        const pending = (await consumer.info()).num_pending;
-        if (pending === 0) break;
+      // One consumer info, then each delivery says how many are left after it.
+      let pending = (await consumer.info()).num_pending;
+      while (pending > 0) {
         const batch = await consumer.fetch({ max_messages: Math.min(pending, BATCH), expires: this.#timeoutMs });
-        let n = 0;
+        let last: JsMsg | undefined;
         for await (const m of batch) {
-          n++;
           const from = m.subject.slice(m.subject.lastIndexOf('.') + 1);
           if (!peers.has(from)) this.refused++;
           else if (!ChunkAssembler.isChunk(m.data)) out.push(Buffer.from(m.data));
@@ -340,9 +339,13 @@ export class JetStreamTransport implements SyncTransport {
             const whole = this.#chunks.add(from, m.data);
             if (whole) out.push(whole);
           }
-          await m.ackAck();
+          // Acks of one consumer are processed in order: the batch's last, confirmed, confirms all.
+          last?.ack();
+          last = m;
         }
-        if (n === 0) break; // none came within the timeout: what is left comes next time
+        if (last === undefined) break; // none came within the timeout: what is left comes next time
+        await last.ackAck();
+        pending = last.info.pending;
       }
     } catch (e) {
       throw this.#closed ? new AicoDataError('CLOSED', 'the JetStream transport was closed') : relayError(e, 'receiving changesets');
