@@ -6,7 +6,7 @@
 //! - [`model::MiniLm`]: load a verified model directory, tokenize, embed.
 //! - `wordpiece` + `normalize` (+ generated `unicode_tables`): the tokenizer.
 //! - `safetensors` + `json`: the weight file's format, parsed by hand.
-//! - `bert` + `matmul`: the forward pass.
+//! - `bert` + `packed` (the dense layers, weights packed at load) + `matmul` (attention): the forward pass.
 //! - `manifest`: the SHA-256 digests the files must have.
 
 mod bert;
@@ -15,6 +15,7 @@ mod manifest;
 mod matmul;
 pub mod model;
 mod normalize;
+mod packed;
 mod safetensors;
 // Generated (scripts/model/unicode-tables.py): kept as the generator writes it.
 #[rustfmt::skip]
