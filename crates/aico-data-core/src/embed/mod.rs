@@ -10,7 +10,7 @@
 //! - `manifest`: the SHA-256 digests the files must have.
 
 mod bert;
-mod json;
+pub(crate) mod json;
 mod manifest;
 mod matmul;
 pub mod model;

@@ -409,6 +409,97 @@ mod tests {
         }
     }
 
+    fn unhex(s: &str) -> Vec<u8> {
+        hex::decode(s).expect("hex in the test vectors")
+    }
+
+    /// Project Wycheproof's 315 XChaCha20-Poly1305 tests (testdata/README.md). The 24-byte-nonce
+    /// groups run here: valid cases seal to the expected bytes and open, invalid ones (modified
+    /// tags, ciphertexts) fail to open and leave the bytes as they were. The other nonce sizes
+    /// cannot be expressed: this API takes exactly 24 bytes.
+    #[test]
+    fn wycheproof_vectors() {
+        let text = include_str!("testdata/wycheproof_xchacha20_poly1305_test.json");
+        let doc = crate::embed::json::parse(text).expect("the vector file parses");
+        let field = |t: &crate::embed::json::Json, k: &str| unhex(t.get(k).and_then(|v| v.as_str()).unwrap_or_else(|| panic!("field {k}")));
+        let (mut valid, mut invalid, mut other_nonce) = (0, 0, 0);
+        for group in doc.get("testGroups").and_then(|g| g.as_array()).expect("testGroups") {
+            let tests = group.get("tests").and_then(|t| t.as_array()).expect("tests");
+            if group.get("ivSize").and_then(|v| v.as_u64()) != Some(192) {
+                other_nonce += tests.len();
+                continue;
+            }
+            for t in tests {
+                let id = t.get("tcId").and_then(|v| v.as_u64()).unwrap();
+                let key: [u8; 32] = field(t, "key").try_into().unwrap();
+                let nonce: [u8; 24] = field(t, "iv").try_into().unwrap();
+                let (aad, msg, ct, tag) = (field(t, "aad"), field(t, "msg"), field(t, "ct"), field(t, "tag"));
+                let mut opened = ct.clone();
+                let ok = open_in_place(&key, &nonce, &[&aad], &mut opened, &tag);
+                match t.get("result").and_then(|v| v.as_str()) {
+                    Some("valid") => {
+                        valid += 1;
+                        let mut sealed = msg.clone();
+                        let got = seal_in_place(&key, &nonce, &[&aad], &mut sealed);
+                        assert_eq!((sealed.as_slice(), &got[..]), (ct.as_slice(), tag.as_slice()), "test {id}: seal");
+                        assert!(ok && opened == msg, "test {id}: open");
+                    }
+                    Some("invalid") => {
+                        invalid += 1;
+                        assert!(!ok, "test {id}: an invalid case opened");
+                        assert_eq!(opened, ct, "test {id}: a failed open changed the bytes");
+                    }
+                    other => panic!("test {id}: result {other:?}"),
+                }
+            }
+        }
+        assert_eq!((valid + invalid + other_nonce, valid > 200, invalid > 0), (315, true, true), "{valid} valid, {invalid} invalid");
+    }
+
+    /// A differential fuzz loop against the crate: random keys, nonces, lengths, associated data
+    /// split at random, and a random change (a bit of the ciphertext, tag, nonce or associated
+    /// data, or none); ours and the crate must give the same bytes and the same verdict.
+    /// `AICO_XCHACHA_FUZZ_CASES` (default 3,000) and `AICO_XCHACHA_FUZZ_SEED` set the run.
+    #[test]
+    fn differential_fuzz_against_the_crate() {
+        let env = |k: &str, d: u64| std::env::var(k).ok().and_then(|v| v.parse().ok()).unwrap_or(d);
+        let cases = env("AICO_XCHACHA_FUZZ_CASES", 3_000);
+        let mut rng = Rng(env("AICO_XCHACHA_FUZZ_SEED", 0x2545_f491_4f6c_dd1d) | 1);
+        for case in 0..cases {
+            let key: [u8; 32] = rng.bytes(32).try_into().unwrap();
+            let mut nonce: [u8; 24] = rng.bytes(24).try_into().unwrap();
+            let len = match rng.next() % 4 {
+                0 => (rng.next() % 17) as usize,
+                1 => (rng.next() % 300) as usize,
+                2 => 64 * (rng.next() % 8) as usize + (rng.next() % 3) as usize,
+                _ => (rng.next() % 5000) as usize,
+            };
+            let aad_len = (rng.next() % 70) as usize;
+            let mut aad = rng.bytes(aad_len);
+            let split = (rng.next() as usize) % (aad.len() + 1);
+            let msg = rng.bytes(len);
+            let expected = crate_seal(&key, &nonce, &aad, &msg);
+            let mut ours = msg.clone();
+            let tag = seal_in_place(&key, &nonce, &[&aad[..split], &aad[split..]], &mut ours);
+            assert_eq!([&ours[..], &tag[..]].concat(), expected, "case {case}: seal");
+            let mut sealed = expected.clone();
+            let (what, at, bit) = (rng.next() % 5, rng.next() as usize, 1u8 << (rng.next() % 8));
+            match what {
+                0 if len > 0 => sealed[at % len] ^= bit,
+                1 => sealed[len + at % TAG_LEN] ^= bit,
+                2 => nonce[at % 24] ^= bit,
+                3 if aad_len > 0 => aad[at % aad_len] ^= bit,
+                _ => {}
+            }
+            let theirs = XChaCha20Poly1305::new((&key).into()).decrypt(XNonce::from_slice(&nonce), Payload { msg: &sealed, aad: &aad });
+            let (ct, t) = sealed.split_at(len);
+            let mut back = ct.to_vec();
+            let ok = open_in_place(&key, &nonce, &[&aad], &mut back, t);
+            assert_eq!(ok, theirs.is_ok(), "case {case}: verdict");
+            assert_eq!(back, if ok { theirs.unwrap() } else { ct.to_vec() }, "case {case}: bytes");
+        }
+    }
+
     #[test]
     fn rejects_any_change() {
         let key = [7u8; 32];
