@@ -127,11 +127,11 @@ mod avx {
     }
 }
 
+/// The reference both kernels are tested against, and the inputs they are tested on.
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn naive(x: &[f32], rows: usize, k: usize, w: &[f32], m: usize, bias: &[f32]) -> Vec<f32> {
+pub(super) mod testing {
+    /// `out = x · wᵀ + bias` in f64, rounded once.
+    pub(in crate::embed) fn naive(x: &[f32], rows: usize, k: usize, w: &[f32], m: usize, bias: &[f32]) -> Vec<f32> {
         let mut out = vec![0f32; rows * m];
         for r in 0..rows {
             for o in 0..m {
@@ -141,13 +141,24 @@ mod tests {
         out
     }
 
+    /// Deterministic values in [-0.5, 0.5) (a linear congruential generator).
+    pub(in crate::embed) fn values(seed: u32) -> impl FnMut() -> f32 {
+        let mut s = seed;
+        move || {
+            s = s.wrapping_mul(1_664_525).wrapping_add(1_013_904_223);
+            (s >> 8) as f32 / (1u32 << 24) as f32 - 0.5
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::testing::{naive, values};
+    use super::*;
+
     #[test]
     fn matches_a_naive_product_on_every_shape_remainder() {
-        let mut seed = 7u32;
-        let mut next = || {
-            seed = seed.wrapping_mul(1_664_525).wrapping_add(1_013_904_223);
-            (seed >> 8) as f32 / (1u32 << 24) as f32 - 0.5
-        };
+        let mut next = values(7);
         for &(rows, k, m) in &[(1, 1, 1), (5, 13, 3), (4, 8, 2), (70, 384, 7), (9, 31, 10), (131, 40, 5)] {
             let x: Vec<f32> = (0..rows * k).map(|_| next()).collect();
             let w: Vec<f32> = (0..m * k).map(|_| next()).collect();

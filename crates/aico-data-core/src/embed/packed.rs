@@ -152,25 +152,12 @@ mod avx {
 
 #[cfg(test)]
 mod tests {
+    use super::super::matmul::testing::{naive, values};
     use super::*;
-
-    fn naive(x: &[f32], rows: usize, k: usize, w: &[f32], m: usize, bias: &[f32]) -> Vec<f32> {
-        let mut out = vec![0f32; rows * m];
-        for r in 0..rows {
-            for o in 0..m {
-                out[r * m + o] = bias[o] + (0..k).map(|i| x[r * k + i] as f64 * w[o * k + i] as f64).sum::<f64>() as f32;
-            }
-        }
-        out
-    }
 
     #[test]
     fn matches_a_naive_product_on_every_shape_remainder() {
-        let mut seed = 11u32;
-        let mut next = || {
-            seed = seed.wrapping_mul(1_664_525).wrapping_add(1_013_904_223);
-            (seed >> 8) as f32 / (1u32 << 24) as f32 - 0.5
-        };
+        let mut next = values(11);
         // Rows around MR and MC, outputs around NR, the model's own shapes.
         for &(rows, k, m) in &[(1, 1, 1), (5, 13, 3), (6, 8, 16), (7, 31, 17), (49, 384, 40), (100, 384, 1152), (13, 1536, 384)] {
             let x: Vec<f32> = (0..rows * k).map(|_| next()).collect();
