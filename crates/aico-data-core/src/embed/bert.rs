@@ -6,7 +6,7 @@
 //! all-MiniLM-L6-v2: mean over the tokens, L2 normalisation.
 
 use super::json::Json;
-use super::matmul::linear;
+use super::matmul::dot;
 use super::packed::PackedLinear;
 use super::safetensors::SafeTensors;
 use crate::{Error, Result};
@@ -214,31 +214,46 @@ impl Bert {
 
     /// Self-attention of one sentence (rows `offset..offset+len` of `qkv`) into `ctx`.
     fn attention(&self, qkv: &[f32], offset: usize, len: usize, ctx: &mut [f32]) {
-        let h = self.cfg.hidden_size;
-        let heads = self.cfg.num_attention_heads;
-        let d = h / heads;
-        let scale = 1.0 / (d as f32).sqrt();
-        let mut q = vec![0f32; len * d];
-        let mut k = vec![0f32; len * d];
-        let mut vt = vec![0f32; d * len];
-        let mut scores = vec![0f32; len * len];
-        let mut out = vec![0f32; len * d];
-        for head in 0..heads {
-            for i in 0..len {
-                let r = &qkv[(offset + i) * 3 * h..][..3 * h];
-                for j in 0..d {
-                    q[i * d + j] = r[head * d + j] * scale;
-                    k[i * d + j] = r[h + head * d + j];
-                    vt[j * len + i] = r[2 * h + head * d + j];
-                }
+        let (h, heads) = (self.cfg.hidden_size, self.cfg.num_attention_heads);
+        #[cfg(target_arch = "x86_64")]
+        {
+            if std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma") {
+                // SAFETY: the CPU has the features the function is compiled for.
+                unsafe { attention_avx(qkv, offset, len, h, heads, ctx) };
+                return;
             }
-            linear(&q, len, d, &k, len, None, &mut scores);
-            for s in scores.chunks_exact_mut(len) {
-                softmax(s);
+        }
+        attention_rows(qkv, offset, len, h, heads, ctx);
+    }
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2,fma")]
+unsafe fn attention_avx(qkv: &[f32], offset: usize, len: usize, h: usize, heads: usize, ctx: &mut [f32]) {
+    attention_rows(qkv, offset, len, h, heads, ctx)
+}
+
+/// The body of [`Bert::attention`], inlined into a baseline and an AVX2 copy of itself. For each
+/// head and query row: the scores against every key row, their softmax, and the weighted sum
+/// of the value rows. Each query, key and value of a head is a contiguous slice of its `qkv`
+/// row, so nothing is gathered or transposed.
+#[inline(always)]
+fn attention_rows(qkv: &[f32], offset: usize, len: usize, h: usize, heads: usize, ctx: &mut [f32]) {
+    let d = h / heads;
+    let scale = 1.0 / (d as f32).sqrt();
+    let row = |i: usize, part: usize, head: usize| &qkv[(offset + i) * 3 * h + part * h + head * d..][..d];
+    let mut scores = vec![0f32; len];
+    for head in 0..heads {
+        for i in 0..len {
+            let q = row(i, 0, head);
+            for (j, s) in scores.iter_mut().enumerate() {
+                *s = dot(q, row(j, 1, head)) * scale;
             }
-            linear(&scores, len, len, &vt, d, None, &mut out);
-            for i in 0..len {
-                ctx[(offset + i) * h + head * d..][..d].copy_from_slice(&out[i * d..][..d]);
+            softmax(&mut scores);
+            let out = &mut ctx[(offset + i) * h + head * d..][..d];
+            out.fill(0.0);
+            for (j, &p) in scores.iter().enumerate() {
+                out.iter_mut().zip(row(j, 2, head)).for_each(|(o, v)| *o += p * v);
             }
         }
     }

@@ -6,7 +6,7 @@
 //! - [`model::MiniLm`]: load a verified model directory, tokenize, embed.
 //! - `wordpiece` + `normalize` (+ generated `unicode_tables`): the tokenizer.
 //! - `safetensors` + `json`: the weight file's format, parsed by hand.
-//! - `bert` + `packed` (the dense layers, weights packed at load) + `matmul` (attention): the forward pass.
+//! - `bert` + `packed` (the dense layers, weights packed at load) + `matmul` (the attention's dot product): the forward pass.
 //! - `manifest`: the SHA-256 digests the files must have.
 
 mod bert;
