@@ -176,8 +176,7 @@ export async function composeDataLayer(options: OpenDataLayerOptions): Promise<D
           : chooseDefaultEmbedder({ record: embedderRecord, crypto: cryptoOf(folder), vectorsExisted: existing.chroma });
     // An app's own embedder is recorded for a folder without a record, so that later opens
     // without it (the CLI) know the folder's vectors are not hashing ones.
-    const appEmbedder = vectors === false ? undefined : vectors?.embedder;
-    if (appEmbedder && !embedderRecord.read()) embedderRecord.write(appEmbedder);
+    if (embedderChoice?.kind === 'app' && !embedderRecord.read()) embedderRecord.write(embedderChoice.embedder);
     const vectorStore =
       vectors === false
         ? undefined

@@ -1,4 +1,18 @@
-
+/**
+ * A small AICO bus broker on 127.0.0.1: an XSUB socket for publishers and an XPUB socket for
+ * subscribers (upstream binds 5555 / 5556), plus a ROUTER socket for the request path.
+ *
+ * Security (threat model in `./README.md`): every socket is a CURVE server with the broker's key
+ * pair, and a ZAP handler (RFC 27) on the broker's own ZeroMQ context admits only the allowed
+ * client public keys; anyone else fails the handshake and never sees or sends a frame. Requests
+ * come in on the ROUTER, which knows the connection each came from: the broker publishes the
+ * request to the handlers with a route frame naming that connection, and the handler's response
+ * goes back through the ROUTER to that connection only. Responses are never published.
+ * Plaintext only with `insecurePlaintext: true`.
+ *
+ * The frames are forwarded by loops in this thread rather than by `zeromq.Proxy`: a proxy's
+ * background thread holds its sockets, so an uncaught error could not end the process.
+ */
 import { zeromq } from '../util/zeromq.js';
 import { AicoDataError, invalidArgument } from '../errors.js';
 import { z85 } from '../util/z85.js';

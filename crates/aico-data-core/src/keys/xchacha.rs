@@ -323,14 +323,33 @@ fn crate_cipher(key: &[u8; KEY_LEN]) -> chacha20poly1305::XChaCha20Poly1305 {
     chacha20poly1305::XChaCha20Poly1305::new(key.into())
 }
 
-/// Encrypts `data` in place and returns the tag.
+/// Encrypts `data` in place and returns the tag: the code here below [`CRATE_FROM`] bytes, the
+/// crate from there on (byte-identical).
 pub fn seal_in_place(key: &[u8; KEY_LEN], nonce: &[u8; NONCE_LEN], aad: &[&[u8]], data: &mut [u8]) -> [u8; TAG_LEN] {
-    if data.len() >= CRATE_FROM {
-        use chacha20poly1305::AeadInPlace;
-        // The crate refuses only messages over 256 GiB; a KV record is bounded far below that.
-        let tag = crate_cipher(key).encrypt_in_place_detached(nonce.into(), &aad.concat(), data).expect("XChaCha20-Poly1305 message size");
-        return tag.into();
+    if data.len() < CRATE_FROM {
+        return seal_portable(key, nonce, aad, data);
     }
+    use chacha20poly1305::AeadInPlace;
+    // The crate refuses only messages over 256 GiB; a KV record is bounded far below that.
+    let tag = crate_cipher(key).encrypt_in_place_detached(nonce.into(), &aad.concat(), data).expect("XChaCha20-Poly1305 message size");
+    tag.into()
+}
+
+/// Checks `tag` over the ciphertext `data`, then decrypts it in place. `false` (and `data`
+/// untouched) when the tag does not match. As [`seal_in_place`]: here or in the crate by size.
+#[must_use]
+pub fn open_in_place(key: &[u8; KEY_LEN], nonce: &[u8; NONCE_LEN], aad: &[&[u8]], data: &mut [u8], tag: &[u8]) -> bool {
+    if data.len() < CRATE_FROM {
+        return open_portable(key, nonce, aad, data, tag);
+    }
+    use chacha20poly1305::AeadInPlace;
+    // The crate checks the tag before it decrypts: on a mismatch `data` is untouched.
+    tag.len() == TAG_LEN && crate_cipher(key).decrypt_in_place_detached(nonce.into(), &aad.concat(), data, tag.into()).is_ok()
+}
+
+/// [`seal_in_place`] by the code of this module at any size (what the tests and
+/// bench/xchacha compare with the crate).
+pub fn seal_portable(key: &[u8; KEY_LEN], nonce: &[u8; NONCE_LEN], aad: &[&[u8]], data: &mut [u8]) -> [u8; TAG_LEN] {
     let (chacha, mut poly) = start(key, nonce, aad);
     chacha.apply(1, data);
     poly.update(data);
@@ -339,15 +358,9 @@ pub fn seal_in_place(key: &[u8; KEY_LEN], nonce: &[u8; NONCE_LEN], aad: &[&[u8]]
     poly.finish()
 }
 
-/// Checks `tag` over the ciphertext `data`, then decrypts it in place. `false` (and `data`
-/// untouched) when the tag does not match.
+/// [`open_in_place`] by the code of this module at any size.
 #[must_use]
-pub fn open_in_place(key: &[u8; KEY_LEN], nonce: &[u8; NONCE_LEN], aad: &[&[u8]], data: &mut [u8], tag: &[u8]) -> bool {
-    if data.len() >= CRATE_FROM {
-        use chacha20poly1305::AeadInPlace;
-        // The crate checks the tag before it decrypts: on a mismatch `data` is untouched.
-        return tag.len() == TAG_LEN && crate_cipher(key).decrypt_in_place_detached(nonce.into(), &aad.concat(), data, tag.into()).is_ok();
-    }
+pub fn open_portable(key: &[u8; KEY_LEN], nonce: &[u8; NONCE_LEN], aad: &[&[u8]], data: &mut [u8], tag: &[u8]) -> bool {
     let (chacha, mut poly) = start(key, nonce, aad);
     poly.update(data);
     poly.pad16();
@@ -402,13 +415,13 @@ mod tests {
         let key: [u8; 32] = h("808182838485868788898a8b8c8d8e8f909192939495969798999a9b9c9d9e9f").try_into().unwrap();
         let nonce: [u8; 24] = h("404142434445464748494a4b4c4d4e4f5051525354555657").try_into().unwrap();
         let mut data = msg.to_vec();
-        let tag = seal_in_place(&key, &nonce, &[&aad], &mut data);
+        let tag = seal_portable(&key, &nonce, &[&aad], &mut data);
         assert_eq!(
             data,
             h("bd6d179d3e83d43b9576579493c0e939572a1700252bfaccbed2902c21396cbb731c7f1b0b4aa6440bf3a82f4eda7e39ae64c6708c54c216cb96b72e1213b4522f8c9ba40db5d945b11b69b982c1bb9e3f3fac2bc369488f76b2383565d3fff921f9664c97637da9768812f615c68b13b52e")
         );
         assert_eq!(tag.to_vec(), h("c0875924c1c7987947deafd8780acf49"));
-        assert!(open_in_place(&key, &nonce, &[&aad[..5], &aad[5..]], &mut data, &tag));
+        assert!(open_portable(&key, &nonce, &[&aad[..5], &aad[5..]], &mut data, &tag));
         assert_eq!(&data, msg);
     }
 
@@ -424,12 +437,12 @@ mod tests {
             let msg = rng.bytes(len);
             let expected = crate_seal(&key, &nonce, &aad, &msg);
             let mut data = msg.clone();
-            let tag = seal_in_place(&key, &nonce, &[&aad[..split], &aad[split..]], &mut data);
+            let tag = seal_portable(&key, &nonce, &[&aad[..split], &aad[split..]], &mut data);
             assert_eq!([&data[..], &tag[..]].concat(), expected, "seal, len {len}");
             // and ours opens the crate's output
             let (ct, t) = expected.split_at(len);
             let mut back = ct.to_vec();
-            assert!(open_in_place(&key, &nonce, &[&aad], &mut back, t), "open, len {len}");
+            assert!(open_portable(&key, &nonce, &[&aad], &mut back, t), "open, len {len}");
             assert_eq!(back, msg);
         }
     }
@@ -460,12 +473,12 @@ mod tests {
                 let nonce: [u8; 24] = field(t, "iv").try_into().unwrap();
                 let (aad, msg, ct, tag) = (field(t, "aad"), field(t, "msg"), field(t, "ct"), field(t, "tag"));
                 let mut opened = ct.clone();
-                let ok = open_in_place(&key, &nonce, &[&aad], &mut opened, &tag);
+                let ok = open_portable(&key, &nonce, &[&aad], &mut opened, &tag);
                 match t.get("result").and_then(|v| v.as_str()) {
                     Some("valid") => {
                         valid += 1;
                         let mut sealed = msg.clone();
-                        let got = seal_in_place(&key, &nonce, &[&aad], &mut sealed);
+                        let got = seal_portable(&key, &nonce, &[&aad], &mut sealed);
                         assert_eq!((sealed.as_slice(), &got[..]), (ct.as_slice(), tag.as_slice()), "test {id}: seal");
                         assert!(ok && opened == msg, "test {id}: open");
                     }
@@ -505,8 +518,11 @@ mod tests {
             let msg = rng.bytes(len);
             let expected = crate_seal(&key, &nonce, &aad, &msg);
             let mut ours = msg.clone();
-            let tag = seal_in_place(&key, &nonce, &[&aad[..split], &aad[split..]], &mut ours);
+            let tag = seal_portable(&key, &nonce, &[&aad[..split], &aad[split..]], &mut ours);
             assert_eq!([&ours[..], &tag[..]].concat(), expected, "case {case}: seal");
+            let mut dispatched = msg.clone();
+            let tag2 = seal_in_place(&key, &nonce, &[&aad[..split], &aad[split..]], &mut dispatched);
+            assert_eq!((dispatched, tag2), (ours.clone(), tag), "case {case}: seal_in_place");
             let mut sealed = expected.clone();
             let (what, at, bit) = (rng.next() % 5, rng.next() as usize, 1u8 << (rng.next() % 8));
             match what {
@@ -519,8 +535,11 @@ mod tests {
             let theirs = XChaCha20Poly1305::new((&key).into()).decrypt(XNonce::from_slice(&nonce), Payload { msg: &sealed, aad: &aad });
             let (ct, t) = sealed.split_at(len);
             let mut back = ct.to_vec();
-            let ok = open_in_place(&key, &nonce, &[&aad], &mut back, t);
+            let ok = open_portable(&key, &nonce, &[&aad], &mut back, t);
             assert_eq!(ok, theirs.is_ok(), "case {case}: verdict");
+            let mut back2 = ct.to_vec();
+            assert_eq!(open_in_place(&key, &nonce, &[&aad], &mut back2, t), ok, "case {case}: open_in_place verdict");
+            assert_eq!(back2, back, "case {case}: open_in_place bytes");
             assert_eq!(back, if ok { theirs.unwrap() } else { ct.to_vec() }, "case {case}: bytes");
         }
     }
@@ -530,23 +549,23 @@ mod tests {
         let key = [7u8; 32];
         let nonce = [3u8; 24];
         let mut data = b"a value of some length, sealed".to_vec();
-        let tag = seal_in_place(&key, &nonce, &[b"ns\0key"], &mut data);
+        let tag = seal_portable(&key, &nonce, &[b"ns\0key"], &mut data);
         for i in 0..data.len() * 8 {
             let mut t = data.clone();
             t[i / 8] ^= 1 << (i % 8);
             let before = t.clone();
-            assert!(!open_in_place(&key, &nonce, &[b"ns\0key"], &mut t, &tag));
+            assert!(!open_portable(&key, &nonce, &[b"ns\0key"], &mut t, &tag));
             assert_eq!(t, before, "a failed open leaves the bytes as they were");
         }
         for i in 0..TAG_LEN * 8 {
             let mut t = tag;
             t[i / 8] ^= 1 << (i % 8);
-            assert!(!open_in_place(&key, &nonce, &[b"ns\0key"], &mut data.clone(), &t));
+            assert!(!open_portable(&key, &nonce, &[b"ns\0key"], &mut data.clone(), &t));
         }
-        assert!(!open_in_place(&key, &nonce, &[b"ns\0kez"], &mut data.clone(), &tag));
-        assert!(!open_in_place(&key, &[4u8; 24], &[b"ns\0key"], &mut data.clone(), &tag));
-        assert!(!open_in_place(&[8u8; 32], &nonce, &[b"ns\0key"], &mut data.clone(), &tag));
-        assert!(!open_in_place(&key, &nonce, &[b"ns\0key"], &mut data.clone(), &tag[..15]));
-        assert!(open_in_place(&key, &nonce, &[b"ns", b"\0", b"key"], &mut data, &tag));
+        assert!(!open_portable(&key, &nonce, &[b"ns\0kez"], &mut data.clone(), &tag));
+        assert!(!open_portable(&key, &[4u8; 24], &[b"ns\0key"], &mut data.clone(), &tag));
+        assert!(!open_portable(&[8u8; 32], &nonce, &[b"ns\0key"], &mut data.clone(), &tag));
+        assert!(!open_portable(&key, &nonce, &[b"ns\0key"], &mut data.clone(), &tag[..15]));
+        assert!(open_portable(&key, &nonce, &[b"ns", b"\0", b"key"], &mut data, &tag));
     }
 }

@@ -479,7 +479,6 @@ function sleep(ms: number): Promise<void> {
 
 /** The last meaningful lines of a process's output, without colour codes. */
 function lastLines(text: string): string {
-  // eslint-disable-next-line no-control-regex
   // biome-ignore lint/suspicious/noControlCharactersInRegex: strips the server's ANSI colour codes
   const clean = text.replace(/\x1b\[[0-9;]*m/g, '');
   const lines = clean.split('\n').map((l) => l.trim()).filter((l) => l && !/^[(#\s]+$/.test(l));
